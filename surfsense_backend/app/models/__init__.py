@@ -1,0 +1,21 @@
+"""Every ORM model, imported here so Alembic and the mappers see them all."""
+
+from app.models.checkpoint import Checkpoint, CheckpointBlob, CheckpointMigration, CheckpointWrite
+from app.models.conversation import Conversation
+from app.models.message import ROLES, Message
+from app.models.thread_run import RUN_STATUSES, SENTIMENTS, ThreadRun
+from app.models.user import User
+
+__all__ = [
+    "ROLES",
+    "RUN_STATUSES",
+    "SENTIMENTS",
+    "Checkpoint",
+    "CheckpointBlob",
+    "CheckpointMigration",
+    "CheckpointWrite",
+    "Conversation",
+    "Message",
+    "ThreadRun",
+    "User",
+]

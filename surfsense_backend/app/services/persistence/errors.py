@@ -1,0 +1,62 @@
+"""Typed errors of the persistence layer.
+
+Each carries the HTTP status it maps to; one handler in the app renders them
+as `{"error": <class name>, "detail": <message>}`.
+"""
+
+from typing import ClassVar
+
+
+class PersistenceError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    status_code: ClassVar[int] = 500
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+class NotFound(PersistenceError):
+    """Missing, or not the caller's: the two answer the same."""
+
+    status_code = 404
+
+
+class ConversationNotFound(NotFound):
+    def __init__(self, conversation_id: object) -> None:
+        super().__init__(f"Conversation {conversation_id} was not found.")
+
+
+class CheckpointNotFound(NotFound):
+    def __init__(self, checkpoint_id: object) -> None:
+        super().__init__(f"Checkpoint {checkpoint_id} was not found.")
+
+
+class InvalidRequest(PersistenceError):
+    """Arguments that can never succeed as given."""
+
+    status_code = 422
+
+
+class InvalidMessage(InvalidRequest):
+    """A message that cannot be stored as given (empty, unknown role, NUL bytes)."""
+
+
+class MessageTooLarge(PersistenceError):
+    status_code = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"Message content has {size} characters; the limit is {limit}.")
+
+
+class DatabaseUnavailable(PersistenceError):
+    """The database could not be reached within the retry budget."""
+
+    status_code = 503
+
+
+class SchemaNotMigrated(PersistenceError):
+    """The database schema is not the one this code was written for."""
+
+    status_code = 503

@@ -1,0 +1,51 @@
+"""The saver's psycopg connection pool, configured for long-lived production use."""
+
+from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from app.config import PersistenceConfig
+
+SaverPool = AsyncConnectionPool[AsyncConnection[DictRow]]
+
+# Cloud proxies and NATs drop idle TCP connections without telling either end;
+# keepalives make the kernel notice within about a minute.
+_TCP_KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "5",
+}
+
+
+def saver_conninfo(conninfo: str, config: PersistenceConfig) -> str:
+    """The conninfo with keepalives and a connect timeout, unless it sets its own."""
+    given = conninfo_to_dict(conninfo)
+    defaults = {**_TCP_KEEPALIVES, "connect_timeout": str(config.connect_timeout)}
+    if str(given.get("host", "")).startswith("/"):
+        # Keepalives are a TCP option; libpq ignores them on unix sockets.
+        defaults = {"connect_timeout": defaults["connect_timeout"]}
+    return make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in given})
+
+
+def build_pool(conninfo: str, config: PersistenceConfig) -> SaverPool:
+    """An unopened pool; the caller opens it (and retries that) when it is ready."""
+    return AsyncConnectionPool(
+        saver_conninfo(conninfo, config),
+        connection_class=AsyncConnection[DictRow],
+        min_size=config.pool_min_size,
+        max_size=config.pool_max_size,
+        timeout=config.pool_timeout,
+        max_idle=config.pool_max_idle,
+        max_lifetime=config.pool_max_lifetime,
+        # A connection killed while idle is found and replaced before use.
+        check=AsyncConnectionPool.check_connection,
+        open=False,
+        name="langgraph-saver",
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "prepare_threshold": config.prepare_threshold,
+        },
+    )

@@ -1,0 +1,207 @@
+"""ConversationStorage: messages, history pages and agent state of conversations.
+
+SQLAlchemy-native: it works inside the caller's AsyncSession and only
+flushes; the request (or task) that owns the session commits. Agent state
+goes through the shared LangGraph saver, so a graph and this adapter read and
+write the same checkpoints.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    CheckpointMetadata,
+    create_checkpoint,
+    empty_checkpoint,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import PersistenceConfig, get_persistence_config
+from app.models import ROLES, Conversation, Message
+from app.services.persistence.errors import (
+    CheckpointNotFound,
+    ConversationNotFound,
+    InvalidMessage,
+    InvalidRequest,
+    MessageTooLarge,
+)
+from app.services.persistence.retry import RetryPolicy
+from app.services.persistence.shared_checkpointer import get_checkpointer
+
+MAX_PAGE_SIZE = 200
+
+# LangChain's message types, by the role the chat history shows.
+_ROLE_OF_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of history, oldest first; `next_before` fetches the page before it."""
+
+    items: list[Message]
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class MessageIn:
+    role: str
+    content: str
+    metadata: dict[str, Any]
+
+
+def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
+    if isinstance(message, BaseMessage):
+        metadata = {"lc_id": message.id} if message.id else {}
+        return MessageIn(_ROLE_OF_TYPE.get(message.type, message.type), message.text, metadata)
+    if not isinstance(message.get("content"), str):
+        raise InvalidMessage("Message content must be a string.")
+    return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))
+
+
+class ConversationStorage:
+    """Stores and loads one conversation's messages and agent state.
+
+    With `owner_id`, every call checks the conversation belongs to that user;
+    another user's conversation is reported exactly as a missing one.
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        owner_id: uuid.UUID | None = None,
+        saver: BaseCheckpointSaver[Any] | None = None,
+        config: PersistenceConfig | None = None,
+    ) -> None:
+        self.session = session
+        self.owner_id = owner_id
+        self.config = config or get_persistence_config()
+        self._saver = saver
+
+    async def get_conversation(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation:
+        statement = select(Conversation).where(Conversation.id == conversation_id)
+        if self.owner_id is not None:
+            statement = statement.where(Conversation.user_id == self.owner_id)
+        if for_update:
+            statement = statement.with_for_update()
+        conversation = await self.session.scalar(statement)
+        if conversation is None:
+            raise ConversationNotFound(conversation_id)
+        return conversation
+
+    def _validate(self, message: MessageIn) -> None:
+        if message.role not in ROLES:
+            raise InvalidMessage(f"Unknown role {message.role!r}; expected one of {', '.join(ROLES)}.")
+        if not message.content.strip():
+            raise InvalidMessage("Message content is empty.")
+        if "\x00" in message.content:
+            raise InvalidMessage("Message content contains a NUL character.")
+        if len(message.content) > self.config.max_message_chars:
+            raise MessageTooLarge(len(message.content), self.config.max_message_chars)
+
+    async def save_message(
+        self,
+        conversation_id: uuid.UUID,
+        message: BaseMessage | Mapping[str, Any],
+        checkpoint_id: str | None = None,
+        *,
+        run_id: uuid.UUID | None = None,
+    ) -> Message:
+        """Append a message to the conversation's history and mark it active."""
+        incoming = _message_in(message)
+        self._validate(incoming)
+        conversation = await self.get_conversation(conversation_id)
+        stored = Message(
+            conversation_id=conversation.id,
+            role=incoming.role,
+            content=incoming.content,
+            metadata_=incoming.metadata,
+            checkpoint_id=checkpoint_id,
+            run_id=run_id,
+        )
+        self.session.add(stored)
+        conversation.updated_at = func.now()
+        await self.session.flush()
+        return stored
+
+    async def get_conversation_history(
+        self, conversation_id: uuid.UUID, limit: int = 50, before: int | None = None
+    ) -> HistoryPage:
+        """The newest `limit` messages older than `before`, oldest first.
+
+        Keyset pagination on (conversation_id, id): a page is one index range
+        scan however deep it is, and messages added meanwhile never shift it.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+        await self.get_conversation(conversation_id)
+        statement = select(Message).where(Message.conversation_id == conversation_id)
+        if before is not None:
+            statement = statement.where(Message.id < before)
+        rows = list(await self.session.scalars(statement.order_by(Message.id.desc()).limit(limit + 1)))
+        has_more = len(rows) > limit
+        page = rows[:limit]
+        page.reverse()
+        return HistoryPage(items=page, next_before=page[0].id if has_more else None)
+
+    async def saver(self) -> BaseCheckpointSaver[Any]:
+        if self._saver is None:
+            self._saver = await get_checkpointer()
+        return self._saver
+
+    async def save_agent_state(
+        self, conversation_id: uuid.UUID, state: Mapping[str, Any], checkpoint_id: str | None = None
+    ) -> str:
+        """Write `state` (channel values) as a new checkpoint; return its id.
+
+        The checkpoint follows `checkpoint_id`, or the latest one when it is
+        None, exactly as a graph's `update_state` would, so the graph resumes
+        from it. Channels not in `state` keep their values.
+        """
+        conversation = await self.get_conversation(conversation_id)
+        saver = await self.saver()
+        parent = await saver.aget_tuple(self._config(conversation, checkpoint_id))
+        if checkpoint_id is not None and parent is None:
+            raise CheckpointNotFound(checkpoint_id)
+        base = parent.checkpoint if parent else empty_checkpoint()
+        step = int(parent.metadata.get("step", -1)) + 1 if parent else 0
+        checkpoint = create_checkpoint(base, None, step)
+        new_versions = {
+            channel: saver.get_next_version(base["channel_versions"].get(channel), None) for channel in state
+        }
+        checkpoint["channel_values"] = {**base["channel_values"], **state}
+        checkpoint["channel_versions"] = {**base["channel_versions"], **new_versions}
+        checkpoint["updated_channels"] = sorted(state)
+        metadata: CheckpointMetadata = {"source": "update", "step": step, "parents": {}}
+        write_config = parent.config if parent else self._config(conversation, None)
+        # An upsert of the same checkpoint id: safe to run twice.
+        await RetryPolicy.from_config(self.config).run(
+            lambda: saver.aput(write_config, checkpoint, metadata, new_versions), what="saving agent state"
+        )
+        return checkpoint["id"]
+
+    async def restore_agent_state(
+        self, conversation_id: uuid.UUID, checkpoint_id: str | None = None
+    ) -> dict[str, Any]:
+        """The channel values at `checkpoint_id`, or at the latest checkpoint."""
+        conversation = await self.get_conversation(conversation_id)
+        saver = await self.saver()
+        found = await RetryPolicy.from_config(self.config).run(
+            lambda: saver.aget_tuple(self._config(conversation, checkpoint_id)), what="restoring agent state"
+        )
+        if found is None:
+            raise CheckpointNotFound(checkpoint_id or f"(latest of conversation {conversation_id})")
+        return dict(found.checkpoint["channel_values"])
+
+    @staticmethod
+    def _config(conversation: Conversation, checkpoint_id: str | None) -> RunnableConfig:
+        configurable: dict[str, Any] = {"thread_id": conversation.thread_id, "checkpoint_ns": ""}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}

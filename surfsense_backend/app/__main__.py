@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -20,6 +21,9 @@ def main() -> None:
     if sys.platform == "win32":
         # psycopg's async mode cannot run on the default Proactor loop.
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined,unused-ignore]
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through
+    # Python then runs atexit, which stops the embedded PostgreSQL server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = get_settings()
     database_url = resolve_database_url(settings)
     upgrade_to_head(database_url)

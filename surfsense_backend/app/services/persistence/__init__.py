@@ -3,6 +3,7 @@
 from app.services.persistence.errors import (
     CheckpointNotFound,
     ConversationNotFound,
+    DatabaseRefused,
     DatabaseUnavailable,
     InvalidMessage,
     InvalidRequest,
@@ -25,6 +26,7 @@ __all__ = [
     "CheckpointNotFound",
     "ConversationNotFound",
     "ConversationStorage",
+    "DatabaseRefused",
     "DatabaseUnavailable",
     "HistoryPage",
     "InvalidMessage",

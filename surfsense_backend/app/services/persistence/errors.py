@@ -56,6 +56,15 @@ class DatabaseUnavailable(PersistenceError):
     status_code = 503
 
 
+class DatabaseRefused(PersistenceError):
+    """The database answered but will not serve us (no such database, bad password).
+
+    Retrying cannot help, so it is reported at once.
+    """
+
+    status_code = 503
+
+
 class SchemaNotMigrated(PersistenceError):
     """The database schema is not the one this code was written for."""
 

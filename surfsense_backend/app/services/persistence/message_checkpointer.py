@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import PersistenceConfig, get_persistence_config, psycopg_conninfo, sqlalchemy_url
 from app.config.dsn import parse_database_url
-from app.services.persistence.errors import DatabaseUnavailable
+from app.services.persistence.errors import DatabaseRefused, DatabaseUnavailable, PersistenceError
 from app.services.persistence.pool import SaverPool, build_pool
 from app.services.persistence.retention import delete_checkpoints_before
 from app.services.persistence.retry import RetryPolicy, is_transient
@@ -38,6 +38,11 @@ def describe_server(db_url: str) -> str:
     url = parse_database_url(db_url)
     host = url.host or url.query.get("host") or "localhost"
     return f"{host}:{url.port or 5432}/{url.database or ''}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class MessageCheckpointer:
@@ -84,11 +89,13 @@ class MessageCheckpointer:
         try:
             self.schema_revision = await self.retry.run(self._probe, what=f"connecting to {where}")
             self._pool = await self.retry.run(self._open_pool, what=f"opening the saver pool to {where}")
-        except Exception as exc:
-            if is_transient(exc):
-                cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise DatabaseUnavailable(f"PostgreSQL at {where} is unreachable: {cause}") from exc
+        except PersistenceError:
             raise
+        except Exception as exc:
+            cause = _first_line(exc)
+            if is_transient(exc):
+                raise DatabaseUnavailable(f"PostgreSQL at {where} is unreachable: {cause}") from exc
+            raise DatabaseRefused(f"PostgreSQL at {where} refused the connection: {cause}") from exc
         return PooledPostgresSaver(self._pool)
 
     async def _probe(self) -> str:

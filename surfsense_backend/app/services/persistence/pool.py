@@ -11,6 +11,8 @@ SaverPool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
 # Cloud proxies and NATs drop idle TCP connections without telling either end;
 # keepalives make the kernel notice within about a minute.
+SAVER_APPLICATION_NAME = "surfsense-saver"
+
 _TCP_KEEPALIVES = {
     "keepalives": "1",
     "keepalives_idle": "30",
@@ -20,12 +22,13 @@ _TCP_KEEPALIVES = {
 
 
 def saver_conninfo(conninfo: str, config: PersistenceConfig) -> str:
-    """The conninfo with keepalives and a connect timeout, unless it sets its own."""
+    """The conninfo with keepalives, a connect timeout and a name in pg_stat_activity,
+    unless it sets its own."""
     given = conninfo_to_dict(conninfo)
-    defaults = {**_TCP_KEEPALIVES, "connect_timeout": str(config.connect_timeout)}
-    if str(given.get("host", "")).startswith("/"):
+    defaults = {"connect_timeout": str(config.connect_timeout), "application_name": SAVER_APPLICATION_NAME}
+    if not str(given.get("host", "")).startswith("/"):
         # Keepalives are a TCP option; libpq ignores them on unix sockets.
-        defaults = {"connect_timeout": defaults["connect_timeout"]}
+        defaults.update(_TCP_KEEPALIVES)
     return make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in given})
 
 

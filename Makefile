@@ -1,0 +1,47 @@
+# Every target installs what it needs: uv into .tools/, then the locked
+# virtual environment into .venv/. Nothing to install by hand.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format migrate check-migrations install clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.synced
+
+## make run: serve the app; with no DATABASE_URL, on an embedded PostgreSQL under ./.data/
+run: install
+	$(BIN)/python -m app
+
+## make test: the test suite on TEST_DATABASE_URL, or on an embedded PostgreSQL when unset
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make migrate: alembic upgrade head on DATABASE_URL (or the embedded server)
+migrate: install
+	$(BIN)/alembic upgrade head
+
+check-migrations: install
+	$(BIN)/alembic check
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

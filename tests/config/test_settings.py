@@ -1,0 +1,54 @@
+"""Settings read from the environment, with their defaults and refusals."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import PersistenceConfig, Settings
+
+
+class TestPersistenceConfig:
+    def test_defaults_match_the_documented_contract(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir("/")  # no .env from the checkout
+        config = PersistenceConfig()
+        assert config.enable_checkpointing is True
+        assert config.fallback == "fail"
+        assert config.max_checkpoint_history == 1000
+        assert config.checkpoint_cleanup_interval == 3600
+        assert config.checkpointer_cleanup_timeout == 5
+        assert (config.pool_min_size, config.pool_max_size) == (1, 10)
+        assert (config.pool_timeout, config.pool_max_idle, config.pool_max_lifetime) == (20, 300, 1800)
+        # Prepared statements off: the only safe choice behind PgBouncer.
+        assert config.prepare_threshold is None
+
+    def test_reads_the_persistence_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("PERSISTENCE_FALLBACK", "memory")
+        monkeypatch.setenv("PERSISTENCE_POOL_MAX_SIZE", "4")
+        monkeypatch.setenv("PERSISTENCE_PREPARE_THRESHOLD", "5")
+        config = PersistenceConfig()
+        assert (config.fallback, config.pool_max_size, config.prepare_threshold) == ("memory", 4, 5)
+
+    def test_empty_prepare_threshold_disables_prepared_statements(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PERSISTENCE_PREPARE_THRESHOLD", "")
+        assert PersistenceConfig().prepare_threshold is None
+
+    def test_unknown_fallback_is_refused(self) -> None:
+        with pytest.raises(ValidationError):
+            PersistenceConfig(fallback="maybe")
+
+    def test_pool_max_below_min_is_refused(self) -> None:
+        with pytest.raises(ValidationError, match="POOL_MAX_SIZE"):
+            PersistenceConfig(pool_min_size=5, pool_max_size=2)
+
+
+class TestSettings:
+    def test_production_requires_a_secret_key_and_a_database(self) -> None:
+        with pytest.raises(ValidationError, match="SECRET_KEY"):
+            Settings(environment="production", database_url="postgresql://u@h/d")
+        with pytest.raises(ValidationError, match="DATABASE_URL"):
+            Settings(environment="production", secret_key="s" * 32)
+
+    def test_database_url_is_kept_secret_in_reprs(self) -> None:
+        settings = Settings(database_url="postgresql://u:hunter2@h/d")
+        assert "hunter2" not in repr(settings)

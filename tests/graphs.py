@@ -1,0 +1,50 @@
+"""A one-node chat graph for tests: it answers every message with an echo."""
+
+from collections.abc import Sequence
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langgraph.channels.delta import DeltaChannel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+
+
+class ChatState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def _add_message_batches(state: Any, batches: Sequence[Any]) -> Any:
+    for batch in batches:
+        state = add_messages(state, batch)
+    return state
+
+
+class DeltaChatState(TypedDict):
+    """Messages in a DeltaChannel: each checkpoint stores only what changed."""
+
+    messages: Annotated[list[AnyMessage], DeltaChannel(_add_message_batches)]
+
+
+def _echo(state: Any) -> dict[str, list[AnyMessage]]:
+    # Untyped on purpose: a TypedDict hint would become the node's input schema.
+    return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
+
+
+def echo_graph(
+    saver: BaseCheckpointSaver[Any], *, delta: bool = False
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    builder: StateGraph[Any] = StateGraph(DeltaChatState if delta else ChatState)
+    builder.add_node("echo", _echo)
+    builder.add_edge(START, "echo")
+    builder.add_edge("echo", END)
+    return builder.compile(checkpointer=saver)
+
+
+async def chat(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, text: str) -> list[str]:
+    """Send one message; return the thread's message texts afterwards."""
+    result = await graph.ainvoke(
+        {"messages": [HumanMessage(content=text)]}, {"configurable": {"thread_id": thread_id}}
+    )
+    return [m.content for m in result["messages"]]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from app.config import get_persistence_config
 from app.main import create_app
 from app.services.persistence import ConversationNotFound, SchemaNotMigrated
+from app.services.persistence.schema_status import alembic_heads
 from tests.database import drop_database, recreate_database
 
 
@@ -33,7 +34,7 @@ class TestLifespan:
         body = response.json()
         assert body["status"] == "ready"
         assert body["database"] == "ok"
-        assert body["migration"] == "0003_checkpoint_ownership"
+        assert body["migration"] == ", ".join(sorted(alembic_heads()))
         assert body["checkpointer"]["backend"] == "postgres"
         assert body["checkpointer"]["pool"]["size"] >= 1
 

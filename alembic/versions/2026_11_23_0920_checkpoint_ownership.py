@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.services.persistence.migrations import DROP_OWNERSHIP, OWNERSHIP_FUNCTIONS, OWNERSHIP_TRIGGERS
+from app.services.persistence.migrations import DROP_OWNERSHIP, OWNERSHIP_TRIGGERS, ownership_functions
 
 revision: str = "0003_checkpoint_ownership"
 down_revision: str | None = "0002_langgraph_tables"
@@ -55,7 +55,7 @@ def upgrade() -> None:
     op.create_index("ix_checkpoints_checkpoint_id", "checkpoints", ["checkpoint_id"])
     for table in _CHILD_TABLES:
         _add_conversation_id(table)
-    for statement in (*OWNERSHIP_FUNCTIONS, *OWNERSHIP_TRIGGERS):
+    for statement in (*ownership_functions(drop_late_writes=False), *OWNERSHIP_TRIGGERS):
         op.execute(statement)
 
 

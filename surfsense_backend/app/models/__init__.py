@@ -1,12 +1,14 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
 from app.models.checkpoint import Checkpoint, CheckpointBlob, CheckpointMigration, CheckpointWrite
-from app.models.conversation import Conversation
+from app.models.conversation import PREVIEW_CHARS, Conversation
+from app.models.deleted_thread import DeletedThread
 from app.models.message import ROLES, Message
 from app.models.thread_run import RUN_STATUSES, SENTIMENTS, ThreadRun
 from app.models.user import User
 
 __all__ = [
+    "PREVIEW_CHARS",
     "ROLES",
     "RUN_STATUSES",
     "SENTIMENTS",
@@ -15,6 +17,7 @@ __all__ = [
     "CheckpointMigration",
     "CheckpointWrite",
     "Conversation",
+    "DeletedThread",
     "Message",
     "ThreadRun",
     "User",

@@ -3,10 +3,12 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, false, func
+from sqlalchemy import ForeignKey, Index, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+
+PREVIEW_CHARS = 200
 
 
 class Conversation(Base):
@@ -20,6 +22,10 @@ class Conversation(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(200))
     archived: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    # Kept with each message saved, so a page of the conversation list needs
+    # no per-row count or lookup into messages.
+    message_count: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+    last_message_preview: Mapped[str | None] = mapped_column(String(PREVIEW_CHARS))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

@@ -25,6 +25,7 @@ class ThreadRun(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     prompt: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), server_default="running", default="running")
+    error_kind: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
     checkpoint_id: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -6,7 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.services.persistence import PersistenceError, is_transient
+from app.errors import AppError
+from app.services.persistence import is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -15,8 +16,8 @@ def error_response(status_code: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse(status_code=status_code, content={"error": kind, "detail": detail})
 
 
-async def _persistence_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PersistenceError)  # noqa: S101 - registered for this type only
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)  # noqa: S101 - registered for this type only
     return error_response(exc.status_code, exc.kind, str(exc))
 
 
@@ -38,6 +39,6 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(PersistenceError, _persistence_error)
+    app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)

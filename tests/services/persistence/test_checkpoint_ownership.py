@@ -20,7 +20,8 @@ async def _owners(
 ) -> list[tuple[Any, ...]]:
     async with sessions() as s:
         columns = [model.conversation_id] + ([model.user_id] if model is Checkpoint else [])
-        return list((await s.execute(select(*columns).where(model.thread_id == thread_id))).all())
+        rows = await s.execute(select(*columns).where(model.thread_id == thread_id))
+        return [tuple(row) for row in rows]
 
 
 async def _count(sessions: async_sessionmaker[AsyncSession], model: CheckpointTable, thread_id: str) -> int:
@@ -124,3 +125,22 @@ class TestCascade:
             )
             is None
         )
+
+    async def test_a_late_write_does_not_bring_a_deleted_conversation_back(
+        self,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, conversation = await make_conversation()
+        graph = echo_graph(await checkpointer.get_saver())
+        await chat(graph, conversation.thread_id, "before")
+        async with committed() as s:
+            await s.execute(delete(Conversation).where(Conversation.id == conversation.id))
+            await s.commit()
+
+        # A run that was still going writes after the delete.
+        await chat(graph, conversation.thread_id, "too late")
+
+        for model in (Checkpoint, CheckpointBlob, CheckpointWrite):
+            assert await _count(committed, model, conversation.thread_id) == 0

@@ -18,6 +18,7 @@ from app.services.persistence import (
     SchemaNotMigrated,
 )
 from app.services.persistence.saver import PooledPostgresSaver
+from app.services.persistence.schema_status import alembic_heads
 from tests.database import drop_database, recreate_database, url_for
 from tests.graphs import chat, echo_graph
 
@@ -36,7 +37,7 @@ class TestInitialize:
         saver = await checkpointer.get_saver()
         assert isinstance(saver, PooledPostgresSaver)
         assert checkpointer.backend == "postgres"
-        assert checkpointer.schema_revision == "0003_checkpoint_ownership"
+        assert checkpointer.schema_revision == ", ".join(sorted(alembic_heads()))
         health = await checkpointer.health()
         assert health["database"] == "ok"
         assert health["pool"]["max"] == checkpointer.config.pool_max_size

@@ -62,6 +62,15 @@ class TestSaveMessage:
         assert updated is not None
         assert updated > conversation.updated_at
 
+    async def test_keeps_count_and_preview(self, session: AsyncSession) -> None:
+        conversation = await _conversation(session)
+        storage = ConversationStorage(session)
+        await storage.save_message(conversation.id, {"role": "user", "content": "first"})
+        await storage.save_message(conversation.id, {"role": "assistant", "content": "y" * 500})
+        await session.refresh(conversation)
+        assert conversation.message_count == 2
+        assert conversation.last_message_preview == "y" * 200
+
     @pytest.mark.parametrize(
         "message",
         [

@@ -1,14 +1,13 @@
 """Durable chat memory: the public API of the persistence layer."""
 
+from app.errors import InvalidRequest, NotFound
 from app.services.persistence.errors import (
     CheckpointNotFound,
     ConversationNotFound,
     DatabaseRefused,
     DatabaseUnavailable,
     InvalidMessage,
-    InvalidRequest,
     MessageTooLarge,
-    NotFound,
     PersistenceError,
     SchemaNotMigrated,
 )

@@ -1,45 +1,26 @@
 """Typed errors of the persistence layer.
 
-Each carries the HTTP status it maps to; one handler in the app renders them
-as `{"error": <class name>, "detail": <message>}`.
+Each carries the HTTP status it maps to (see `app.errors`).
 """
 
-from typing import ClassVar
+from app.errors import AppError, InvalidRequest, NotFound
 
 
-class PersistenceError(Exception):
+class PersistenceError(AppError):
     """Base of every error this package raises on purpose."""
 
-    status_code: ClassVar[int] = 500
 
-    @property
-    def kind(self) -> str:
-        return type(self).__name__
-
-
-class NotFound(PersistenceError):
-    """Missing, or not the caller's: the two answer the same."""
-
-    status_code = 404
-
-
-class ConversationNotFound(NotFound):
+class ConversationNotFound(PersistenceError, NotFound):
     def __init__(self, conversation_id: object) -> None:
         super().__init__(f"Conversation {conversation_id} was not found.")
 
 
-class CheckpointNotFound(NotFound):
+class CheckpointNotFound(PersistenceError, NotFound):
     def __init__(self, checkpoint_id: object) -> None:
         super().__init__(f"Checkpoint {checkpoint_id} was not found.")
 
 
-class InvalidRequest(PersistenceError):
-    """Arguments that can never succeed as given."""
-
-    status_code = 422
-
-
-class InvalidMessage(InvalidRequest):
+class InvalidMessage(PersistenceError, InvalidRequest):
     """A message that cannot be stored as given (empty, unknown role, NUL bytes)."""
 
 

@@ -73,32 +73,45 @@ def create_langgraph_schema(execute: Callable[[str], object], migrations: Sequen
 # Conversation ids are canonical UUID text; other thread ids are left unowned.
 _UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
-OWNERSHIP_FUNCTIONS = (
-    f"""
-CREATE FUNCTION checkpoints_fill_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+# A write that arrives after its conversation was deleted (a run still in
+# flight) is dropped rather than stored as an orphan: `deleted_threads` holds
+# a tombstone per deleted conversation.
+_DROP_LATE_WRITE = """
+    IF NEW.conversation_id IS NULL
+       AND EXISTS (SELECT 1 FROM deleted_threads d WHERE d.thread_id = NEW.thread_id) THEN
+        RETURN NULL;
+    END IF;"""
+
+
+def ownership_functions(*, drop_late_writes: bool) -> tuple[str, ...]:
+    """The trigger functions; revision 0004 adds the tombstone check."""
+    late = _DROP_LATE_WRITE if drop_late_writes else ""
+    return (
+        f"""
+CREATE OR REPLACE FUNCTION checkpoints_fill_owner() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.conversation_id IS NULL AND NEW.thread_id ~ '{_UUID_PATTERN}' THEN
         SELECT c.id, c.user_id, c.archived
           INTO NEW.conversation_id, NEW.user_id, NEW.archived
           FROM conversations c WHERE c.id = NEW.thread_id::uuid;
-        NEW.archived := coalesce(NEW.archived, false);
+        NEW.archived := coalesce(NEW.archived, false);{late}
     END IF;
     RETURN NEW;
 END $$;
-""",  # noqa: S608 - fixed DDL built from a constant pattern
-    f"""
-CREATE FUNCTION checkpoint_rows_fill_conversation() RETURNS trigger LANGUAGE plpgsql AS $$
+""",  # noqa: S608 - fixed DDL built from constants
+        f"""
+CREATE OR REPLACE FUNCTION checkpoint_rows_fill_conversation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.conversation_id IS NULL AND NEW.thread_id ~ '{_UUID_PATTERN}' THEN
-        NEW.conversation_id := (SELECT c.id FROM conversations c WHERE c.id = NEW.thread_id::uuid);
+        NEW.conversation_id := (SELECT c.id FROM conversations c WHERE c.id = NEW.thread_id::uuid);{late}
     END IF;
     RETURN NEW;
 END $$;
-""",  # noqa: S608 - fixed DDL built from a constant pattern
-    # Links rows written before the conversation was committed (or before it
-    # existed), and carries owner and archive flag over when they change.
-    """
-CREATE FUNCTION conversations_sync_checkpoints() RETURNS trigger LANGUAGE plpgsql AS $$
+""",  # noqa: S608 - fixed DDL built from constants
+        # Links rows written before the conversation was committed (or before
+        # it existed), and carries owner and archive flag over when they change.
+        """
+CREATE OR REPLACE FUNCTION conversations_sync_checkpoints() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM conversations WHERE id = NEW.id) THEN
         RETURN NULL;
@@ -115,7 +128,8 @@ BEGIN
     RETURN NULL;
 END $$;
 """,
-)
+    )
+
 
 OWNERSHIP_TRIGGERS = (
     """CREATE TRIGGER checkpoints_fill_owner BEFORE INSERT ON checkpoints
@@ -133,6 +147,23 @@ OWNERSHIP_TRIGGERS = (
        FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id
                           OR OLD.archived IS DISTINCT FROM NEW.archived)
        EXECUTE FUNCTION conversations_sync_checkpoints()""",
+)
+
+TOMBSTONE_TRIGGER = (
+    """
+CREATE FUNCTION conversations_leave_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO deleted_threads (thread_id) VALUES (OLD.id::text) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+""",
+    """CREATE TRIGGER conversations_leave_tombstone AFTER DELETE ON conversations
+       FOR EACH ROW EXECUTE FUNCTION conversations_leave_tombstone()""",
+)
+
+DROP_TOMBSTONE_TRIGGER = (
+    "DROP TRIGGER IF EXISTS conversations_leave_tombstone ON conversations",
+    "DROP FUNCTION IF EXISTS conversations_leave_tombstone()",
 )
 
 DROP_OWNERSHIP = (

@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import PersistenceConfig, get_persistence_config
-from app.models import ROLES, Conversation, Message
+from app.errors import InvalidRequest
+from app.models import PREVIEW_CHARS, ROLES, Conversation, Message
 from app.services.persistence.errors import (
     CheckpointNotFound,
     ConversationNotFound,
     InvalidMessage,
-    InvalidRequest,
     MessageTooLarge,
 )
 from app.services.persistence.retry import RetryPolicy
@@ -126,6 +126,9 @@ class ConversationStorage:
             run_id=run_id,
         )
         self.session.add(stored)
+        # SQL expressions, so concurrent savers add up instead of overwriting.
+        conversation.message_count = Conversation.message_count + 1
+        conversation.last_message_preview = incoming.content[:PREVIEW_CHARS]
         conversation.updated_at = func.now()
         await self.session.flush()
         return stored

@@ -1,0 +1,32 @@
+"""The base of every error the app raises on purpose.
+
+Each subclass carries the HTTP status it maps to; one handler renders them all
+as `{"error": <class name>, "detail": <one sentence>}`. Services raise these,
+never HTTPException.
+"""
+
+from typing import ClassVar
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 500
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+class NotFound(AppError):
+    """Missing, or not the caller's: the two answer the same."""
+
+    status_code = 404
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class InvalidRequest(AppError):
+    """Arguments that can never succeed as given."""
+
+    status_code = 422

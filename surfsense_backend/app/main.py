@@ -3,43 +3,72 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
 
-from app.config import get_persistence_config, get_settings
+from app.agents.chat_graph import ChatAgent
+from app.agents.models import create_chat_model
+from app.config import PersistenceConfig, get_llm_settings, get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
-from app.routes import errors, health
+from app.routes import auth, conversations, errors, health
+from app.services.auth.secret_key import resolve_secret_key
+from app.services.chat.runner import ChatRunner
 from app.services.persistence import close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
 
 logger = logging.getLogger(__name__)
 
 
+async def _agent_saver(
+    app: FastAPI, database_url: str, config: PersistenceConfig
+) -> BaseCheckpointSaver[Any]:
+    """The shared durable saver; with checkpointing off, a per-process one."""
+    if config.enable_checkpointing:
+        checkpointer = await setup_checkpointer_tables(database_url, config)
+        app.state.checkpointer = checkpointer
+        return await checkpointer.get_saver()
+    async with app.state.engine.connect() as conn:
+        await verify_schema(conn)
+    logger.warning("PERSISTENCE_ENABLE_CHECKPOINTING=false: agent state lives in memory only")
+    return InMemorySaver()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start: database engine, shared checkpointer, schema at head. Stop: close both."""
+    """Start: engine, schema at head, shared checkpointer, agent. Stop: the reverse."""
     settings, config = get_settings(), get_persistence_config()
     database_url = app.state.database_url or resolve_database_url(settings)
-    engine = create_engine(database_url, settings)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.secret_key = resolve_secret_key(settings)
+    app.state.engine = create_engine(database_url, settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.checkpointer = None
+    app.state.chat_runner = None
     try:
-        if config.enable_checkpointing:
-            app.state.checkpointer = await setup_checkpointer_tables(database_url, config)
-        else:
-            async with engine.connect() as conn:
-                await verify_schema(conn)
+        saver = await _agent_saver(app, database_url, config)
+        model = app.state.chat_model or create_chat_model(get_llm_settings())
+        app.state.chat_runner = ChatRunner(
+            app.state.sessionmaker, ChatAgent(model, saver), settings.chat_run_timeout
+        )
         yield
     finally:
+        if app.state.chat_runner is not None:
+            await app.state.chat_runner.shutdown(config.checkpointer_cleanup_timeout)
         await close_checkpointer()
-        await engine.dispose()
+        await app.state.engine.dispose()
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
-    """The app; `database_url` overrides DATABASE_URL (the CLI passes the embedded one)."""
+def create_app(database_url: str | None = None, chat_model: BaseChatModel | None = None) -> FastAPI:
+    """The app; `database_url` overrides DATABASE_URL (the CLI passes the embedded
+    one), `chat_model` overrides LLM_PROVIDER (tests pass a failing one)."""
     app = FastAPI(title="SurfSense backend", lifespan=lifespan)
     app.state.database_url = database_url
+    app.state.chat_model = chat_model
     errors.install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(conversations.router)
     return app

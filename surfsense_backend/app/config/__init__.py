@@ -1,12 +1,15 @@
 """Settings, one class per concern, each with a cached accessor."""
 
 from app.config.dsn import psycopg_conninfo, sqlalchemy_url
+from app.config.llm import LLMSettings, get_llm_settings
 from app.config.persistence import PersistenceConfig, get_persistence_config
 from app.config.settings import Settings, get_settings
 
 __all__ = [
+    "LLMSettings",
     "PersistenceConfig",
     "Settings",
+    "get_llm_settings",
     "get_persistence_config",
     "get_settings",
     "psycopg_conninfo",

@@ -1,6 +1,7 @@
 """The SQLAlchemy engine and session factory, and the URL they point at."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -33,8 +34,12 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+@asynccontextmanager
 async def session_scope(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit when the body succeeds, roll back when it raises."""
+    """One unit of work: commit when the body succeeds, roll back when it raises.
+
+    The edge of a request or a background task; code inside only flushes.
+    """
     async with sessionmaker() as session:
         try:
             yield session

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import psycopg_conninfo
-from app.services.persistence import MessageCheckpointer, RetryPolicy, is_transient
+from app.services.persistence import MessageCheckpointer, RetryPolicy, is_database_outage, is_transient
 from app.services.persistence.pool import SAVER_APPLICATION_NAME
 from tests.graphs import chat, echo_graph
 
@@ -82,6 +82,16 @@ class TestIsTransient:
         assert isinstance(violation, IntegrityError)
         assert not is_transient(syntax)
         assert not is_transient(violation)
+
+    async def test_only_driver_faults_are_database_outages(self) -> None:
+        refused = await _raised(
+            psycopg.AsyncConnection.connect(f"host=127.0.0.1 port={_free_port()} connect_timeout=2")
+        )
+        assert is_database_outage(refused)
+        # A model provider hanging up is transient, but not the database's fault.
+        provider = ConnectionAbortedError("the model provider hung up")
+        assert is_transient(provider)
+        assert not is_database_outage(provider)
 
     def test_plain_bugs_are_permanent(self) -> None:
         assert not is_transient(ValueError("bug"))

@@ -60,6 +60,22 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+_DATABASE_ERRORS = (
+    psycopg.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    DBAPIError,
+    psycopg_pool.PoolTimeout,
+    psycopg_pool.PoolClosed,
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """A transient fault raised by a database driver or pool, not by anything
+    else that talks over the network (a model provider, say)."""
+    return isinstance(exc, _DATABASE_ERRORS) and is_transient(exc)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 5

@@ -55,10 +55,15 @@ class MessageIn:
     metadata: dict[str, Any]
 
 
+def role_of(message: BaseMessage) -> str:
+    """The chat-history role of a LangChain message ("human" is "user", ...)."""
+    return _ROLE_OF_TYPE.get(message.type, message.type)
+
+
 def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
     if isinstance(message, BaseMessage):
         metadata = {"lc_id": message.id} if message.id else {}
-        return MessageIn(_ROLE_OF_TYPE.get(message.type, message.type), message.text, metadata)
+        return MessageIn(role_of(message), message.text, metadata)
     if not isinstance(message.get("content"), str):
         raise InvalidMessage("Message content must be a string.")
     return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))
@@ -94,6 +99,10 @@ class ConversationStorage:
         if conversation is None:
             raise ConversationNotFound(conversation_id)
         return conversation
+
+    def check_message(self, message: BaseMessage | Mapping[str, Any]) -> None:
+        """Raise what `save_message` would for this message, writing nothing."""
+        self._validate(_message_in(message))
 
     def _validate(self, message: MessageIn) -> None:
         if message.role not in ROLES:

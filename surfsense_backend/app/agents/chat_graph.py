@@ -1,0 +1,98 @@
+"""The chat agent: a LangGraph graph compiled with the shared durable saver.
+
+Messages live in a DeltaChannel: each checkpoint stores only the messages a
+step added (and a full snapshot every `SNAPSHOT_EVERY` updates), so storage
+grows with the conversation, not with its square as with a plain reducer.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict, cast
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.channels.delta import DeltaChannel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+
+SNAPSHOT_EVERY = 50
+
+
+def _add_message_batches(state: Any, batches: Sequence[Any]) -> Any:
+    # DeltaChannel folds a batch of writes at once; add_messages takes one.
+    for batch in batches:
+        state = add_messages(state, batch)
+    return state
+
+
+class ChatState(TypedDict):
+    messages: Annotated[
+        list[AnyMessage], DeltaChannel(_add_message_batches, snapshot_frequency=SNAPSHOT_EVERY)
+    ]
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    text: str
+    checkpoint_id: str
+
+
+TokenSink = Callable[[str], Awaitable[None]]
+
+
+class ChatAgent:
+    """Runs one turn of a conversation and reports its tokens as they come."""
+
+    def __init__(self, model: BaseChatModel, saver: BaseCheckpointSaver[Any]) -> None:
+        self.model = model
+        self.graph = self._compile(saver)
+
+    def _compile(self, saver: BaseCheckpointSaver[Any]) -> CompiledStateGraph[Any, Any, Any, Any]:
+        async def respond(state: Any) -> dict[str, list[AnyMessage]]:
+            return {"messages": [await self.model.ainvoke(state["messages"])]}
+
+        builder: StateGraph[Any] = StateGraph(ChatState)
+        builder.add_node("respond", respond)
+        builder.add_edge(START, "respond")
+        builder.add_edge("respond", END)
+        return builder.compile(checkpointer=saver)
+
+    @staticmethod
+    def config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
+        configurable: dict[str, Any] = {"thread_id": thread_id}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    async def respond(self, thread_id: str, text: str, on_token: TokenSink) -> AgentReply:
+        """Add the user's message to the thread, run the model, return its reply."""
+        reply: AIMessage | None = None
+        checkpoint_id: str | None = None
+        stream = self.graph.astream(
+            {"messages": [HumanMessage(content=text)]},
+            self.config(thread_id),
+            stream_mode=["messages", "checkpoints"],
+        )
+        async for item in stream:
+            mode, payload = cast(tuple[str, Any], item)
+            if mode == "messages":
+                chunk, _ = payload
+                if isinstance(chunk, AIMessageChunk) and chunk.text:
+                    await on_token(chunk.text)
+            else:
+                checkpoint_id = payload["config"]["configurable"]["checkpoint_id"]
+                last = payload["values"].get("messages", [])[-1:]
+                reply = last[0] if last and isinstance(last[0], AIMessage) else reply
+        if reply is None or checkpoint_id is None:
+            raise RuntimeError("the graph finished without a reply")
+        return AgentReply(text=reply.text, checkpoint_id=checkpoint_id)
+
+    async def state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
+        """The graph's state at a checkpoint (DeltaChannel history rebuilt), or None."""
+        snapshot = await self.graph.aget_state(self.config(thread_id, checkpoint_id))
+        if not snapshot.values and snapshot.created_at is None:
+            return None
+        return dict(snapshot.values)

@@ -1,0 +1,190 @@
+"""Conversations, their messages, runs and checkpoints. Thin: validate, call a service."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+from langchain_core.messages import BaseMessage
+
+from app.db.session import SessionDep
+from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream
+from app.schemas.conversations import (
+    ChatReplyOut,
+    CheckpointOut,
+    CheckpointPageOut,
+    CheckpointStateOut,
+    ConversationCreate,
+    ConversationOut,
+    ConversationPageOut,
+    ConversationUpdate,
+    FeedbackIn,
+    ForkIn,
+    MessageIn,
+    MessageOut,
+    MessagePageOut,
+    RunListOut,
+    RunOut,
+    StateMessageOut,
+)
+from app.schemas.errors import error_responses
+from app.services.auth.users import CurrentUser
+from app.services.chat.runner import ChatRunner
+from app.services.conversations.repository import ArchivedFilter
+from app.services.conversations.service import ConversationService
+from app.services.persistence import CheckpointNotFound
+from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, role_of
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
+
+
+def _service(request: Request, session: SessionDep, user: CurrentUser) -> ConversationService:
+    return ConversationService(session, user.id, request.app.state.secret_key)
+
+
+Service = Annotated[ConversationService, Depends(_service)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+
+@router.post("/conversations", status_code=status.HTTP_201_CREATED)
+async def create_conversation(body: ConversationCreate, service: Service) -> ConversationOut:
+    return ConversationOut.model_validate(await service.create(body.title))
+
+
+@router.get("/conversations")
+async def list_conversations(
+    service: Service,
+    limit: Limit = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    archived: ArchivedFilter = "false",
+) -> ConversationPageOut:
+    page = await service.list(archived, limit, cursor)
+    items = [ConversationOut.model_validate(c) for c in page.items]
+    return ConversationPageOut(items=items, next_cursor=page.next_cursor, total=page.total)
+
+
+@router.get("/conversations/{conversation_id}", responses=error_responses(404))
+async def get_conversation(conversation_id: uuid.UUID, service: Service) -> ConversationOut:
+    return ConversationOut.model_validate(await service.get(conversation_id))
+
+
+@router.patch("/conversations/{conversation_id}", responses=error_responses(404))
+async def update_conversation(
+    conversation_id: uuid.UUID, body: ConversationUpdate, service: Service
+) -> ConversationOut:
+    updated = await service.update(conversation_id, title=body.title, archived=body.archived)
+    return ConversationOut.model_validate(updated)
+
+
+@router.delete(
+    "/conversations/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+)
+async def delete_conversation(conversation_id: uuid.UUID, service: Service) -> Response:
+    await service.delete(conversation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/conversations/{conversation_id}/fork",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404),
+)
+async def fork_conversation(
+    conversation_id: uuid.UUID, service: Service, body: ForkIn | None = None
+) -> ConversationOut:
+    fork = await service.fork(conversation_id, body.checkpoint_id if body else None)
+    return ConversationOut.model_validate(fork)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    responses={
+        **error_responses(404, 409, 413, 502),
+        200: {
+            "content": {
+                EVENT_STREAM: {"schema": {"type": "string", "description": "token/message/done/error"}}
+            }
+        },
+    },
+)
+async def send_message(
+    conversation_id: uuid.UUID, body: MessageIn, request: Request, session: SessionDep, user: CurrentUser
+) -> Any:
+    """Run the agent on a message: JSON reply, or with `Accept: text/event-stream`,
+    events `message` (stored user message), `token`..., `message` (reply), then
+    `done`, or `error` in their place."""
+    # Authenticating the caller was this request's unit of work; the run has
+    # transactions of its own, and holding this connection idle for the whole
+    # model call would starve the pool.
+    await session.commit()
+    runner: ChatRunner = request.app.state.chat_runner
+    handle = await runner.start(user.id, conversation_id, body.content)
+    if EVENT_STREAM in request.headers.get("accept", ""):
+        return StreamingResponse(event_stream(handle), media_type=EVENT_STREAM, headers=STREAM_HEADERS)
+    reply = await handle.reply()
+    return ChatReplyOut(
+        run_id=handle.run.run_id,
+        user_message=MessageOut.model_validate(handle.user_message),
+        assistant_message=MessageOut.model_validate(reply),
+    )
+
+
+@router.get("/conversations/{conversation_id}/messages", responses=error_responses(404))
+async def list_messages(
+    conversation_id: uuid.UUID,
+    service: Service,
+    limit: Limit = 50,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> MessagePageOut:
+    page = await service.history(conversation_id, limit, before)
+    return MessagePageOut(
+        items=[MessageOut.model_validate(m) for m in page.items], next_before=page.next_before
+    )
+
+
+@router.get("/conversations/{conversation_id}/runs", responses=error_responses(404))
+async def list_runs(conversation_id: uuid.UUID, service: Service) -> RunListOut:
+    return RunListOut(items=[RunOut.model_validate(r) for r in await service.runs(conversation_id)])
+
+
+@router.put("/runs/{run_id}/feedback", tags=["runs"], responses=error_responses(404))
+async def set_feedback(run_id: uuid.UUID, body: FeedbackIn, service: Service) -> RunOut:
+    return RunOut.model_validate(await service.set_feedback(run_id, body.sentiment, body.comment))
+
+
+@router.get("/conversations/{conversation_id}/checkpoints", responses=error_responses(404))
+async def list_checkpoints(
+    conversation_id: uuid.UUID,
+    service: Service,
+    limit: Limit = 50,
+    before: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> CheckpointPageOut:
+    page = await service.checkpoints(conversation_id, limit, before)
+    items = [
+        CheckpointOut(
+            id=c.checkpoint_id,
+            parent_id=c.parent_checkpoint_id,
+            created_at=c.created_at,
+            step=c.metadata_.get("step"),
+            source=c.metadata_.get("source"),
+        )
+        for c in page.items
+    ]
+    return CheckpointPageOut(items=items, next_before=page.next_before)
+
+
+def _state_message(message: BaseMessage) -> StateMessageOut:
+    return StateMessageOut(id=message.id, role=role_of(message), content=message.text)
+
+
+@router.get("/conversations/{conversation_id}/checkpoints/{checkpoint_id}", responses=error_responses(404))
+async def get_checkpoint_state(
+    conversation_id: uuid.UUID, checkpoint_id: str, request: Request, service: Service
+) -> CheckpointStateOut:
+    conversation = await service.require_checkpoint(conversation_id, checkpoint_id)
+    values = await request.app.state.chat_runner.agent.state_at(conversation.thread_id, checkpoint_id)
+    if values is None:
+        raise CheckpointNotFound(checkpoint_id)
+    messages = [_state_message(m) for m in values.pop("messages", [])]
+    return CheckpointStateOut(checkpoint_id=checkpoint_id, messages=messages, values=jsonable_encoder(values))

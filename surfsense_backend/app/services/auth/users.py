@@ -1,0 +1,69 @@
+"""Users and access tokens, with fastapi-users on our own `users` table."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi_users import BaseUserManager, FastAPIUsers, InvalidPasswordException, UUIDIDMixin, exceptions
+from fastapi_users.authentication import AuthenticationBackend, BearerTransport, JWTStrategy
+from fastapi_users.schemas import BaseUserCreate, BaseUserUpdate
+from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
+from sqlalchemy.exc import IntegrityError
+
+from app.config import get_settings
+from app.db.session import SessionDep
+from app.models import User
+
+MIN_PASSWORD_LENGTH = 8
+
+
+# Plain returns, not yields: they borrow the request's session and own nothing.
+async def get_user_db(session: SessionDep) -> SQLAlchemyUserDatabase[User, uuid.UUID]:
+    return SQLAlchemyUserDatabase(session, User)
+
+
+class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
+    async def validate_password(self, password: str, user: BaseUserCreate | User) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidPasswordException(f"Password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+    async def create(
+        self, user_create: BaseUserCreate, safe: bool = False, request: Request | None = None
+    ) -> User:
+        # One spelling per address, so the unique index also catches a race
+        # between two registrations that differ only in case.
+        user_create.email = user_create.email.lower()
+        try:
+            return await super().create(user_create, safe, request)
+        except IntegrityError as exc:
+            raise exceptions.UserAlreadyExists from exc
+
+    async def update(
+        self, user_update: BaseUserUpdate, user: User, safe: bool = False, request: Request | None = None
+    ) -> User:
+        if user_update.email is not None:
+            user_update.email = user_update.email.lower()
+        return await super().update(user_update, user, safe, request)
+
+
+async def get_user_manager(
+    request: Request, user_db: Annotated[SQLAlchemyUserDatabase[User, uuid.UUID], Depends(get_user_db)]
+) -> UserManager:
+    manager = UserManager(user_db)
+    manager.reset_password_token_secret = request.app.state.secret_key
+    manager.verification_token_secret = request.app.state.secret_key
+    return manager
+
+
+def get_jwt_strategy(request: Request) -> JWTStrategy[Any, Any]:
+    return JWTStrategy(
+        secret=request.app.state.secret_key, lifetime_seconds=get_settings().access_token_lifetime
+    )
+
+
+auth_backend = AuthenticationBackend(
+    name="jwt", transport=BearerTransport(tokenUrl="auth/jwt/login"), get_strategy=get_jwt_strategy
+)
+fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
+
+CurrentUser = Annotated[User, Depends(fastapi_users.current_user(active=True))]

@@ -1,0 +1,177 @@
+"""Running the agent for a message, and recording the run honestly.
+
+A run is recorded in three short transactions: before (the run, marked
+running, and the user's message), none during (the agent's saver writes its
+own checkpoints), and after (the reply and the outcome). The agent runs in a
+task of its own: a client that disconnects stops receiving events, not the
+run, so a run always ends as succeeded or failed.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.agents.chat_graph import ChatAgent
+from app.db import session_scope
+from app.errors import AppError
+from app.models import Message, ThreadRun
+from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunSucceeded, Token
+from app.services.conversations.errors import AgentFailed, RunInProgress
+from app.services.conversations.repository import RunRepository
+from app.services.conversations.titles import derive_title
+from app.services.persistence import ConversationStorage, is_database_outage, is_transient
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunHandle:
+    """One run in progress: its stored user message, its events, its outcome."""
+
+    run: ThreadRun
+    user_message: Message
+    _events: asyncio.Queue[ChatEvent | None] = field(default_factory=asyncio.Queue)
+    _listening: bool = True
+    _task: asyncio.Task[Message] | None = None
+
+    def emit(self, event: ChatEvent | None) -> None:
+        if self._listening:
+            self._events.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[ChatEvent]:
+        """Every event of the run, ending with RunSucceeded or RunFailed."""
+        try:
+            while (event := await self._events.get()) is not None:
+                yield event
+        finally:
+            # A departed listener: stop queueing, let the run finish on its own.
+            self._listening = False
+
+    async def reply(self) -> Message:
+        """The stored reply, or AgentFailed; waiting does not tie the run to the caller."""
+        assert self._task is not None  # noqa: S101 - set by ChatRunner.start
+        return await asyncio.shield(self._task)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+class ChatRunner:
+    """Starts runs, and on shutdown waits for them or marks them interrupted."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], agent: ChatAgent, run_timeout: float
+    ) -> None:
+        self.sessions = sessions
+        self.agent = agent
+        self.run_timeout = run_timeout
+        self._tasks: set[asyncio.Task[Message]] = set()
+
+    async def start(self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str) -> RunHandle:
+        """Store the user's message and a running run, then start the agent.
+
+        The conversation row is locked while checking for a run in progress, so
+        of two messages sent at once the second gets RunInProgress (409).
+        """
+        message = {"role": "user", "content": content}
+        async with session_scope(self.sessions) as session:
+            storage = ConversationStorage(session, owner_id=user_id)
+            # Before anything is written: the run row keeps the prompt too.
+            storage.check_message(message)
+            conversation = await storage.get_conversation(conversation_id, for_update=True)
+            runs = RunRepository(session)
+            await runs.fail_stale(conversation.id, datetime.now(UTC) - timedelta(seconds=self.run_timeout))
+            if await runs.is_running(conversation.id):
+                raise RunInProgress
+            run = ThreadRun(conversation_id=conversation.id, user_id=user_id, prompt=content)
+            session.add(run)
+            await session.flush()
+            user_message = await storage.save_message(conversation.id, message, run_id=run.run_id)
+            if conversation.title is None:
+                conversation.title = derive_title(content)
+            await session.flush()
+            await session.refresh(run)
+        handle = RunHandle(run=run, user_message=user_message)
+        handle.emit(MessageStored(user_message))
+        task = asyncio.create_task(self._execute(handle), name=f"chat-run-{run.run_id}")
+        handle._task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return handle
+
+    async def _execute(self, handle: RunHandle) -> Message:
+        run = handle.run
+
+        async def on_token(text: str) -> None:
+            handle.emit(Token(text))
+
+        try:
+            reply = await self.agent.respond(str(run.conversation_id), run.prompt, on_token)
+            return await self._succeed(handle, reply.text, reply.checkpoint_id)
+        except asyncio.CancelledError:
+            await asyncio.shield(
+                self._fail(handle, "Interrupted", "The server stopped before the reply was done.")
+            )
+            raise
+        except AppError as exc:
+            await self._fail(handle, exc.kind, str(exc))
+            raise
+        except Exception as exc:
+            kind = "DatabaseUnavailable" if is_database_outage(exc) else type(exc).__name__
+            logger.warning("run %s failed: %s: %s", run.run_id, kind, exc)
+            await self._fail(handle, kind, _one_line(exc))
+            raise AgentFailed(kind, _one_line(exc)) from exc
+        finally:
+            handle.emit(None)
+
+    async def _succeed(self, handle: RunHandle, text: str, checkpoint_id: str) -> Message:
+        async with session_scope(self.sessions) as session:
+            run = await session.get_one(ThreadRun, handle.run.run_id)
+            reply = await ConversationStorage(session).save_message(
+                run.conversation_id, {"role": "assistant", "content": text}, checkpoint_id, run_id=run.run_id
+            )
+            user_message = await session.get_one(Message, handle.user_message.id)
+            user_message.checkpoint_id = checkpoint_id
+            run.status, run.checkpoint_id, run.finished_at = "succeeded", checkpoint_id, func.now()
+            await session.flush()
+            await session.refresh(run)
+        handle.user_message = user_message
+        handle.emit(MessageStored(reply))
+        handle.emit(RunSucceeded(run))
+        return reply
+
+    async def _fail(self, handle: RunHandle, kind: str, detail: str) -> None:
+        """Mark the run failed; the user's message stays in the history."""
+        handle.emit(RunFailed(str(handle.run.run_id), kind, detail))
+        try:
+            async with session_scope(self.sessions) as session:
+                run = await session.get(ThreadRun, handle.run.run_id)
+                if run is not None:  # None: its conversation was deleted meanwhile
+                    run.status, run.error_kind, run.error, run.finished_at = (
+                        "failed",
+                        kind,
+                        detail,
+                        func.now(),
+                    )
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # The run stays "running" until chat_run_timeout makes it stale.
+            logger.warning("could not record that run %s failed: %s", handle.run.run_id, exc)
+
+    async def shutdown(self, grace: float) -> None:
+        """Let runs in flight finish for `grace` seconds, then interrupt them."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,25 @@
+"""Errors of the conversation and chat domain."""
+
+import uuid
+
+from app.errors import AppError, Conflict, NotFound
+
+
+class RunNotFound(NotFound):
+    def __init__(self, run_id: uuid.UUID) -> None:
+        super().__init__(f"Run {run_id} was not found.")
+
+
+class RunInProgress(Conflict):
+    def __init__(self) -> None:
+        super().__init__("A reply is still being generated in this conversation; send again when it is done.")
+
+
+class AgentFailed(AppError):
+    """The model or the graph failed; the user's message is kept and the run says failed."""
+
+    status_code = 502
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"The agent failed ({kind}): {detail}")
+        self.error_kind = kind

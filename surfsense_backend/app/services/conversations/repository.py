@@ -1,0 +1,156 @@
+"""Every query of the conversation domain. Repositories flush, never commit."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Select, delete, func, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import PREVIEW_CHARS, Checkpoint, Conversation, Message, ThreadRun
+
+ArchivedFilter = Literal["false", "true", "all"]
+
+
+class ConversationRepository:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    def _owned(self, archived: ArchivedFilter = "all") -> Select[tuple[Conversation]]:
+        # The one place that scopes conversations to their owner.
+        statement = select(Conversation).where(Conversation.user_id == self.user_id)
+        if archived != "all":
+            statement = statement.where(Conversation.archived.is_(archived == "true"))
+        return statement
+
+    async def get(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation | None:
+        statement = self._owned().where(Conversation.id == conversation_id)
+        if for_update:
+            statement = statement.with_for_update()
+        conversation: Conversation | None = await self.session.scalar(statement)
+        return conversation
+
+    async def page(
+        self, archived: ArchivedFilter, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> Sequence[Conversation]:
+        """Newest activity first; keyset on (updated_at, id), read off the index."""
+        statement = self._owned(archived)
+        if after is not None:
+            statement = statement.where(tuple_(Conversation.updated_at, Conversation.id) < after)
+        ordered = statement.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
+        return (await self.session.scalars(ordered)).all()
+
+    async def count(self, archived: ArchivedFilter) -> int:
+        subquery = self._owned(archived).with_only_columns(Conversation.id).subquery()
+        return int(await self.session.scalar(select(func.count()).select_from(subquery)) or 0)
+
+    def add(self, conversation: Conversation) -> None:
+        self.session.add(conversation)
+
+    async def delete(self, conversation_id: uuid.UUID) -> bool:
+        """Delete it and, by cascade, its messages, runs and checkpoint rows."""
+        result = await self.session.execute(
+            delete(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.user_id == self.user_id)
+            .returning(Conversation.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    async def copy_messages(self, source: uuid.UUID, target: uuid.UUID, until: str | None) -> int:
+        """Copy a conversation's messages (those saved up to checkpoint `until`)."""
+        columns = ("role", "content", "metadata", "checkpoint_id", "created_at")
+        listed = ", ".join(columns)
+        condition = "AND checkpoint_id IS NOT NULL AND checkpoint_id <= :until" if until else ""
+        result = await self.session.execute(
+            text(
+                f"INSERT INTO messages (conversation_id, {listed}) "  # noqa: S608 - fixed column names
+                f"SELECT :target, {listed} FROM messages"
+                f" WHERE conversation_id = :source {condition} ORDER BY id"
+            ),
+            {"source": source, "target": target, "until": until},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def refresh_counters(self, conversation: Conversation) -> None:
+        last = await self.session.scalar(
+            select(Message.content)
+            .where(Message.conversation_id == conversation.id)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        count = await self.session.scalar(
+            select(func.count()).select_from(Message).where(Message.conversation_id == conversation.id)
+        )
+        conversation.message_count = int(count or 0)
+        conversation.last_message_preview = last[:PREVIEW_CHARS] if last else None
+
+
+class RunRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_conversation(self, conversation_id: uuid.UUID) -> Sequence[ThreadRun]:
+        return (
+            await self.session.scalars(
+                select(ThreadRun)
+                .where(ThreadRun.conversation_id == conversation_id)
+                .order_by(ThreadRun.started_at.desc(), ThreadRun.run_id)
+            )
+        ).all()
+
+    async def get_for_user(self, run_id: uuid.UUID, user_id: uuid.UUID) -> ThreadRun | None:
+        statement = select(ThreadRun).where(ThreadRun.run_id == run_id, ThreadRun.user_id == user_id)
+        run: ThreadRun | None = await self.session.scalar(statement)
+        return run
+
+    async def is_running(self, conversation_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(ThreadRun.run_id)
+            .where(ThreadRun.conversation_id == conversation_id, ThreadRun.status == "running")
+            .limit(1)
+        )
+        return found is not None
+
+    async def fail_stale(self, conversation_id: uuid.UUID, started_before: datetime) -> None:
+        """Runs of a process that died mid-run: they will never finish."""
+        await self.session.execute(
+            update(ThreadRun)
+            .where(
+                ThreadRun.conversation_id == conversation_id,
+                ThreadRun.status == "running",
+                ThreadRun.started_at < started_before,
+            )
+            .values(
+                status="failed",
+                error_kind="Interrupted",
+                error="The run did not finish: its process stopped.",
+                finished_at=func.now(),
+            )
+        )
+
+
+class CheckpointRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, conversation_id: uuid.UUID, limit: int, before: str | None) -> Sequence[Checkpoint]:
+        statement = select(Checkpoint).where(
+            Checkpoint.thread_id == str(conversation_id), Checkpoint.checkpoint_ns == ""
+        )
+        if before is not None:
+            statement = statement.where(Checkpoint.checkpoint_id < before)
+        return (
+            await self.session.scalars(statement.order_by(Checkpoint.checkpoint_id.desc()).limit(limit))
+        ).all()
+
+    async def exists(self, conversation_id: uuid.UUID, checkpoint_id: str) -> bool:
+        found = await self.session.scalar(
+            select(Checkpoint.checkpoint_id).where(
+                Checkpoint.thread_id == str(conversation_id),
+                Checkpoint.checkpoint_ns == "",
+                Checkpoint.checkpoint_id == checkpoint_id,
+            )
+        )
+        return found is not None

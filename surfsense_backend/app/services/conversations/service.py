@@ -1,0 +1,137 @@
+"""The rules of conversations: who sees what, titles, archive, delete, fork, feedback."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Checkpoint, Conversation, ThreadRun
+from app.services.conversations.cursor import decode_cursor, encode_cursor
+from app.services.conversations.errors import RunNotFound
+from app.services.conversations.repository import (
+    ArchivedFilter,
+    CheckpointRepository,
+    ConversationRepository,
+    RunRepository,
+)
+from app.services.persistence import (
+    CheckpointNotFound,
+    ConversationNotFound,
+    ConversationStorage,
+    HistoryPage,
+)
+from app.services.persistence.thread_copy import copy_thread
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    items: Sequence[Conversation]
+    next_cursor: str | None
+    total: int
+
+
+@dataclass(frozen=True)
+class CheckpointPage:
+    items: Sequence[Checkpoint]
+    next_before: str | None
+
+
+class ConversationService:
+    """Everything a user may do with their conversations, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID, secret_key: str) -> None:
+        self.session = session
+        self.user_id = user_id
+        self.secret_key = secret_key
+        self.conversations = ConversationRepository(session, user_id)
+        self.storage = ConversationStorage(session, owner_id=user_id)
+
+    async def get(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation:
+        conversation = await self.conversations.get(conversation_id, for_update=for_update)
+        if conversation is None:
+            raise ConversationNotFound(conversation_id)
+        return conversation
+
+    async def create(self, title: str | None) -> Conversation:
+        conversation = Conversation(user_id=self.user_id, title=title)
+        self.conversations.add(conversation)
+        await self.session.flush()
+        await self.session.refresh(conversation)
+        return conversation
+
+    async def list(self, archived: ArchivedFilter, limit: int, cursor: str | None) -> ConversationPage:
+        after = decode_cursor(cursor, self.secret_key) if cursor else None
+        rows = await self.conversations.page(archived, limit + 1, after)
+        items = rows[:limit]
+        next_cursor = (
+            encode_cursor(items[-1].updated_at, items[-1].id, self.secret_key) if len(rows) > limit else None
+        )
+        return ConversationPage(items, next_cursor, await self.conversations.count(archived))
+
+    async def update(
+        self, conversation_id: uuid.UUID, *, title: str | None, archived: bool | None
+    ) -> Conversation:
+        """Rename, archive or unarchive; archiving marks its checkpoints too (a trigger)."""
+        conversation = await self.get(conversation_id, for_update=True)
+        if title is not None:
+            conversation.title = title
+        if archived is not None:
+            conversation.archived = archived
+        await self.session.flush()
+        await self.session.refresh(conversation)
+        return conversation
+
+    async def delete(self, conversation_id: uuid.UUID) -> None:
+        if not await self.conversations.delete(conversation_id):
+            raise ConversationNotFound(conversation_id)
+
+    async def fork(self, conversation_id: uuid.UUID, checkpoint_id: str | None) -> Conversation:
+        """A new conversation of the same user with the history up to `checkpoint_id`.
+
+        Messages and checkpoint rows are copied in this transaction, so the fork
+        is complete or absent, and independent of its source afterwards.
+        """
+        source = await self.get(conversation_id)
+        if checkpoint_id is not None and not await CheckpointRepository(self.session).exists(
+            source.id, checkpoint_id
+        ):
+            raise CheckpointNotFound(checkpoint_id)
+        fork = Conversation(user_id=self.user_id, title=source.title)
+        self.conversations.add(fork)
+        await self.session.flush()
+        await copy_thread(self.session, source.thread_id, fork.thread_id, until=checkpoint_id)
+        await self.conversations.copy_messages(source.id, fork.id, until=checkpoint_id)
+        await self.conversations.refresh_counters(fork)
+        await self.session.flush()
+        await self.session.refresh(fork)
+        return fork
+
+    async def history(self, conversation_id: uuid.UUID, limit: int, before: int | None) -> HistoryPage:
+        return await self.storage.get_conversation_history(conversation_id, limit=limit, before=before)
+
+    async def runs(self, conversation_id: uuid.UUID) -> Sequence[ThreadRun]:
+        await self.get(conversation_id)
+        return await RunRepository(self.session).for_conversation(conversation_id)
+
+    async def set_feedback(self, run_id: uuid.UUID, sentiment: str | None, comment: str | None) -> ThreadRun:
+        """Record feedback on a run; no sentiment clears it, comment included."""
+        run = await RunRepository(self.session).get_for_user(run_id, self.user_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        run.sentiment = sentiment
+        run.comment = comment if sentiment is not None else None
+        await self.session.flush()
+        return run
+
+    async def checkpoints(self, conversation_id: uuid.UUID, limit: int, before: str | None) -> CheckpointPage:
+        await self.get(conversation_id)
+        rows = await CheckpointRepository(self.session).page(conversation_id, limit + 1, before)
+        items = rows[:limit]
+        return CheckpointPage(items, items[-1].checkpoint_id if len(rows) > limit else None)
+
+    async def require_checkpoint(self, conversation_id: uuid.UUID, checkpoint_id: str) -> Conversation:
+        conversation = await self.get(conversation_id)
+        if not await CheckpointRepository(self.session).exists(conversation.id, checkpoint_id):
+            raise CheckpointNotFound(checkpoint_id)
+        return conversation

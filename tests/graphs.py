@@ -22,9 +22,10 @@ def _add_message_batches(state: Any, batches: Sequence[Any]) -> Any:
 
 
 class DeltaChatState(TypedDict):
-    """Messages in a DeltaChannel: each checkpoint stores only what changed."""
+    """Messages in a DeltaChannel: each checkpoint stores only what changed,
+    with a full snapshot every second update, so tests see both kinds."""
 
-    messages: Annotated[list[AnyMessage], DeltaChannel(_add_message_batches)]
+    messages: Annotated[list[AnyMessage], DeltaChannel(_add_message_batches, snapshot_frequency=2)]
 
 
 def _echo(state: Any) -> dict[str, list[AnyMessage]]:

@@ -47,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.checkpointer = None
     app.state.chat_runner = None
+    app.state.sweeper = None
     try:
         saver = await _agent_saver(app, database_url, config)
         model = app.state.chat_model or create_chat_model(get_llm_settings())

@@ -90,6 +90,12 @@ class ChatAgent:
             raise RuntimeError("the graph finished without a reply")
         return AgentReply(text=reply.text, checkpoint_id=checkpoint_id)
 
+    async def values_at(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
+        """Channel values at a checkpoint, for retention to snapshot; {} outside the root graph."""
+        if checkpoint_ns:
+            return {}
+        return await self.state_at(thread_id, checkpoint_id) or {}
+
     async def state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
         """The graph's state at a checkpoint (DeltaChannel history rebuilt), or None."""
         snapshot = await self.graph.aget_state(self.config(thread_id, checkpoint_id))

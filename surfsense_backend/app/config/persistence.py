@@ -17,6 +17,10 @@ class PersistenceConfig(BaseSettings):
     max_checkpoint_history: int = Field(default=1000, ge=1)
     checkpoint_cleanup_interval: float = Field(default=3600.0, gt=0)
     checkpointer_cleanup_timeout: float = Field(default=5.0, gt=0)
+    # Threads one sweep prunes at most; the rest wait for the next sweep.
+    retention_batch_threads: int = Field(default=500, ge=1)
+    # Archived conversations older than this are deleted by the sweeper; unset keeps them.
+    archive_ttl_days: float | None = Field(default=None, gt=0)
 
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)

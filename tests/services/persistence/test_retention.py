@@ -3,11 +3,16 @@
 import uuid
 
 import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, empty_checkpoint
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.agents.chat_graph import ChatAgent
+from app.agents.local_model import LocalChatModel
 from app.models import Checkpoint, CheckpointBlob, CheckpointWrite
 from app.services.persistence import MessageCheckpointer
+from tests.conftest import Owner
 from tests.graphs import chat, echo_graph
 
 # Blobs that no remaining checkpoint of their thread and namespace refers to.
@@ -114,22 +119,85 @@ class TestDeleteOldCheckpoints:
         assert await _count(committed, ORPHAN_BLOBS_SQL, thread) == 1
         assert await _count(committed, ORPHAN_WRITES_SQL, thread) == 1
 
-    async def test_leaves_delta_channel_threads_whole(
+    async def test_keeps_the_delta_chain_a_kept_checkpoint_is_rebuilt_from(
         self, checkpointer: MessageCheckpointer, committed: async_sessionmaker[AsyncSession]
     ) -> None:
-        # A DeltaChannel rebuilds state from the chain of older checkpoints.
+        # No graph to rebase with: older checkpoints stay back to a snapshot.
         thread = f"delta-{uuid.uuid4()}"
         graph = echo_graph(await checkpointer.get_saver(), delta=True)
-        for turn in range(3):
+        for turn in range(6):
             await chat(graph, thread, f"turn {turn}")
-        await _age(committed, thread, days=40)
+        assert await _count(committed, _checkpoints(thread), thread) == 18
 
-        await checkpointer.delete_old_checkpoints(days=30)
+        deleted = await checkpointer.enforce_max_history(keep=2)
 
-        assert await _count(committed, _checkpoints(thread), thread) == 9
+        remaining = await _count(committed, _checkpoints(thread), thread)
+        assert deleted > 0
+        assert 2 < remaining < 18
+        assert await _count(committed, ORPHAN_WRITES_SQL, thread) == 0
+        state = await graph.aget_state({"configurable": {"thread_id": thread}})
+        assert [m.content for m in state.values["messages"]][0::2] == [f"turn {t}" for t in range(6)]
         messages = await chat(graph, thread, "still whole")
-        assert messages[0::2] == ["turn 0", "turn 1", "turn 2", "still whole"]
+        assert messages[0::2] == [*(f"turn {t}" for t in range(6)), "still whole"]
+
+    async def test_max_history_on_a_delta_conversation_keeps_exactly_that_many(
+        self,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, conversation = await make_conversation()
+        agent = ChatAgent(LocalChatModel(), await checkpointer.get_saver())
+        checkpointer.rebase = agent.values_at
+        thread = conversation.thread_id
+
+        async def ignore(_: str) -> None:
+            return None
+
+        for turn in range(100):
+            await agent.respond(thread, f"question {turn}", ignore)
+        assert await _count(committed, _checkpoints(thread), thread) == 300
+
+        await checkpointer.enforce_max_history(keep=50)
+
+        assert await _count(committed, _checkpoints(thread), thread) == 50
+        assert await _count(committed, ORPHAN_BLOBS_SQL, thread) == 0
+        assert await _count(committed, ORPHAN_WRITES_SQL, thread) == 0
+        reply = await agent.respond(thread, "after pruning", ignore)
+        assert reply.text == "Reply 101: you said “after pruning”."
+        values = await agent.state_at(thread, reply.checkpoint_id)
+        assert values is not None
+        assert [m.text for m in values["messages"]][0:4:2] == ["question 0", "question 1"]
+        assert len(values["messages"]) == 202
 
     async def test_refuses_negative_days(self, checkpointer: MessageCheckpointer) -> None:
         with pytest.raises(ValueError, match="negative"):
             await checkpointer.delete_old_checkpoints(days=-1)
+
+
+class TestNumericVersions:
+    async def test_blobs_with_json_number_versions_are_kept_while_referenced(
+        self, checkpointer: MessageCheckpointer, committed: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # LangGraph allows integer channel versions; blob rows hold them as text.
+        saver = await checkpointer.get_saver()
+        thread = f"numeric-{uuid.uuid4()}"
+        parent = None
+        # Three checkpoints, all at version 1 of "notes": one blob, written by the first.
+        for step in range(3):
+            checkpoint = empty_checkpoint()
+            checkpoint["channel_values"] = {"notes": ["n0"]}
+            checkpoint["channel_versions"] = {"notes": 1}
+            config: RunnableConfig = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+            if parent:
+                config["configurable"]["checkpoint_id"] = parent
+            new_versions: ChannelVersions = {"notes": 1} if step == 0 else {}
+            stored = await saver.aput(config, checkpoint, {"step": step}, new_versions)
+            parent = stored["configurable"]["checkpoint_id"]
+
+        await checkpointer.enforce_max_history(keep=1)
+
+        latest = await saver.aget_tuple({"configurable": {"thread_id": thread}})
+        assert latest is not None
+        assert latest.checkpoint["channel_values"]["notes"] == ["n0"]
+        assert await _count(committed, _checkpoints(thread), thread) == 1

@@ -21,10 +21,11 @@ from app.config import PersistenceConfig, get_persistence_config, psycopg_connin
 from app.config.dsn import parse_database_url
 from app.services.persistence.errors import DatabaseRefused, DatabaseUnavailable, PersistenceError
 from app.services.persistence.pool import SaverPool, build_pool
-from app.services.persistence.retention import delete_checkpoints_before
+from app.services.persistence.retention import Rebase, ThreadPruner
 from app.services.persistence.retry import RetryPolicy, is_transient
 from app.services.persistence.saver import PooledPostgresSaver
 from app.services.persistence.schema_status import verify_schema
+from app.services.persistence.sweeps import Sweep, beyond_newest, older_than, run_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class MessageCheckpointer:
         self.backend: Backend | None = None
         self.schema_revision: str | None = None
         self.degraded_reason: str | None = None
+        # Set by the app when it knows the graph: lets retention give the oldest
+        # kept checkpoint a DeltaChannel snapshot instead of keeping older ones.
+        self.rebase: Rebase | None = None
         self._pool: SaverPool | None = None
         self._saver: BaseCheckpointSaver[Any] | None = None
         self._lock = asyncio.Lock()
@@ -202,16 +206,30 @@ class MessageCheckpointer:
         return await self.retry.run(fetch, what="listing checkpoints")
 
     async def delete_old_checkpoints(self, days: float = 30) -> int:
-        """Delete checkpoints older than `days`, never a thread's latest; return how many."""
+        """Delete checkpoints older than `days`, never what a thread's latest state needs."""
         if days < 0:
             raise ValueError("days must not be negative")
+        return await self._sweep(
+            older_than(datetime.now(UTC) - timedelta(days=days)), f"older than {days} days"
+        )
+
+    async def enforce_max_history(self, keep: int | None = None, *, limit: int | None = None) -> int:
+        """Keep the newest `keep` (default PERSISTENCE_MAX_CHECKPOINT_HISTORY) checkpoints per thread."""
+        keep = keep or self.config.max_checkpoint_history
+        return await self._sweep(beyond_newest(keep), f"beyond the newest {keep}", limit=limit)
+
+    def pruner(self) -> ThreadPruner:
+        if self._saver is None:
+            raise RuntimeError("initialize() the MessageCheckpointer first")
+        return ThreadPruner(self._saver.serde, self.rebase)
+
+    async def _sweep(self, sweep: Sweep, what: str, *, limit: int | None = None) -> int:
         await self.get_saver()
         if self._pool is None:
             logger.info("in-memory saver: nothing is kept across restarts, nothing to delete")
             return 0
-        cutoff = datetime.now(UTC) - timedelta(days=days)
-        deleted = await delete_checkpoints_before(self._pool, cutoff)
-        logger.info("deleted %d checkpoint(s) older than %s days", deleted, days)
+        deleted = await run_sweep(self._pool, self.pruner(), sweep, limit=limit)
+        logger.info("deleted %d checkpoint(s) %s", deleted, what)
         return deleted
 
     async def health(self) -> dict[str, Any]:

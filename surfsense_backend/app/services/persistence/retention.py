@@ -1,44 +1,61 @@
-"""Removing checkpoints that are no longer needed, without breaking a thread.
+"""Removing checkpoints a thread no longer needs, without breaking it.
 
-A thread's newest checkpoint in each namespace is its state and always stays.
-An older checkpoint goes with its pending writes, and so do the blobs that no
-remaining checkpoint refers to. Threads whose messages live in a DeltaChannel
-rebuild state from the chain of older checkpoints, so they are left whole.
+A retention policy names the checkpoints it wants to keep (the newest N, those
+newer than a cutoff, the latest). What is actually kept is those plus, for
+every DeltaChannel, the chain of ancestors a kept checkpoint's state is rebuilt
+from: back to the nearest checkpoint that stores the channel's value (a
+snapshot blob or an inline value), exactly the walk LangGraph's saver does.
+Given the graph's state (`Rebase`), the oldest kept checkpoint first gets a
+snapshot of its own, so nothing older is needed and exactly the policy's
+checkpoints remain.
+
+Deleted: the other checkpoints, their writes, and the blobs only they used
+(never "blobs nobody refers to", which would race a put whose blobs commit
+before its checkpoint).
 """
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.checkpoint.postgres.base import PRUNE_DELTA_THREADS_SQL
+from langgraph.checkpoint.serde.base import SerializerProtocol
+from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from app.services.persistence.pool import SaverPool
-
 logger = logging.getLogger(__name__)
 
-_THREADS_WITH_OLD_SQL = """
-SELECT DISTINCT thread_id FROM checkpoints
-WHERE created_at < %s AND thread_id > %s
-ORDER BY thread_id LIMIT %s
+# Rebase(thread_id, checkpoint_ns, checkpoint_id) -> the channel values there.
+Rebase = Callable[[str, str, str], Awaitable[dict[str, Any]]]
+# Chooses, from a namespace's checkpoints (newest first), the ids to keep.
+Policy = Callable[[Sequence["CheckpointRow"]], set[str]]
+
+_ROWS_SQL = """
+SELECT c.checkpoint_id, c.parent_checkpoint_id, c.created_at,
+       c.checkpoint -> 'channel_versions' AS versions,
+       c.checkpoint -> 'channel_values' AS inline,
+       coalesce(c.metadata -> 'counters_since_delta_snapshot', '{}'::jsonb) AS delta,
+       ARRAY(
+           SELECT b.channel FROM checkpoint_blobs b
+           WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+             AND b.channel = ANY(SELECT jsonb_object_keys(
+                 coalesce(c.metadata -> 'counters_since_delta_snapshot', '{}'::jsonb)))
+             AND b.version = c.checkpoint -> 'channel_versions' ->> b.channel
+             AND b.type <> 'empty'
+       ) AS blob_channels
+FROM checkpoints c
+WHERE c.thread_id = %s AND c.checkpoint_ns = %s
+ORDER BY c.checkpoint_id DESC
 """
 
-_DELETE_OLD_SQL = """
-WITH heads AS (
-    SELECT DISTINCT ON (checkpoint_ns) checkpoint_ns, checkpoint_id
-    FROM checkpoints WHERE thread_id = %(thread)s
-    ORDER BY checkpoint_ns, checkpoint_id DESC
-)
-DELETE FROM checkpoints c
-WHERE c.thread_id = %(thread)s AND c.created_at < %(cutoff)s
-  AND NOT EXISTS (
-      SELECT 1 FROM heads h
-      WHERE h.checkpoint_ns = c.checkpoint_ns AND h.checkpoint_id = c.checkpoint_id
-  )
-RETURNING c.checkpoint_ns, c.checkpoint_id, c.checkpoint -> 'channel_versions' AS versions
+_NAMESPACES_SQL = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = %s"
+
+_DELETE_SQL = """
+DELETE FROM checkpoints
+WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = ANY(%s)
+RETURNING checkpoint -> 'channel_versions' AS versions
 """
 
 _DELETE_WRITES_SQL = """
@@ -62,53 +79,162 @@ DELETE FROM checkpoint_blobs
 WHERE thread_id = %s AND checkpoint_ns = %s AND channel = %s AND version = ANY(%s)
 """
 
-_THREAD_BATCH = 500
+_WRITE_SNAPSHOT_SQL = """
+INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (thread_id, checkpoint_ns, channel, version)
+DO UPDATE SET type = EXCLUDED.type, blob = EXCLUDED.blob
+"""
+
+# The inline `true` marker is how the saver flags a snapshot kept as a blob.
+_MARK_SNAPSHOT_SQL = """
+UPDATE checkpoints SET checkpoint = jsonb_set(checkpoint, ARRAY['channel_values', %s], 'true'::jsonb)
+WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s
+"""
 
 
-def _unreferenced(freed: Iterable[tuple[str, str]], referenced: set[tuple[str, str]]) -> dict[str, list[str]]:
-    garbage: dict[str, list[str]] = defaultdict(list)
-    for channel, version in set(freed) - referenced:
-        garbage[channel].append(version)
-    return garbage
+@dataclass
+class CheckpointRow:
+    checkpoint_id: str
+    parent_id: str | None
+    created_at: Any
+    versions: dict[str, str]
+    delta_channels: set[str]
+    seeded: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_db(cls, row: DictRow) -> "CheckpointRow":
+        inline = row["inline"] or {}
+        delta = set(row["delta"])
+        seeded = set(row["blob_channels"]) | {ch for ch in delta if inline.get(ch) is not None}
+        versions = {channel: str(version) for channel, version in (row["versions"] or {}).items()}
+        parent = row["parent_checkpoint_id"]
+        return cls(row["checkpoint_id"], parent, row["created_at"], versions, delta, seeded)
 
 
-async def _prune_thread(conn: AsyncConnection[DictRow], thread_id: str, cutoff: datetime) -> int:
-    """One thread's old checkpoints, writes and orphaned blobs, in one transaction."""
-    async with conn.transaction():
-        rows = await (await conn.execute(_DELETE_OLD_SQL, {"thread": thread_id, "cutoff": cutoff})).fetchall()
-        by_ns: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            by_ns[row["checkpoint_ns"]].append(row)
-        for ns, deleted in by_ns.items():
-            ids = [row["checkpoint_id"] for row in deleted]
-            await conn.execute(_DELETE_WRITES_SQL, (thread_id, ns, ids))
-            await conn.execute(_UNLINK_PARENTS_SQL, (thread_id, ns, ids))
-            freed = [(ch, v) for row in deleted for ch, v in (row["versions"] or {}).items()]
-            cursor = await conn.execute(_REFERENCED_SQL, (thread_id, ns))
-            referenced = {(r["channel"], r["version"]) for r in await cursor.fetchall()}
-            for channel, versions in _unreferenced(freed, referenced).items():
-                await conn.execute(_DELETE_BLOBS_SQL, (thread_id, ns, channel, versions))
-    return len(rows)
+def needed(rows: Sequence[CheckpointRow], keep: set[str]) -> set[str]:
+    """`keep` and every ancestor a DeltaChannel of theirs is rebuilt from.
 
-
-async def delete_checkpoints_before(pool: SaverPool, cutoff: datetime) -> int:
-    """Delete every checkpoint older than `cutoff` that is not a thread's latest.
-
-    Works thread by thread, each in its own short transaction, so a large
-    backlog never holds locks on more than one thread at a time.
+    As LangGraph's loader does: a channel stored at the checkpoint itself, or
+    with no version there, is not rebuilt; any other walks the parents from the
+    checkpoint's parent to the first that stores it, that one included.
     """
-    deleted, after = 0, ""
-    async with pool.connection() as conn:
-        while True:
-            cursor = await conn.execute(_THREADS_WITH_OLD_SQL, (cutoff, after, _THREAD_BATCH))
-            threads = [row["thread_id"] for row in await cursor.fetchall()]
-            if not threads:
-                return deleted
-            cursor = await conn.execute(PRUNE_DELTA_THREADS_SQL, (threads, threads))
-            delta = {row["thread_id"] for row in await cursor.fetchall()}
-            if delta:
-                logger.info("left %d DeltaChannel thread(s) whole: their state needs the chain", len(delta))
-            for thread_id in threads:
-                if thread_id not in delta:
-                    deleted += await _prune_thread(conn, thread_id, cutoff)
-            after = threads[-1]
+    by_id = {row.checkpoint_id: row for row in rows}
+    needed_ids = set(keep) & by_id.keys()
+    for kept in list(needed_ids):
+        row = by_id[kept]
+        for channel in row.delta_channels - row.seeded:
+            if channel not in row.versions:
+                continue
+            ancestor = by_id.get(row.parent_id or "")
+            while ancestor is not None:
+                needed_ids.add(ancestor.checkpoint_id)
+                if channel in ancestor.seeded:
+                    break
+                ancestor = by_id.get(ancestor.parent_id or "")
+    return needed_ids
+
+
+def _freed(deleted: Iterable[DictRow], referenced: set[tuple[str, str]]) -> dict[str, list[str]]:
+    garbage: dict[str, set[str]] = defaultdict(set)
+    for row in deleted:
+        for channel, version in (row["versions"] or {}).items():
+            # Versions may be JSON numbers; blob rows and jsonb_each_text hold text.
+            if (channel, str(version)) not in referenced:
+                garbage[channel].add(str(version))
+    return {channel: sorted(versions) for channel, versions in garbage.items()}
+
+
+class ThreadPruner:
+    """Applies a policy to one thread at a time, each in its own transaction."""
+
+    def __init__(self, serde: SerializerProtocol, rebase: Rebase | None = None) -> None:
+        self.serde = serde
+        self.rebase = rebase
+
+    async def plan(
+        self, conn: AsyncConnection[DictRow], thread_id: str, policy: Policy
+    ) -> dict[str, list[str]]:
+        """The checkpoint ids the policy would delete, by namespace (nothing is changed)."""
+        plan: dict[str, list[str]] = {}
+        for ns in await self._namespaces(conn, thread_id):
+            rows = await self._rows(conn, thread_id, ns)
+            keep = needed(rows, policy(rows) if rows else set())
+            if doomed := [row.checkpoint_id for row in rows if row.checkpoint_id not in keep]:
+                plan[ns] = doomed
+        return plan
+
+    async def prune(self, conn: AsyncConnection[DictRow], thread_id: str, policy: Policy) -> int:
+        deleted = 0
+        for ns in await self._namespaces(conn, thread_id):
+            rows = await self._rows(conn, thread_id, ns)
+            if not rows:
+                continue
+            keep = policy(rows)
+            if self.rebase is not None:
+                await self._snapshot_oldest(conn, thread_id, ns, rows, keep)
+            doomed = [row.checkpoint_id for row in rows if row.checkpoint_id not in needed(rows, keep)]
+            if doomed:
+                deleted += await self.delete(conn, thread_id, ns, doomed)
+        return deleted
+
+    async def _namespaces(self, conn: AsyncConnection[DictRow], thread_id: str) -> list[str]:
+        return [
+            row["checkpoint_ns"]
+            for row in await (await conn.execute(_NAMESPACES_SQL, (thread_id,))).fetchall()
+        ]
+
+    async def _rows(self, conn: AsyncConnection[DictRow], thread_id: str, ns: str) -> list[CheckpointRow]:
+        cursor = await conn.execute(_ROWS_SQL, (thread_id, ns))
+        return [CheckpointRow.from_db(row) for row in await cursor.fetchall()]
+
+    async def _snapshot_oldest(
+        self,
+        conn: AsyncConnection[DictRow],
+        thread_id: str,
+        ns: str,
+        rows: Sequence[CheckpointRow],
+        keep: set[str],
+    ) -> None:
+        """Store the oldest kept checkpoint's DeltaChannel values as snapshots."""
+        oldest = next((row for row in reversed(rows) if row.checkpoint_id in keep), None)
+        missing = sorted(oldest.delta_channels - oldest.seeded) if oldest else []
+        if oldest is None or not missing or self.rebase is None:
+            return
+        values = await self.rebase(thread_id, ns, oldest.checkpoint_id)
+        async with conn.transaction():
+            for channel in missing:
+                if channel not in values:
+                    continue  # unknown to the reader: its ancestors stay instead
+                kind, blob = self.serde.dumps_typed(_DeltaSnapshot(values[channel]))
+                version = oldest.versions[channel]
+                await conn.execute(_WRITE_SNAPSHOT_SQL, (thread_id, ns, channel, version, kind, blob))
+                await conn.execute(_MARK_SNAPSHOT_SQL, (channel, thread_id, ns, oldest.checkpoint_id))
+                oldest.seeded.add(channel)
+
+    async def delete(self, conn: AsyncConnection[DictRow], thread_id: str, ns: str, doomed: list[str]) -> int:
+        """Delete these checkpoints, their writes and the blobs only they used."""
+        async with conn.transaction():
+            deleted = await (await conn.execute(_DELETE_SQL, (thread_id, ns, doomed))).fetchall()
+            await conn.execute(_DELETE_WRITES_SQL, (thread_id, ns, doomed))
+            await conn.execute(_UNLINK_PARENTS_SQL, (thread_id, ns, doomed))
+            cursor = await conn.execute(_REFERENCED_SQL, (thread_id, ns))
+            referenced = {(row["channel"], row["version"]) for row in await cursor.fetchall()}
+            for channel, versions in _freed(deleted, referenced).items():
+                await conn.execute(_DELETE_BLOBS_SQL, (thread_id, ns, channel, versions))
+        return len(deleted)
+
+
+def keep_newest(count: int) -> Policy:
+    return lambda rows: {row.checkpoint_id for row in rows[:count]}
+
+
+def keep_since(cutoff: Any) -> Policy:
+    """Checkpoints created at or after `cutoff`, and the latest whatever its age."""
+    return lambda rows: (
+        {row.checkpoint_id for row in rows if row.created_at >= cutoff} | {rows[0].checkpoint_id}
+    )
+
+
+def keep_latest() -> Policy:
+    return keep_newest(1)

@@ -7,6 +7,7 @@ DeltaChannel needs to rebuild state, and the blobs those checkpoints refer to.
 """
 
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _CHAIN = """
@@ -87,3 +88,9 @@ async def copy_thread(session: AsyncSession, source: str, target: str, until: st
     await session.execute(text(writes), params)
     await session.execute(text(blobs), params)
     return int(copied)
+
+
+def psycopg_copy_statements(*, until: bool) -> tuple[str, ...]:
+    """The same statements with psycopg's `%(name)s` placeholders, for the saver."""
+    dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+    return tuple(str(text(sql).compile(dialect=dialect)) for sql in copy_statements(until=until))

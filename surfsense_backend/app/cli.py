@@ -1,0 +1,192 @@
+"""`surfsense-db`: the operator's command line for the persistence layer.
+
+Exit codes: 0 done, 1 not found or refused, 2 usage, 3 database unreachable.
+Every error is one line on stderr.
+"""
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from app.config import get_persistence_config, get_settings
+from app.db import create_engine, create_sessionmaker, resolve_database_url, session_scope
+from app.db.migrate import upgrade_to_head
+from app.errors import AppError
+from app.services.persistence import (
+    DatabaseRefused,
+    DatabaseUnavailable,
+    MessageCheckpointer,
+    is_database_outage,
+    operations,
+)
+from app.services.persistence.retention import ThreadPruner
+from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_threads, older_than
+
+T = TypeVar("T")
+
+EXIT_REFUSED, EXIT_UNREACHABLE = 1, 3
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _runs_async(command: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async command, turning database faults into one line and an exit code."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            asyncio.run(command(*args, **kwargs))
+        except (DatabaseUnavailable, DatabaseRefused) as exc:
+            _fail(str(exc), EXIT_UNREACHABLE)
+        except AppError as exc:
+            _fail(str(exc), EXIT_REFUSED)
+        except Exception as exc:
+            # Raised by the SQLAlchemy side, which has no start-up probe.
+            if not (is_database_outage(exc) or isinstance(exc, OSError)):
+                raise
+            _fail(f"the database is unreachable: {_first_line(exc)}", EXIT_UNREACHABLE)
+
+    return run
+
+
+async def _with_session(work: Callable[[Any], Awaitable[T]]) -> T:
+    settings = get_settings()
+    engine = create_engine(resolve_database_url(settings), settings)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        _fail(f"{value!r} is not a {what} id (a UUID)", EXIT_REFUSED)
+        raise
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+@click.group()
+def main() -> None:
+    """Operate the SurfSense persistence layer (DATABASE_URL, or the embedded server)."""
+
+
+@main.command()
+def migrate() -> None:
+    """Run `alembic upgrade head`."""
+    try:
+        upgrade_to_head(resolve_database_url(get_settings()))
+    except OSError as exc:
+        _fail(f"the database is unreachable: {_first_line(exc)}", EXIT_UNREACHABLE)
+    click.echo("schema at head")
+
+
+@main.command()
+@click.option(
+    "--largest", default=10, show_default=True, help="How many of the largest conversations to list."
+)
+@_runs_async
+async def stats(largest: int) -> None:
+    """Rows and bytes per table, and the largest conversations."""
+    result = await _with_session(lambda s: operations.stats(s, largest))
+    click.echo(f"{'table':<20} {'rows':>12} {'size':>12}")
+    for table in operations.TABLES:
+        click.echo(f"{table:<20} {result.rows[table]:>12,} {_size(result.bytes[table]):>12}")
+    click.echo("\nlargest conversations (checkpoint rows):")
+    for conversation_id, size in result.largest:
+        click.echo(f"  {conversation_id}  {_size(size)}")
+
+
+@main.command()
+@click.option(
+    "--keep", type=click.IntRange(min=1), help="Keep this many newest checkpoints per conversation."
+)
+@click.option(
+    "--older-than", "days", type=click.FloatRange(min=0), help="Delete checkpoints older than DAYS."
+)
+@click.option("--apply", is_flag=True, help="Delete; without it, only show what would go.")
+@_runs_async
+async def prune(keep: int | None, days: float | None, apply: bool) -> None:
+    """Prune checkpoints (dry run unless --apply). Default: PERSISTENCE_MAX_CHECKPOINT_HISTORY."""
+    if keep is not None and days is not None:
+        _fail("give --keep or --older-than, not both", EXIT_REFUSED)
+    checkpointer = MessageCheckpointer(resolve_database_url(get_settings()), get_persistence_config())
+    await checkpointer.initialize()
+    try:
+        sweep: Sweep = (
+            older_than(datetime.now(UTC) - timedelta(days=days))
+            if days is not None
+            else beyond_newest(keep or checkpointer.config.max_checkpoint_history)
+        )
+        await _prune(checkpointer, sweep, apply)
+    finally:
+        await checkpointer.cleanup()
+
+
+async def _prune(checkpointer: MessageCheckpointer, sweep: Sweep, apply: bool) -> None:
+    pool = checkpointer.pool
+    assert pool is not None  # noqa: S101 - initialize() opened it or raised
+    threads = [t async for t in candidate_threads(pool, sweep, batch=500, limit=None)]
+    pruner: ThreadPruner = checkpointer.pruner()
+    total = 0
+    with click.progressbar(threads, label="pruning" if apply else "planning", file=sys.stderr) as bar:
+        for thread_id in bar:
+            async with pool.connection() as conn:
+                if apply:
+                    total += await pruner.prune(conn, thread_id, sweep.policy)
+                else:
+                    total += sum(
+                        len(ids) for ids in (await pruner.plan(conn, thread_id, sweep.policy)).values()
+                    )
+    verb = "deleted" if apply else "would delete"
+    click.echo(f"{verb} {total} checkpoint(s) in {len(threads)} thread(s)")
+    if not apply and total:
+        click.echo("run again with --apply to delete them")
+
+
+@main.command()
+@click.argument("conversation_id")
+@_runs_async
+async def export(conversation_id: str) -> None:
+    """Print a conversation's messages, runs and feedback as JSON."""
+    found = await _with_session(
+        lambda s: operations.export_conversation(s, _uuid(conversation_id, "conversation"))
+    )
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+
+
+@main.command("delete-user")
+@click.argument("user_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_runs_async
+async def delete_user(user_id: str, yes: bool) -> None:
+    """Erase a user and everything of theirs (for data-erasure requests)."""
+    target = _uuid(user_id, "user")
+    if not yes:
+        click.confirm(f"Delete user {target} and all their conversations?", abort=True)
+    conversations = await _with_session(lambda s: operations.delete_user(s, target))
+    click.echo(f"deleted user {target} and {conversations} conversation(s)")

@@ -1,0 +1,156 @@
+"""The background retention sweep: one at a time, bounded, and what it removes."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.agents.chat_graph import ChatAgent
+from app.agents.local_model import LocalChatModel
+from app.config import PersistenceConfig
+from app.models import Checkpoint, Conversation, DeletedThread
+from app.services.persistence import MessageCheckpointer
+from app.services.persistence.sweeper import RetentionSweeper
+from tests.conftest import Owner
+
+
+@pytest.fixture
+async def second_checkpointer(
+    database_url: str, persistence_config: PersistenceConfig
+) -> AsyncIterator[MessageCheckpointer]:
+    """Another process's MessageCheckpointer: its own pool on the same database."""
+    checkpointer = MessageCheckpointer(database_url, persistence_config)
+    await checkpointer.initialize()
+    yield checkpointer
+    await checkpointer.cleanup()
+
+
+async def _ignore(_: str) -> None:
+    return None
+
+
+async def _checkpoints(sessions: async_sessionmaker[AsyncSession], thread: str) -> int:
+    async with sessions() as s:
+        return int(
+            await s.scalar(select(func.count()).select_from(Checkpoint).where(Checkpoint.thread_id == thread))
+            or 0
+        )
+
+
+class TestOneSweepAtATime:
+    async def test_two_sweepers_never_both_delete_and_never_deadlock(
+        self,
+        checkpointer: MessageCheckpointer,
+        second_checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, conversation = await make_conversation()
+        agent = ChatAgent(LocalChatModel(), await checkpointer.get_saver())
+        for turn in range(10):
+            await agent.respond(conversation.thread_id, f"q{turn}", _ignore)
+        config = checkpointer.config.model_copy(update={"max_checkpoint_history": 6})
+        checkpointer.config = second_checkpointer.config = config
+
+        # The first sweeper stops inside its sweep, holding the lock, until let go.
+        inside, let_go = asyncio.Event(), asyncio.Event()
+
+        async def held_rebase(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
+            inside.set()
+            await let_go.wait()
+            return await agent.values_at(thread_id, ns, checkpoint_id)
+
+        checkpointer.rebase = held_rebase
+        second_checkpointer.rebase = agent.values_at
+        first = asyncio.create_task(RetentionSweeper(checkpointer).sweep_once())
+        await inside.wait()
+
+        # The guard turns a deadlock into a failure instead of a hang.
+        assert await asyncio.wait_for(RetentionSweeper(second_checkpointer).sweep_once(), timeout=30) is None
+        assert await _checkpoints(committed, conversation.thread_id) == 30
+
+        let_go.set()
+        report = await asyncio.wait_for(first, timeout=30)
+        assert report is not None
+        assert report.checkpoints_deleted >= 24
+        assert await _checkpoints(committed, conversation.thread_id) == 6
+        # Once the first is done, the lock is free again.
+        assert await RetentionSweeper(second_checkpointer).sweep_once() is not None
+
+
+class TestWhatASweepRemoves:
+    async def test_archived_conversations_past_their_ttl(
+        self,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, expired = await make_conversation("archived long ago")
+        _, recent = await make_conversation("archived today")
+        _, active = await make_conversation("old but not archived")
+        async with committed() as s:
+            for conversation, archived, days in ((expired, True, 40), (recent, True, 0), (active, False, 40)):
+                await s.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation.id)
+                    .values(archived=archived, updated_at=func.now() - text(f"interval '{days} days'"))
+                )
+            await s.commit()
+        checkpointer.config = checkpointer.config.model_copy(update={"archive_ttl_days": 30})
+
+        report = await RetentionSweeper(checkpointer).sweep_once()
+
+        assert report is not None
+        assert report.archived_conversations_deleted >= 1
+        async with committed() as s:
+            left = set(
+                await s.scalars(
+                    select(Conversation.id).where(Conversation.id.in_([expired.id, recent.id, active.id]))
+                )
+            )
+        assert left == {recent.id, active.id}
+
+    async def test_without_a_ttl_archived_conversations_stay(
+        self,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, archived = await make_conversation()
+        async with committed() as s:
+            await s.execute(
+                update(Conversation)
+                .where(Conversation.id == archived.id)
+                .values(archived=True, updated_at=func.now() - text("interval '4000 days'"))
+            )
+            await s.commit()
+        await RetentionSweeper(checkpointer).sweep_once()
+        async with committed() as s:
+            assert await s.get(Conversation, archived.id) is not None
+
+    async def test_old_tombstones_are_forgotten(
+        self, checkpointer: MessageCheckpointer, committed: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with committed() as s:
+            s.add_all(
+                [
+                    DeletedThread(
+                        thread_id="old-tombstone", deleted_at=func.now() - text("interval '8 days'")
+                    ),
+                    DeletedThread(thread_id="new-tombstone"),
+                ]
+            )
+            await s.commit()
+        await RetentionSweeper(checkpointer).sweep_once()
+        async with committed() as s:
+            left = set(
+                await s.scalars(
+                    select(DeletedThread.thread_id).where(DeletedThread.thread_id.like("%-tombstone"))
+                )
+            )
+            await s.execute(delete(DeletedThread).where(DeletedThread.thread_id == "new-tombstone"))
+            await s.commit()
+        assert left == {"new-tombstone"}

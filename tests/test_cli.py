@@ -1,0 +1,130 @@
+"""`surfsense-db`, run as operators run it: the installed console script."""
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.models import Checkpoint, User
+from app.services.persistence import ConversationStorage, MessageCheckpointer
+from tests.conftest import Owner
+from tests.graphs import chat, echo_graph
+
+CLI = str(Path(sys.executable).parent / "surfsense-db")
+
+
+async def surfsense_db(database_url: str, *args: str) -> tuple[int, str, str]:
+    # One connection attempt: the retry budget is tested elsewhere.
+    env = {**os.environ, "DATABASE_URL": database_url, "PERSISTENCE_RETRY_ATTEMPTS": "1"}
+    process = await asyncio.create_subprocess_exec(
+        CLI,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def _checkpoints(sessions: async_sessionmaker[AsyncSession], thread: str) -> int:
+    async with sessions() as s:
+        return int(
+            await s.scalar(select(func.count()).select_from(Checkpoint).where(Checkpoint.thread_id == thread))
+            or 0
+        )
+
+
+class TestInspect:
+    async def test_stats(self, database_url: str, make_conversation: Owner) -> None:
+        await make_conversation()
+        code, out, _ = await surfsense_db(database_url, "stats")
+        assert code == 0
+        for table in ("conversations", "messages", "checkpoints", "checkpoint_blobs", "checkpoint_writes"):
+            assert table in out
+        assert "largest conversations" in out
+
+    async def test_export(
+        self,
+        database_url: str,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, conversation = await make_conversation("exported")
+        async with committed() as s:
+            storage = ConversationStorage(s)
+            await storage.save_message(conversation.id, {"role": "user", "content": "keep this"})
+            await storage.save_message(conversation.id, {"role": "assistant", "content": "kept"})
+            await s.commit()
+        code, out, _ = await surfsense_db(database_url, "export", str(conversation.id))
+        assert code == 0
+        exported = json.loads(out)
+        assert exported["conversation"]["title"] == "exported"
+        assert [m["content"] for m in exported["messages"]] == ["keep this", "kept"]
+        assert exported["runs"] == []
+
+
+class TestPrune:
+    async def test_dry_run_shows_and_apply_deletes(
+        self,
+        database_url: str,
+        checkpointer: MessageCheckpointer,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        thread = f"cli-{uuid.uuid4()}"
+        graph = echo_graph(await checkpointer.get_saver())
+        for turn in range(4):
+            await chat(graph, thread, f"t{turn}")
+
+        code, out, _ = await surfsense_db(database_url, "prune", "--keep", "3")
+        assert code == 0
+        assert "would delete" in out
+        assert await _checkpoints(committed, thread) == 12
+
+        code, out, _ = await surfsense_db(database_url, "prune", "--keep", "3", "--apply")
+        assert code == 0
+        assert out.startswith("deleted ")
+        assert await _checkpoints(committed, thread) == 3
+
+    async def test_conflicting_options(self, database_url: str) -> None:
+        code, _, err = await surfsense_db(database_url, "prune", "--keep", "3", "--older-than", "2")
+        assert (code, err.strip()) == (1, "error: give --keep or --older-than, not both")
+
+
+class TestDeleteUser:
+    async def test_erases_the_user_and_everything_of_theirs(
+        self, database_url: str, make_conversation: Owner, committed: async_sessionmaker[AsyncSession]
+    ) -> None:
+        user, _ = await make_conversation()
+        await make_conversation()
+        code, out, _ = await surfsense_db(database_url, "delete-user", str(user.id), "--yes")
+        assert code == 0
+        assert "1 conversation(s)" in out
+        async with committed() as s:
+            assert await s.get(User, user.id) is None
+        code, _, err = await surfsense_db(database_url, "delete-user", str(user.id), "--yes")
+        assert (code, err.strip()) == (1, f"error: User {user.id} was not found.")
+
+
+class TestErrors:
+    async def test_bad_ids_are_one_line(self, database_url: str) -> None:
+        for args in (("export", "not-a-uuid"), ("delete-user", "42", "--yes")):
+            code, out, err = await surfsense_db(database_url, *args)
+            assert code == 1
+            assert out == ""
+            assert len(err.strip().splitlines()) == 1
+            assert "is not a" in err
+        code, _, err = await surfsense_db(database_url, "export", str(uuid.uuid4()))
+        assert (code, err.startswith("error: Conversation")) == (1, True)
+
+    async def test_unreachable_database_is_exit_3(self) -> None:
+        for command in (("stats",), ("prune",), ("export", str(uuid.uuid4()))):
+            code, _, err = await surfsense_db("postgresql+asyncpg://postgres@127.0.0.1:1/none", *command)
+            assert code == 3, command
+            assert len(err.strip().splitlines()) == 1, err
+            assert err.startswith("error: ")

@@ -81,9 +81,10 @@ class TestPrune:
         for turn in range(4):
             await chat(graph, thread, f"t{turn}")
 
-        code, out, _ = await surfsense_db(database_url, "prune", "--keep", "3")
-        assert code == 0
-        assert "would delete" in out
+        for dry_run in (("--keep", "3"), ("--keep", "3", "--dry-run")):
+            code, out, _ = await surfsense_db(database_url, "prune", *dry_run)
+            assert code == 0
+            assert "would delete" in out
         assert await _checkpoints(committed, thread) == 12
 
         code, out, _ = await surfsense_db(database_url, "prune", "--keep", "3", "--apply")

@@ -128,7 +128,7 @@ async def stats(largest: int) -> None:
 @click.option(
     "--older-than", "days", type=click.FloatRange(min=0), help="Delete checkpoints older than DAYS."
 )
-@click.option("--apply", is_flag=True, help="Delete; without it, only show what would go.")
+@click.option("--apply/--dry-run", default=False, help="Delete, or (the default) only show what would go.")
 @_runs_async
 async def prune(keep: int | None, days: float | None, apply: bool) -> None:
     """Prune checkpoints (dry run unless --apply). Default: PERSISTENCE_MAX_CHECKPOINT_HISTORY."""

@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format migrate check-migrations install clean
+.PHONY: run test bench lint format migrate check-migrations install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,6 +26,11 @@ run: install
 ## make test: the test suite on TEST_DATABASE_URL, or on an embedded PostgreSQL when unset
 test: install
 	$(BIN)/pytest
+
+## make bench: ours vs the stock AsyncPostgresSaver vs in-memory (BENCH_DATABASE_URL, or embedded)
+bench: $(UV)
+	$(UV) sync --frozen --quiet --group bench
+	$(BIN)/python -m benchmarks
 
 lint: install
 	$(BIN)/ruff check .

@@ -66,14 +66,16 @@ class TestOneSweepAtATime:
         checkpointer.rebase = held_rebase
         second_checkpointer.rebase = agent.values_at
         first = asyncio.create_task(RetentionSweeper(checkpointer).sweep_once())
-        await inside.wait()
-
-        # The guard turns a deadlock into a failure instead of a hang.
-        assert await asyncio.wait_for(RetentionSweeper(second_checkpointer).sweep_once(), timeout=30) is None
-        assert await _checkpoints(committed, conversation.thread_id) == 30
-
-        let_go.set()
-        report = await asyncio.wait_for(first, timeout=30)
+        try:
+            await inside.wait()
+            # The guard turns a deadlock into a failure instead of a hang.
+            assert (
+                await asyncio.wait_for(RetentionSweeper(second_checkpointer).sweep_once(), timeout=30) is None
+            )
+            assert await _checkpoints(committed, conversation.thread_id) == 30
+        finally:
+            let_go.set()
+            report = await asyncio.wait_for(first, timeout=30)
         assert report is not None
         assert report.checkpoints_deleted >= 24
         assert await _checkpoints(committed, conversation.thread_id) == 6

@@ -32,15 +32,19 @@ class ConversationRepository:
         conversation: Conversation | None = await self.session.scalar(statement)
         return conversation
 
-    async def page(
+    def page_statement(
         self, archived: ArchivedFilter, limit: int, after: tuple[datetime, uuid.UUID] | None
-    ) -> Sequence[Conversation]:
+    ) -> Select[tuple[Conversation]]:
         """Newest activity first; keyset on (updated_at, id), read off the index."""
         statement = self._owned(archived)
         if after is not None:
             statement = statement.where(tuple_(Conversation.updated_at, Conversation.id) < after)
-        ordered = statement.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
-        return (await self.session.scalars(ordered)).all()
+        return statement.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
+
+    async def page(
+        self, archived: ArchivedFilter, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> Sequence[Conversation]:
+        return (await self.session.scalars(self.page_statement(archived, limit, after))).all()
 
     async def count(self, archived: ArchivedFilter) -> int:
         subquery = self._owned(archived).with_only_columns(Conversation.id).subquery()

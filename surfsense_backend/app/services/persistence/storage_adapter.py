@@ -19,7 +19,7 @@ from langgraph.checkpoint.base import (
     create_checkpoint,
     empty_checkpoint,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import PersistenceConfig, get_persistence_config
@@ -67,6 +67,14 @@ def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
     if not isinstance(message.get("content"), str):
         raise InvalidMessage("Message content must be a string.")
     return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))
+
+
+def history_statement(conversation_id: uuid.UUID, limit: int, before: int | None) -> Select[tuple[Message]]:
+    """The newest `limit` messages older than `before`, newest first."""
+    statement = select(Message).where(Message.conversation_id == conversation_id)
+    if before is not None:
+        statement = statement.where(Message.id < before)
+    return statement.order_by(Message.id.desc()).limit(limit)
 
 
 class ConversationStorage:
@@ -153,10 +161,7 @@ class ConversationStorage:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
         await self.get_conversation(conversation_id)
-        statement = select(Message).where(Message.conversation_id == conversation_id)
-        if before is not None:
-            statement = statement.where(Message.id < before)
-        rows = list(await self.session.scalars(statement.order_by(Message.id.desc()).limit(limit + 1)))
+        rows = list(await self.session.scalars(history_statement(conversation_id, limit + 1, before)))
         has_more = len(rows) > limit
         page = rows[:limit]
         page.reverse()

@@ -1,0 +1,131 @@
+"""`make bench`: every workload for ours, the stock saver and the in-memory ceiling.
+
+Configurations run interleaved in the same process on the same database, so a
+noisy neighbour slows them alike; the table reports medians and ours/stock.
+BENCH_QUICK=1 shrinks every workload for a smoke run.
+"""
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.db import create_engine
+from benchmarks.configs import CONFIGS, chat
+from benchmarks.database import fresh_database, server_url
+from benchmarks.report import plot, print_table
+from benchmarks.workloads import (
+    w1_throughput,
+    w2_long_conversation,
+    w3_history,
+    w5_bulk_messages,
+    w6_list,
+    w7_operator_commands,
+)
+
+RESULTS = Path(__file__).parent / "results"
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SIZES = {
+    "w1_conversations": 50,
+    "w1_turns": 5 if QUICK else 20,
+    "w1_rounds": 1 if QUICK else 3,
+    "w2_turns": 100 if QUICK else 1000,
+    "w3_messages": 10_000,
+    "w3_repeat": 20 if QUICK else 100,
+    "w4_megabytes": 10 if QUICK else 100,
+    "w5_messages": 1000,
+    "w6_conversations": 1000,
+}
+
+
+def _rotated(round_: int) -> list[str]:
+    return list(CONFIGS[round_ % 3 :] + CONFIGS[: round_ % 3])
+
+
+async def _w1(database_url: str) -> dict[str, dict[str, float]]:
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in CONFIGS}
+    for round_ in range(SIZES["w1_rounds"]):
+        for name in _rotated(round_):
+            async with chat(name, database_url) as c:
+                samples[name].append(await w1_throughput(c, SIZES["w1_conversations"], SIZES["w1_turns"]))
+    return {
+        name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        for name, runs in samples.items()
+    }
+
+
+async def _w2(database_url: str) -> dict[str, dict[str, Any]]:
+    engine = create_engine(database_url, Settings(database_url=database_url))
+    try:
+        results = {}
+        for name in CONFIGS:
+            async with chat(name, database_url) as c:
+                results[name] = await w2_long_conversation(c, engine, SIZES["w2_turns"])
+        return results
+    finally:
+        await engine.dispose()
+
+
+def _w4(database_url: str) -> dict[str, dict[str, float]]:
+    results = {}
+    for name in ("ours", "stock"):
+        out = subprocess.run(  # noqa: S603 - our own module, our own arguments
+            [sys.executable, "-m", "benchmarks.large_state", name, database_url, str(SIZES["w4_megabytes"])],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    return results
+
+
+async def _ours_only(database_url: str) -> dict[str, dict[str, float]]:
+    engine = create_engine(database_url, Settings(database_url=database_url))
+    try:
+        return {
+            "w3": await w3_history(engine, database_url, SIZES["w3_messages"], SIZES["w3_repeat"]),
+            "w5": await w5_bulk_messages(engine, SIZES["w5_messages"]),
+            "w6": await w6_list(engine, SIZES["w6_conversations"], SIZES["w3_repeat"]),
+        }
+    finally:
+        await engine.dispose()
+
+
+async def run() -> dict[str, Any]:
+    database_url = await fresh_database(server_url())
+    print(f"benchmark database ready ({'quick' if QUICK else 'full'} sizes: {SIZES})", file=sys.stderr)
+    results: dict[str, Any] = {"w1": await _w1(database_url)}
+    print("W1 done", file=sys.stderr)
+    results["w2"] = await _w2(database_url)
+    print("W2 done", file=sys.stderr)
+    results.update(await _ours_only(database_url))
+    print("W3, W5, W6 done", file=sys.stderr)
+    results["w4"] = await asyncio.to_thread(_w4, database_url)
+    print("W4 done", file=sys.stderr)
+    results["w7"] = await w7_operator_commands(database_url)
+    return results
+
+
+def main() -> None:
+    results = asyncio.run(run())
+    meta = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "server": "BENCH_DATABASE_URL" if os.environ.get("BENCH_DATABASE_URL") else "embedded PostgreSQL",
+        "sizes": SIZES,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    print_table(results, meta)
+    plot(results, RESULTS / "w2_long_conversation.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The benchmark's database: BENCH_DATABASE_URL, or the embedded server."""
+
+import asyncio
+import os
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from app.config import sqlalchemy_url
+from app.db.embedded import start_embedded_postgres
+from app.db.migrate import upgrade_to_head
+
+DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "bench"
+DATABASE = "surfsense_bench"
+
+
+def server_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or start_embedded_postgres(DATA_DIR, database="postgres")
+
+
+async def fresh_database(server: str) -> str:
+    """A new, migrated benchmark database on the server; its URL."""
+    url, _ = sqlalchemy_url(server)
+    conn = await asyncpg.connect(
+        host=url.host or url.query.get("host"),
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await conn.close()
+    target = make_url(server).set(database=DATABASE).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade_to_head, target)
+    return target

@@ -1,0 +1,90 @@
+"""The benchmark's table (for the README) and its picture."""
+
+from pathlib import Path
+from typing import Any
+
+_ROWS: list[tuple[str, str, str, str]] = [
+    # workload, result key, metric key, label
+    ("W1 throughput, 50 conversations", "w1", "turns_per_s", "turns/s (higher is better)"),
+    ("", "w1", "p50_ms", "turn p50, ms"),
+    ("", "w1", "p99_ms", "turn p99, ms"),
+    ("W2 one long conversation", "w2", "last_first_latency_ratio", "last/first turn latency"),
+    ("", "w2", "first_turns_ms", "first turns, median ms"),
+    ("", "w2", "last_turns_ms", "last turns, median ms"),
+    ("", "w2", "storage_per_text_byte", "bytes stored / text byte"),
+    ("W4 large state", "w4", "save_s", "save, s"),
+    ("", "w4", "restore_s", "restore, s"),
+    ("", "w4", "peak_over_state", "peak memory / state size"),
+]
+
+_OURS_ONLY: list[tuple[str, str, str, str]] = [
+    ("W3 history, 10,000 messages", "w3", "storage_newest_ms", "newest page, ConversationStorage, ms"),
+    ("", "w3", "storage_deep_ms", "deep page, ConversationStorage, ms"),
+    ("", "w3", "http_newest_ms", "newest page, HTTP, ms"),
+    ("", "w3", "http_deep_ms", "deep page, HTTP, ms"),
+    ("W5 bulk", "w5", "seconds", "1,000 messages saved, s"),
+    ("W6 list, 1,000 conversations", "w6", "first_page_ms", "first page, ms"),
+    ("W7 operator commands", "w7", "stats_s", "surfsense-db stats, s"),
+    ("", "w7", "prune_dry_run_s", "surfsense-db prune --dry-run, s"),
+]
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| workload | metric | ours | stock | in-memory | ours/stock |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for workload, key, metric, label in _ROWS:
+        by_config = results[key]
+        ours, stock = by_config["ours"][metric], by_config["stock"][metric]
+        memory = by_config.get("memory", {}).get(metric)
+        ratio = ours / stock if stock else None
+        lines.append(
+            f"| {workload} | {label} | {_cell(ours)} | {_cell(stock)} | {_cell(memory)} | {_cell(ratio)} |"
+        )
+    for workload, key, metric, label in _OURS_ONLY:
+        lines.append(f"| {workload} | {label} | {_cell(results[key][metric])} | - | - | - |")
+    return "\n".join(lines)
+
+
+def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
+    print(f"\n`make bench`, {meta['when']}, {meta['machine']}, {meta['server']}\n")
+    print(table(results))
+    w1 = results["w1"]
+    print(
+        f"\nW1: ours/stock {w1['ours']['turns_per_s'] / w1['stock']['turns_per_s']:.2f}x, "
+        f"ours/in-memory {w1['ours']['turns_per_s'] / w1['memory']['turns_per_s']:.0%}"
+    )
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Turn latency and stored bytes against conversation length (W2)."""
+    try:
+        import matplotlib  # noqa: PLC0415 - only `make bench` installs it
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError:
+        print("matplotlib is not installed: no plot (make bench installs it)")
+        return
+    fig, (latency, storage) = plt.subplots(1, 2, figsize=(11, 4))
+    for name in ("ours", "stock", "memory"):
+        curve = results["w2"][name]["curve"]
+        turns = [point[0] for point in curve]
+        latency.plot(turns, [point[1] for point in curve], marker="o", label=name)
+        if name != "memory":
+            storage.plot(turns, [point[2] / 1e6 for point in curve], marker="o", label=name)
+    latency.set(title="Turn latency (median of each tenth)", xlabel="turn", ylabel="ms")
+    storage.set(title="Bytes stored for the conversation", xlabel="turn", ylabel="MB")
+    for axes in (latency, storage):
+        axes.legend()
+        axes.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print(f"plot: {path}")

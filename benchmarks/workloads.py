@@ -1,0 +1,225 @@
+"""W1 to W7: what is timed, and how. Each returns plain numbers for the report."""
+
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from app.main import create_app
+from app.models import Conversation, User
+from app.services.conversations.service import ConversationService
+from app.services.persistence import ConversationStorage
+from benchmarks.configs import Chat
+
+# 200 characters, as the stock saver's measurements in DESIGN.md used.
+TEXT = ("Durable chat memory keeps every turn of a conversation safe across restarts. " * 3)[:200]
+
+_THREAD_BYTES_SQL = text(
+    """
+    SELECT (SELECT coalesce(sum(pg_column_size(c.*)), 0) FROM checkpoints c WHERE c.thread_id = :t)
+         + (SELECT coalesce(sum(pg_column_size(b.*)), 0) FROM checkpoint_blobs b WHERE b.thread_id = :t)
+         + (SELECT coalesce(sum(pg_column_size(w.*)), 0) FROM checkpoint_writes w WHERE w.thread_id = :t)
+         + (SELECT coalesce(sum(pg_column_size(m.*)), 0) FROM messages m WHERE m.conversation_id::text = :t)
+    """
+)
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def percentile_ms(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def timed(operation: Callable[[], Awaitable[Any]], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        await operation()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def new_conversation(engine: AsyncEngine, conversations: int = 1) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A user with `conversations` conversations, committed; their ids."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as s:
+        user = User(email=f"bench-{uuid.uuid4().hex}@example.com", hashed_password="-")
+        s.add(user)
+        await s.flush()
+        rows = [Conversation(user_id=user.id, title=f"c{i}") for i in range(conversations)]
+        s.add_all(rows)
+        await s.commit()
+        return user.id, [row.id for row in rows]
+
+
+async def w1_throughput(chat: Chat, conversations: int, turns: int) -> dict[str, float]:
+    """`conversations` conversations at once, `turns` turns each."""
+    latencies: list[float] = []
+
+    async def converse() -> None:
+        thread = str(uuid.uuid4())
+        for _ in range(turns):
+            start = time.perf_counter()
+            await chat.turn(thread, TEXT)
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(converse() for _ in range(conversations)))
+    elapsed = time.perf_counter() - start
+    return {
+        "turns_per_s": len(latencies) / elapsed,
+        "p50_ms": median_ms(latencies),
+        "p99_ms": percentile_ms(latencies, 0.99),
+    }
+
+
+async def w2_long_conversation(chat: Chat, engine: AsyncEngine, turns: int) -> dict[str, Any]:
+    """One conversation of `turns` turns: does a turn slow down, does storage grow linearly?
+
+    Ours also stores both messages in the history table each turn (the product's
+    path), and those rows count in its bytes.
+    """
+    _, (conversation_id,) = await new_conversation(engine)
+    thread = str(conversation_id)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    latencies: list[float] = []
+    text_bytes = 0
+    curve: list[tuple[int, float, int]] = []
+    for turn in range(turns):
+        start = time.perf_counter()
+        await chat.turn(thread, TEXT)
+        if chat.name == "ours":
+            async with sessions() as s:
+                storage = ConversationStorage(s)
+                await storage.save_message(conversation_id, {"role": "user", "content": TEXT})
+                await storage.save_message(conversation_id, {"role": "assistant", "content": TEXT})
+                await s.commit()
+        latencies.append(time.perf_counter() - start)
+        text_bytes += 2 * len(TEXT.encode())
+        if (turn + 1) % max(1, turns // 10) == 0:
+            async with engine.connect() as conn:
+                stored = int((await conn.execute(_THREAD_BYTES_SQL, {"t": thread})).scalar_one())
+            curve.append((turn + 1, median_ms(latencies[-max(1, turns // 10) :]), stored))
+    window = max(1, min(100, turns // 5))
+    return {
+        "last_first_latency_ratio": statistics.median(latencies[-window:])
+        / statistics.median(latencies[:window]),
+        "first_turns_ms": median_ms(latencies[:window]),
+        "last_turns_ms": median_ms(latencies[-window:]),
+        "storage_per_text_byte": curve[-1][2] / text_bytes,
+        "stored_bytes": curve[-1][2],
+        "curve": curve,
+    }
+
+
+async def _bulk_messages(engine: AsyncEngine, conversation_id: uuid.UUID, count: int) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO messages (conversation_id, role, content) "
+                "SELECT :c, CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END, :t"
+                " FROM generate_series(1, :n) i"
+            ),
+            {"c": conversation_id, "t": TEXT, "n": count},
+        )
+        await conn.execute(text("ANALYZE messages"))
+
+
+async def _client(engine: AsyncEngine, database_url: str) -> tuple[Any, httpx.AsyncClient, uuid.UUID]:
+    """The app in-process, and a logged-in client; the user's id."""
+    app = create_app(database_url)
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+    email, password = f"bench-{uuid.uuid4().hex}@example.com", "benchmark password"
+    await client.post("/auth/register", json={"email": email, "password": password})
+    token = (await client.post("/auth/jwt/login", data={"username": email, "password": password})).json()
+    client.headers["Authorization"] = f"Bearer {token['access_token']}"
+    user_id = uuid.UUID((await client.get("/users/me")).json()["id"])
+    return lifespan, client, user_id
+
+
+async def w3_history(engine: AsyncEngine, database_url: str, messages: int, repeat: int) -> dict[str, float]:
+    """The newest page of 50 and a page deep in the past, of a `messages`-long history."""
+    lifespan, client, user_id = await _client(engine, database_url)
+    try:
+        conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
+        conversation_id = uuid.UUID(conversation)
+        await _bulk_messages(engine, conversation_id, messages)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as s:
+            storage = ConversationStorage(s, owner_id=user_id)
+            deep = (await storage.get_conversation_history(conversation_id, limit=1, before=None)).items[
+                0
+            ].id - (messages - 100)
+            newest = await timed(lambda: storage.get_conversation_history(conversation_id, limit=50), repeat)
+            past = await timed(
+                lambda: storage.get_conversation_history(conversation_id, limit=50, before=deep), repeat
+            )
+        url = f"/api/v1/conversations/{conversation}/messages"
+        http_newest = await timed(lambda: client.get(url, params={"limit": 50}), repeat)
+        http_past = await timed(lambda: client.get(url, params={"limit": 50, "before": deep}), repeat)
+    finally:
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+    return {
+        "storage_newest_ms": median_ms(newest),
+        "storage_deep_ms": median_ms(past),
+        "http_newest_ms": median_ms(http_newest),
+        "http_deep_ms": median_ms(http_past),
+    }
+
+
+async def w5_bulk_messages(engine: AsyncEngine, count: int) -> dict[str, float]:
+    """`count` messages saved through ConversationStorage in one transaction."""
+    _, (conversation_id,) = await new_conversation(engine)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    start = time.perf_counter()
+    async with sessions() as s:
+        storage = ConversationStorage(s)
+        for i in range(count):
+            await storage.save_message(
+                conversation_id, {"role": "user" if i % 2 else "assistant", "content": TEXT}
+            )
+        await s.commit()
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "messages_per_s": count / elapsed}
+
+
+async def w6_list(engine: AsyncEngine, conversations: int, repeat: int) -> dict[str, float]:
+    """The first page of a user's conversation list, when they have `conversations`."""
+    user_id, _ = await new_conversation(engine, conversations)
+    async with engine.begin() as conn:
+        await conn.execute(text("ANALYZE conversations"))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as s:
+        service = ConversationService(s, user_id, "bench-secret")
+        samples = await timed(lambda: service.list("false", 20, None), repeat)
+    return {"first_page_ms": median_ms(samples)}
+
+
+async def w7_operator_commands(database_url: str) -> dict[str, float]:
+    """`surfsense-db stats` and `prune --dry-run`, wall time including start-up."""
+    from pathlib import Path  # noqa: PLC0415
+
+    cli = str(Path(sys.executable).parent / "surfsense-db")
+    results = {}
+    for name, args in (("stats_s", ["stats"]), ("prune_dry_run_s", ["prune", "--dry-run"])):
+        start = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            cli, *args, env={"DATABASE_URL": database_url, "PATH": ""}, stdout=asyncio.subprocess.DEVNULL
+        )
+        if await process.wait() != 0:
+            raise RuntimeError(f"surfsense-db {' '.join(args)} failed")
+        results[name] = time.perf_counter() - start
+    return results

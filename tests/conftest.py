@@ -15,6 +15,9 @@ from tests.factories import add_conversation
 
 TEST_DATABASE = "surfsense_test"
 
+# The app over HTTP, and registered callers: fixtures for routes, faults and e2e tests.
+pytest_plugins = ["tests.http_client"]
+
 
 @pytest.fixture(scope="session")
 def test_server_url() -> str:

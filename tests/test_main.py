@@ -42,12 +42,21 @@ class TestLifespan:
         async with await _client(app) as client:
             assert (await client.get("/health/live")).json() == {"status": "live"}
 
+    async def test_the_retention_sweeper_runs_with_the_graph_at_hand(self, app: FastAPI) -> None:
+        sweeper = app.state.sweeper
+        assert sweeper is not None
+        assert sweeper._task is not None
+        assert not sweeper._task.done()
+        assert app.state.checkpointer.rebase == app.state.chat_runner.agent.values_at
+
     async def test_shutdown_closes_the_checkpointer(self, database_url: str) -> None:
         app = create_app(database_url)
         async with app.router.lifespan_context(app):
             checkpointer = app.state.checkpointer
+            sweeper = app.state.sweeper
             assert checkpointer.pool is not None
         assert checkpointer.pool is None
+        assert sweeper._task is None
 
     async def test_refuses_to_start_on_an_unmigrated_database(self, test_server_url: str) -> None:
         url = await recreate_database(test_server_url, "surfsense_test_lifespan")

@@ -17,8 +17,9 @@ from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.routes import auth, conversations, errors, health
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.chat.runner import ChatRunner
-from app.services.persistence import close_checkpointer, setup_checkpointer_tables
+from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
+from app.services.persistence.sweeper import RetentionSweeper
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         saver = await _agent_saver(app, database_url, config)
         model = app.state.chat_model or create_chat_model(get_llm_settings())
+        agent = ChatAgent(model, saver)
         app.state.chat_runner = ChatRunner(
-            app.state.sessionmaker, ChatAgent(model, saver), settings.chat_run_timeout
+            app.state.sessionmaker, agent, settings.chat_run_timeout, RetryPolicy.from_config(config)
         )
+        if app.state.checkpointer is not None:
+            # Retention snapshots DeltaChannels from the graph's own state.
+            app.state.checkpointer.rebase = agent.values_at
+            app.state.sweeper = RetentionSweeper(app.state.checkpointer)
+            app.state.sweeper.start()
         yield
     finally:
+        if app.state.sweeper is not None:
+            await app.state.sweeper.stop()
         if app.state.chat_runner is not None:
             await app.state.chat_runner.shutdown(config.checkpointer_cleanup_timeout)
         await close_checkpointer()

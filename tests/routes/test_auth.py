@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from fastapi import FastAPI
 
-from tests.routes.conftest import Caller, asgi_client, register
+from tests.http_client import Caller, asgi_client, register
 
 
 class TestRegister:

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.routes.conftest import Caller
+from tests.http_client import Caller
 
 ROWS_OF_A_CONVERSATION = text(
     """

@@ -4,7 +4,7 @@ import asyncio
 
 import httpx
 
-from tests.routes.conftest import Caller
+from tests.http_client import Caller
 
 
 def _is_not_found(response: httpx.Response) -> bool:

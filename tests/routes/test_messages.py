@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import get_persistence_config
 from app.models import ThreadRun
 from tests.chat_models import FailingChatModel, GatedChatModel
-from tests.routes.conftest import AppFactory, Caller, asgi_client
+from tests.http_client import AppFactory, Caller, asgi_client
 
 
 def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:

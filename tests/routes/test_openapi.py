@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from tests.routes.conftest import asgi_client
+from tests.http_client import asgi_client
 
 
 async def test_routes_document_the_error_shape(app: FastAPI) -> None:

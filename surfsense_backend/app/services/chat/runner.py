@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.chat_graph import ChatAgent
@@ -25,7 +25,13 @@ from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunSuc
 from app.services.conversations.errors import AgentFailed, RunInProgress
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
-from app.services.persistence import ConversationStorage, is_database_outage, is_transient
+from app.services.persistence import (
+    ConversationStorage,
+    DatabaseUnavailable,
+    RetryPolicy,
+    is_database_outage,
+    is_transient,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +74,16 @@ class ChatRunner:
     """Starts runs, and on shutdown waits for them or marks them interrupted."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], agent: ChatAgent, run_timeout: float
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        agent: ChatAgent,
+        run_timeout: float,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.sessions = sessions
         self.agent = agent
         self.run_timeout = run_timeout
+        self.retry = retry or RetryPolicy()
         self._tasks: set[asyncio.Task[Message]] = set()
 
     async def start(self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str) -> RunHandle:
@@ -125,28 +136,50 @@ class ChatRunner:
             await self._fail(handle, exc.kind, str(exc))
             raise
         except Exception as exc:
-            kind = "DatabaseUnavailable" if is_database_outage(exc) else type(exc).__name__
+            outage = is_database_outage(exc)
+            kind = "DatabaseUnavailable" if outage else type(exc).__name__
             logger.warning("run %s failed: %s: %s", run.run_id, kind, exc)
             await self._fail(handle, kind, _one_line(exc))
+            if outage:
+                raise DatabaseUnavailable(
+                    f"The database was unavailable during the run: {_one_line(exc)}"
+                ) from exc
             raise AgentFailed(kind, _one_line(exc)) from exc
         finally:
             handle.emit(None)
 
     async def _succeed(self, handle: RunHandle, text: str, checkpoint_id: str) -> Message:
+        reply, run, user_message = await self.retry.run(
+            lambda: self._record_reply(handle, text, checkpoint_id), what="recording a reply"
+        )
+        handle.user_message = user_message
+        handle.emit(MessageStored(reply))
+        handle.emit(RunSucceeded(run))
+        return reply
+
+    async def _record_reply(
+        self, handle: RunHandle, text: str, checkpoint_id: str
+    ) -> tuple[Message, ThreadRun, Message]:
+        """Store the reply and the outcome in one transaction, safe to retry: a
+        retry after a commit whose answer was lost finds the reply already there."""
         async with session_scope(self.sessions) as session:
-            run = await session.get_one(ThreadRun, handle.run.run_id)
-            reply = await ConversationStorage(session).save_message(
-                run.conversation_id, {"role": "assistant", "content": text}, checkpoint_id, run_id=run.run_id
+            run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
+            reply = await session.scalar(
+                select(Message).where(Message.run_id == run.run_id, Message.role == "assistant")
             )
+            if reply is None:
+                reply = await ConversationStorage(session).save_message(
+                    run.conversation_id,
+                    {"role": "assistant", "content": text},
+                    checkpoint_id,
+                    run_id=run.run_id,
+                )
             user_message = await session.get_one(Message, handle.user_message.id)
             user_message.checkpoint_id = checkpoint_id
             run.status, run.checkpoint_id, run.finished_at = "succeeded", checkpoint_id, func.now()
             await session.flush()
             await session.refresh(run)
-        handle.user_message = user_message
-        handle.emit(MessageStored(reply))
-        handle.emit(RunSucceeded(run))
-        return reply
+        return reply, run, user_message
 
     async def _fail(self, handle: RunHandle, kind: str, detail: str) -> None:
         """Mark the run failed; the user's message stays in the history."""

@@ -100,7 +100,7 @@ class MessageCheckpointer:
             if is_transient(exc):
                 raise DatabaseUnavailable(f"PostgreSQL at {where} is unreachable: {cause}") from exc
             raise DatabaseRefused(f"PostgreSQL at {where} refused the connection: {cause}") from exc
-        return PooledPostgresSaver(self._pool)
+        return PooledPostgresSaver(self._pool, retry=self.retry)
 
     async def _probe(self) -> str:
         """Connect once and check the schema.

@@ -10,9 +10,18 @@ the lock protects nothing there. Every query of the stock saver stays as it is.
 """
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    DeltaChannelHistory,
+)
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import PRUNE_DELTA_THREADS_SQL, PRUNE_STRATEGIES
 from psycopg import AsyncCursor
@@ -20,6 +29,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from app.services.persistence.retention import ThreadPruner, keep_latest
+from app.services.persistence.retry import RetryPolicy
 from app.services.persistence.thread_copy import psycopg_copy_statements
 
 _COPY_WHOLE_THREAD = psycopg_copy_statements(until=False)
@@ -31,7 +41,65 @@ SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE metadata -
 
 
 class PooledPostgresSaver(AsyncPostgresSaver):
-    """`AsyncPostgresSaver` that takes no lock on a pool and implements every capability."""
+    """`AsyncPostgresSaver` that takes no lock on a pool, implements every
+    capability, and retries what is safe to run twice: reads, and the
+    checkpoint and write upserts, which store the same rows however often they run."""
+
+    def __init__(self, conn: Any, *, retry: RetryPolicy | None = None) -> None:
+        super().__init__(conn)
+        self.retry = retry or RetryPolicy()
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await self.retry.run(
+            lambda: super(PooledPostgresSaver, self).aput(config, checkpoint, metadata, new_versions),
+            what="saving a checkpoint",
+        )
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        await self.retry.run(
+            lambda: super(PooledPostgresSaver, self).aput_writes(config, writes, task_id, task_path),
+            what="saving writes",
+        )
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return await self.retry.run(
+            lambda: super(PooledPostgresSaver, self).aget_tuple(config), what="loading a checkpoint"
+        )
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        # The stock saver reads every row before yielding one, so retrying the
+        # whole read costs nothing extra and never yields a row twice.
+        async def read() -> list[CheckpointTuple]:
+            stock = AsyncPostgresSaver.alist(self, config, filter=filter, before=before, limit=limit)
+            return [found async for found in stock]
+
+        for found in await self.retry.run(read, what="listing checkpoints"):
+            yield found
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        return await self.retry.run(
+            lambda: super(PooledPostgresSaver, self).aget_delta_channel_history(
+                config=config, channels=channels
+            ),
+            what="loading channel history",
+        )
 
     @asynccontextmanager
     async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:

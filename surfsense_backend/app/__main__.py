@@ -7,13 +7,31 @@ import sys
 
 import uvicorn
 
-from app.config import get_settings
+from app.config import get_persistence_config, get_settings
 from app.db import resolve_database_url
 from app.db.migrate import upgrade_to_head
 from app.main import create_app
-from app.services.persistence import PersistenceError
+from app.services.persistence import PersistenceError, RetryPolicy, is_transient
+from app.services.persistence.message_checkpointer import describe_server
 
 logger = logging.getLogger("app")
+
+
+def _migrate(database_url: str) -> None:
+    """`alembic upgrade head`, retried like every start-up step, or one line
+    saying why the database cannot be reached."""
+    retry = RetryPolicy.from_config(get_persistence_config())
+    try:
+        # Alembic runs an event loop of its own, so each attempt gets a thread.
+        asyncio.run(retry.run(lambda: asyncio.to_thread(upgrade_to_head, database_url), what="migrating"))
+    except Exception as exc:
+        if not (is_transient(exc) or isinstance(exc, OSError)):
+            raise
+        reason = f"PostgreSQL at {describe_server(database_url)} is unreachable: {str(exc).splitlines()[0]}"
+        if get_persistence_config().fallback != "memory":
+            logger.critical("cannot start: %s", reason)
+            sys.exit(1)
+        logger.warning("%s; not migrating, starting degraded (PERSISTENCE_FALLBACK=memory)", reason)
 
 
 def main() -> None:
@@ -26,7 +44,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = get_settings()
     database_url = resolve_database_url(settings)
-    upgrade_to_head(database_url)
+    _migrate(database_url)
     try:
         uvicorn.run(create_app(database_url), host=settings.host, port=settings.port, log_level="info")
     except PersistenceError as exc:

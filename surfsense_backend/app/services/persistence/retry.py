@@ -16,6 +16,7 @@ import asyncpg
 import psycopg
 import psycopg_pool
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyPoolTimeout
 
 from app.config import PersistenceConfig
 
@@ -48,12 +49,13 @@ def is_transient(exc: BaseException) -> bool:
     if sqlstate is not None:
         return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
     # A psycopg OperationalError without SQLSTATE is a lost or refused
-    # connection; the pool timing out or being rebuilt passes too.
+    # connection; either pool timing out (all connections busy) passes too.
     return isinstance(
         exc,
         psycopg.OperationalError
         | psycopg_pool.PoolTimeout
         | psycopg_pool.PoolClosed
+        | SQLAlchemyPoolTimeout
         | asyncpg.InterfaceError
         | ConnectionError
         | TimeoutError,
@@ -67,6 +69,7 @@ _DATABASE_ERRORS = (
     DBAPIError,
     psycopg_pool.PoolTimeout,
     psycopg_pool.PoolClosed,
+    SQLAlchemyPoolTimeout,
 )
 
 

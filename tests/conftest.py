@@ -1,5 +1,6 @@
 """Shared fixtures: one migrated database per test session, a savepoint per test."""
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -12,6 +13,7 @@ from app.models import Conversation, User
 from app.services.persistence import MessageCheckpointer
 from tests.database import drop_database, migrated_database, server_url
 from tests.factories import add_conversation
+from tests.pgbouncer import PgBouncer
 
 TEST_DATABASE = "surfsense_test"
 
@@ -26,10 +28,21 @@ def test_server_url() -> str:
 
 @pytest.fixture(scope="session")
 async def database_url(test_server_url: str) -> AsyncIterator[str]:
-    """The session's database, built by the migrations (so they are tested too)."""
+    """The session's database, built by the migrations (so they are tested too).
+
+    With TEST_VIA_PGBOUNCER=1 the code under test reaches it through a
+    PgBouncer in transaction mode that the session starts for itself.
+    """
     url = await migrated_database(test_server_url, TEST_DATABASE)
-    yield url
-    await drop_database(test_server_url, TEST_DATABASE)
+    bouncer = PgBouncer(test_server_url) if os.environ.get("TEST_VIA_PGBOUNCER") == "1" else None
+    if bouncer is not None:
+        bouncer.start()
+    try:
+        yield bouncer.url_for(TEST_DATABASE) if bouncer else url
+    finally:
+        if bouncer is not None:
+            bouncer.stop()
+        await drop_database(test_server_url, TEST_DATABASE)
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ class TestPsycopgConninfo:
 
 class TestSqlalchemyUrl:
     def test_plain_url_gets_the_asyncpg_driver(self) -> None:
-        url, connect_args = sqlalchemy_url("postgresql://u:p@h:5433/d")
+        url, connect_args = sqlalchemy_url("postgresql://u:p@h:5433/d", prepared_statements=True)
         assert url.drivername == "postgresql+asyncpg"
         assert (url.host, url.port, url.database, url.password) == ("h", 5433, "d", "p")
         assert connect_args == {}
@@ -71,6 +71,15 @@ class TestSqlalchemyUrl:
         assert dict(url.query) == {"ssl": "require"}
 
     def test_application_name_moves_to_server_settings(self) -> None:
-        url, connect_args = sqlalchemy_url("postgresql://u@h/d?application_name=api")
+        url, connect_args = sqlalchemy_url(
+            "postgresql://u@h/d?application_name=api", prepared_statements=True
+        )
         assert dict(url.query) == {}
         assert connect_args == {"server_settings": {"application_name": "api"}}
+
+    def test_by_default_nothing_is_cached_and_every_statement_has_its_own_name(self) -> None:
+        _, connect_args = sqlalchemy_url("postgresql://u@h/d")
+        assert connect_args["statement_cache_size"] == 0
+        assert connect_args["prepared_statement_cache_size"] == 0
+        name = connect_args["prepared_statement_name_func"]
+        assert name() != name()

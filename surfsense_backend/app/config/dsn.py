@@ -6,6 +6,7 @@ SQLAlchemy hands the URL's query to `asyncpg.connect()` as keyword arguments,
 while psycopg wants a libpq conninfo, so each side gets its own translation.
 """
 
+import uuid
 from typing import Any
 
 from psycopg.conninfo import make_conninfo
@@ -34,15 +35,29 @@ def parse_database_url(database_url: str) -> URL:
     return url
 
 
-def sqlalchemy_url(database_url: str) -> tuple[URL, dict[str, Any]]:
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
+
+
+def sqlalchemy_url(database_url: str, *, prepared_statements: bool = False) -> tuple[URL, dict[str, Any]]:
     """The URL and `connect_args` SQLAlchemy's asyncpg dialect connects with.
 
     asyncpg spells libpq's `sslmode` as `ssl` and takes `application_name`
-    only inside `server_settings`.
+    only inside `server_settings`. Without `prepared_statements` (the default)
+    no statement is cached and each gets a unique name, which is what works
+    behind PgBouncer in transaction mode, where a connection's next transaction
+    may run on another server connection that never saw the statement.
     """
     url = parse_database_url(database_url).set(drivername="postgresql+asyncpg")
     query = dict(url.query)
     connect_args: dict[str, Any] = {}
+    if not prepared_statements:
+        connect_args.update(
+            statement_cache_size=0,
+            prepared_statement_cache_size=0,
+            prepared_statement_name_func=_unique_statement_name,
+        )
+
     if "sslmode" in query:
         query.setdefault("ssl", query.pop("sslmode"))
     if "application_name" in query:

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout: float = Field(default=20.0, gt=0)
+    # Off by default: safe behind PgBouncer in transaction mode. On a direct
+    # connection, true lets asyncpg cache prepared statements (faster).
+    db_prepared_statements: bool = False
+
     access_token_lifetime: int = Field(default=7 * 24 * 3600, ge=60)
     # A run still marked running after this long belongs to a process that died;
     # the next message to its conversation marks it failed instead of waiting.

@@ -17,7 +17,8 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def create_engine(database_url: str, settings: Settings) -> AsyncEngine:
-    url, connect_args = sqlalchemy_url(database_url)
+    url, connect_args = sqlalchemy_url(database_url, prepared_statements=settings.db_prepared_statements)
+
     return create_async_engine(
         url,
         connect_args=connect_args,

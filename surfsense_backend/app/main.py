@@ -14,6 +14,7 @@ from app.agents.chat_graph import ChatAgent
 from app.agents.models import create_chat_model
 from app.config import PersistenceConfig, get_llm_settings, get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.chat.runner import ChatRunner
@@ -78,6 +79,7 @@ def create_app(database_url: str | None = None, chat_model: BaseChatModel | None
     app.state.database_url = database_url
     app.state.chat_model = chat_model
     errors.install_error_handlers(app)
+    install_metrics(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(conversations.router)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyPoolTimeout
 
 from app.config import PersistenceConfig
+from app.services.persistence.metrics import DB_OUTAGES, DB_RETRIES
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +100,12 @@ class RetryPolicy:
             try:
                 return await operation()
             except Exception as exc:
-                if not is_transient(exc) or attempt == self.attempts - 1:
+                if not is_transient(exc):
                     raise
+                if attempt == self.attempts - 1:
+                    DB_OUTAGES.labels(what).inc()
+                    raise
+                DB_RETRIES.labels(what).inc()
                 pause = self.delay(attempt)
                 logger.warning(
                     "%s failed (%s: %s); retry %d/%d in %.2fs",

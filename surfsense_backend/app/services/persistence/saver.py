@@ -10,9 +10,9 @@ the lock protects nothing there. Every query of the stock saver stays as it is.
 """
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -28,9 +28,12 @@ from psycopg import AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from app.services.persistence.metrics import CHECKPOINT_SECONDS
 from app.services.persistence.retention import ThreadPruner, keep_latest
 from app.services.persistence.retry import RetryPolicy
 from app.services.persistence.thread_copy import psycopg_copy_statements
+
+T = TypeVar("T")
 
 _COPY_WHOLE_THREAD = psycopg_copy_statements(until=False)
 
@@ -49,6 +52,10 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         super().__init__(conn)
         self.retry = retry or RetryPolicy()
 
+    async def _timed(self, operation: Callable[[], Awaitable[T]], *, what: str) -> T:
+        with CHECKPOINT_SECONDS.labels(what).time():
+            return await self.retry.run(operation, what=what)
+
     async def aput(
         self,
         config: RunnableConfig,
@@ -56,7 +63,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return await self.retry.run(
+        return await self._timed(
             lambda: super(PooledPostgresSaver, self).aput(config, checkpoint, metadata, new_versions),
             what="saving a checkpoint",
         )
@@ -64,13 +71,13 @@ class PooledPostgresSaver(AsyncPostgresSaver):
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        await self.retry.run(
+        await self._timed(
             lambda: super(PooledPostgresSaver, self).aput_writes(config, writes, task_id, task_path),
             what="saving writes",
         )
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await self.retry.run(
+        return await self._timed(
             lambda: super(PooledPostgresSaver, self).aget_tuple(config), what="loading a checkpoint"
         )
 
@@ -88,13 +95,13 @@ class PooledPostgresSaver(AsyncPostgresSaver):
             stock = AsyncPostgresSaver.alist(self, config, filter=filter, before=before, limit=limit)
             return [found async for found in stock]
 
-        for found in await self.retry.run(read, what="listing checkpoints"):
+        for found in await self._timed(read, what="listing checkpoints"):
             yield found
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        return await self.retry.run(
+        return await self._timed(
             lambda: super(PooledPostgresSaver, self).aget_delta_channel_history(
                 config=config, channels=channels
             ),

@@ -1,0 +1,83 @@
+"""Prometheus metrics at /metrics: request latency, pool usage, and the
+persistence layer's own counters (`services/persistence/metrics.py`)."""
+
+import time
+from collections.abc import Iterator
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_SECONDS = Histogram(
+    "surfsense_http_request_seconds",
+    "Time to the response's first byte, by route template and status.",
+    ["method", "route", "status"],
+)
+
+
+class RequestMetrics:
+    """Times every HTTP request; a plain ASGI middleware, so streams pass untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                # Route templates, not paths: ids would make a series per conversation.
+                route = getattr(scope.get("route"), "path", "unmatched")
+                HTTP_SECONDS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - start)
+            await send(message)
+
+        await self.app(scope, receive, send_and_note)
+
+
+class PoolCollector(Collector):
+    """Both pools' connections by state, read when Prometheus scrapes."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "surfsense_db_pool_connections", "Connections of each pool, by state.", labels=["pool", "state"]
+        )
+        checkpointer = getattr(self.app.state, "checkpointer", None)
+        if checkpointer is not None and checkpointer.pool is not None:
+            stats = checkpointer.pool.get_stats()
+            gauge.add_metric(["saver", "open"], stats.get("pool_size", 0))
+            gauge.add_metric(["saver", "idle"], stats.get("pool_available", 0))
+            gauge.add_metric(["saver", "waiting"], stats.get("requests_waiting", 0))
+        engine = getattr(self.app.state, "engine", None)
+        if engine is not None:
+            pool = engine.pool
+            gauge.add_metric(["sqlalchemy", "in_use"], pool.checkedout())
+            gauge.add_metric(["sqlalchemy", "idle"], pool.checkedin())
+        yield gauge
+
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    body = generate_latest(REGISTRY) + generate_latest(request.app.state.metrics_registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: FastAPI) -> None:
+    # The pool gauges belong to this app: a registry of its own, so several
+    # apps in one process (tests) never clash in the global one.
+    app.state.metrics_registry = CollectorRegistry(auto_describe=False)
+    app.state.metrics_registry.register(PoolCollector(app))
+    app.add_middleware(RequestMetrics)
+    app.include_router(router)

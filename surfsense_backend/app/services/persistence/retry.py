@@ -30,6 +30,11 @@ T = TypeVar("T")
 # failure), 40P01 (deadlock detected).
 _TRANSIENT_SQLSTATE_CLASSES = ("08",)
 _TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
+# A prepared statement missing (26000), already there (42P05), or a bind that
+# reached another client's statement (08P01): a pooler in transaction mode
+# moved us to another server connection. The saver turns prepared statements
+# off when it sees one, so trying again succeeds.
+PREPARED_STATEMENT_FAULTS = frozenset({"26000", "42P05", "08P01"})
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -48,7 +53,12 @@ def is_transient(exc: BaseException) -> bool:
         return exc.orig is not None and is_transient(exc.orig)
     sqlstate = _sqlstate(exc)
     if sqlstate is not None:
-        return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+        return (
+            sqlstate in _TRANSIENT_SQLSTATES
+            or sqlstate in PREPARED_STATEMENT_FAULTS
+            or sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+        )
+
     # A psycopg OperationalError without SQLSTATE is a lost or refused
     # connection; either pool timing out (all connections busy) passes too.
     return isinstance(

@@ -9,11 +9,13 @@ each call checks out a connection of its own, which psycopg never shares, so
 the lock protects nothing there. Every query of the stock saver stays as it is.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     ChannelVersions,
@@ -30,8 +32,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.services.persistence.metrics import CHECKPOINT_SECONDS
 from app.services.persistence.retention import ThreadPruner, keep_latest
-from app.services.persistence.retry import RetryPolicy
+from app.services.persistence.retry import PREPARED_STATEMENT_FAULTS, RetryPolicy
 from app.services.persistence.thread_copy import psycopg_copy_statements
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -51,6 +55,23 @@ class PooledPostgresSaver(AsyncPostgresSaver):
     def __init__(self, conn: Any, *, retry: RetryPolicy | None = None) -> None:
         super().__init__(conn)
         self.retry = retry or RetryPolicy()
+        self.prepared_statements_disabled = False
+
+    def _disable_prepared_statements(self, exc: psycopg.Error) -> None:
+        """Behind a transaction pooler a prepared statement may run on a server
+        connection where another client's statement has its name: stop
+        preparing, on every connection of the pool, for good."""
+        if not self.prepared_statements_disabled:
+            logger.error(
+                "prepared statements fail here (%s: %s): a pooler in transaction mode (PgBouncer?) sits "
+                "in front of the database; turning them off. Leave PERSISTENCE_PREPARE_THRESHOLD empty.",
+                exc.sqlstate,
+                str(exc).splitlines()[0],
+            )
+        self.prepared_statements_disabled = True
+        # New connections: the pool's connect arguments (a dict, as pool.py builds them).
+        if isinstance(self.conn, AsyncConnectionPool) and isinstance(self.conn.kwargs, dict):
+            self.conn.kwargs["prepare_threshold"] = None
 
     async def _timed(self, operation: Callable[[], Awaitable[T]], *, what: str) -> T:
         with CHECKPOINT_SECONDS.labels(what).time():
@@ -116,15 +137,30 @@ class PooledPostgresSaver(AsyncPostgresSaver):
                 yield cur
             return
         async with self.conn.connection() as conn:
-            if not pipeline:
-                async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+            if self.prepared_statements_disabled:
+                conn.prepare_threshold = None
+            try:
+                async with self._pooled_cursor(conn, pipeline=pipeline) as cur:
                     yield cur
-            elif self.supports_pipeline:
-                async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
-                    yield cur
-            else:
-                async with conn.transaction(), conn.cursor(binary=True, row_factory=dict_row) as cur:
-                    yield cur
+            except psycopg.Error as exc:
+                if exc.sqlstate in PREPARED_STATEMENT_FAULTS:
+                    self._disable_prepared_statements(exc)
+                    conn.prepare_threshold = None
+                raise
+
+    @asynccontextmanager
+    async def _pooled_cursor(
+        self, conn: psycopg.AsyncConnection[DictRow], *, pipeline: bool
+    ) -> AsyncIterator[AsyncCursor[DictRow]]:
+        if not pipeline:
+            async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
+        elif self.supports_pipeline:
+            async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
+        else:
+            async with conn.transaction(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, write and blob of a thread, in one transaction."""

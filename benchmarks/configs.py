@@ -63,6 +63,22 @@ def _plain_graph(
 
 
 @asynccontextmanager
+async def stock_saver(database_url: str) -> AsyncIterator[AsyncPostgresSaver]:
+    """The stock saver as documented for pools, with psycopg_pool's defaults."""
+    pool = AsyncConnectionPool(
+        psycopg_conninfo(database_url),
+        connection_class=AsyncConnection[Any],
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        open=False,
+    )
+    await pool.open(wait=True)
+    try:
+        yield AsyncPostgresSaver(pool)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
 async def chat(name: str, database_url: str) -> AsyncIterator[Chat]:
     """A configuration, opened on the benchmark database and closed after."""
     model = LocalChatModel()
@@ -74,19 +90,8 @@ async def chat(name: str, database_url: str) -> AsyncIterator[Chat]:
         finally:
             await checkpointer.cleanup()
     elif name == "stock":
-        # The stock saver as documented for pools, with psycopg_pool's defaults.
-        pool = AsyncConnectionPool(
-            psycopg_conninfo(database_url),
-            connection_class=AsyncConnection[Any],
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-            open=False,
-        )
-        await pool.open(wait=True)
-        try:
-            stock = AsyncPostgresSaver(pool)
+        async with stock_saver(database_url) as stock:
             yield Chat(name, _plain_graph(model, stock), stock)
-        finally:
-            await pool.close()
     else:
         memory = InMemorySaver()
         yield Chat(name, ChatAgent(model, memory).graph, memory)

@@ -15,15 +15,13 @@ from typing import Any
 
 import psutil
 from langgraph.checkpoint.base import empty_checkpoint
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from psycopg import AsyncConnection
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.config import PersistenceConfig, Settings, psycopg_conninfo
+from app.config import PersistenceConfig, Settings
 from app.db import create_engine
 from app.services.persistence import ConversationStorage, MessageCheckpointer
+from benchmarks.configs import stock_saver
+from benchmarks.workloads import new_conversation
 
 MB = 1024 * 1024
 
@@ -57,8 +55,6 @@ def make_state(megabytes: int) -> dict[str, Any]:
 
 
 async def ours(database_url: str, state: dict[str, Any]) -> tuple[float, float, int]:
-    from benchmarks.workloads import new_conversation  # noqa: PLC0415
-
     engine = create_engine(database_url, Settings(database_url=database_url))
     _, (conversation_id,) = await new_conversation(engine)
     checkpointer = MessageCheckpointer(database_url, PersistenceConfig())
@@ -80,15 +76,7 @@ async def ours(database_url: str, state: dict[str, Any]) -> tuple[float, float, 
 
 
 async def stock(database_url: str, state: dict[str, Any]) -> tuple[float, float, int]:
-    pool = AsyncConnectionPool(
-        psycopg_conninfo(database_url),
-        connection_class=AsyncConnection[Any],
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-        open=False,
-    )
-    await pool.open(wait=True)
-    try:
-        saver = AsyncPostgresSaver(pool)
+    async with stock_saver(database_url) as saver:
         checkpoint = empty_checkpoint()
         checkpoint["channel_values"] = dict(state)
         checkpoint["channel_versions"] = {"documents": saver.get_next_version(None, None)}
@@ -99,8 +87,6 @@ async def stock(database_url: str, state: dict[str, Any]) -> tuple[float, float,
         start = time.perf_counter()
         found = await saver.aget_tuple(stored)
         loaded = time.perf_counter() - start
-    finally:
-        await pool.close()
     assert found is not None
     return saved, loaded, len(found.checkpoint["channel_values"]["documents"])
 

@@ -51,3 +51,23 @@ class GatedChatModel(LocalChatModel):
                 self.started.set()
                 await self.gate.wait()
                 first = False
+
+
+class BrokenStreamChatModel(LocalChatModel):
+    """The local model, whose provider hangs up after `tokens` tokens of a reply."""
+
+    tokens: int = 2
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        sent = 0
+        async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
+            if sent == self.tokens:
+                raise ConnectionResetError("the model provider hung up mid-reply")
+            yield chunk
+            sent += 1

@@ -232,7 +232,7 @@ class TestConcurrency:
             runner = gated.state.chat_runner
             handle = await runner.start(alice.id, uuid.UUID(conversation), "are you there?")
             events = handle.events()
-            assert (await anext(events)).__class__.__name__ == "MessageStored"
+            assert (await anext(events)).__class__.__name__ == "RunStarted"
             await events.aclose()  # the listener leaves mid-run
             model.gate.set()
             reply = await handle.reply()

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # A run still marked running after this long belongs to a process that died;
     # the next message to its conversation marks it failed instead of waiting.
     chat_run_timeout: float = Field(default=600.0, gt=0)
+    # How often a streaming reply's text so far is stored, for readers who
+    # reload mid-answer: one UPDATE per run per interval.
+    chat_progress_interval: float = Field(default=0.25, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> "Settings":

@@ -10,12 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base
 
 ROLES = ("user", "assistant", "system", "tool")
+# A reply is "streaming" from the start of its run until the run ends; readers
+# who reload mid-answer see its text so far, then the whole of it.
+MESSAGE_STATUSES = ("complete", "streaming")
 
 
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES}", name="role"),
+        CheckConstraint(f"status IN {MESSAGE_STATUSES}", name="status"),
         # Keyset pagination of a conversation's history reads this index backwards.
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
     )
@@ -32,4 +36,5 @@ class Message(Base):
         "metadata", server_default=text("'{}'::jsonb"), default=dict
     )
     checkpoint_id: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="complete", default="complete")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,11 +1,14 @@
-"""Server-Sent Events with named events: `message`, `token`, `done`, `error`."""
+"""Server-Sent Events with named events: `message`, `token`, `done`, `error`.
+
+`message` comes twice: the stored user message first, the complete reply last.
+"""
 
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from app.schemas.conversations import MessageOut
-from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunSucceeded, Token
+from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
 from app.services.chat.runner import RunHandle
 
 EVENT_STREAM = "text/event-stream"
@@ -15,7 +18,7 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 def _named(event: ChatEvent) -> tuple[str, dict[str, Any]]:
     match event:
-        case MessageStored(message=message):
+        case RunStarted(user_message=message) | MessageStored(message=message):
             return "message", MessageOut.model_validate(message).model_dump(mode="json")
         case Token(text=text):
             return "token", {"text": text}

@@ -62,6 +62,8 @@ class MessageOut(_FromOrm):
     created_at: datetime
     run_id: uuid.UUID | None
     checkpoint_id: str | None
+    # "streaming": a reply whose run is in progress, with its text so far.
+    status: Literal["complete", "streaming"]
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
 
 

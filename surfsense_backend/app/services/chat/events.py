@@ -6,8 +6,18 @@ from app.models import Message, ThreadRun
 
 
 @dataclass(frozen=True)
+class RunStarted:
+    """The run, the user's message and the reply's place, empty and streaming,
+    are stored: a client learns every id it reconciles its own copy with."""
+
+    run: ThreadRun
+    user_message: Message
+    reply: Message
+
+
+@dataclass(frozen=True)
 class MessageStored:
-    """A message of the run is in the history (the user's first, the reply last)."""
+    """The reply is complete in the history."""
 
     message: Message
 
@@ -29,4 +39,4 @@ class RunFailed:
     detail: str
 
 
-ChatEvent = MessageStored | Token | RunSucceeded | RunFailed
+ChatEvent = RunStarted | Token | MessageStored | RunSucceeded | RunFailed

@@ -14,14 +14,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.chat_graph import ChatAgent
 from app.db import session_scope
 from app.errors import AppError
 from app.models import Message, ThreadRun
-from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunSucceeded, Token
+from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
+from app.services.chat.progress import ReplyProgress
 from app.services.conversations.errors import AgentFailed, RunInProgress
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
@@ -38,10 +39,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunHandle:
-    """One run in progress: its stored user message, its events, its outcome."""
+    """One run in progress: its stored messages, its events, its outcome."""
 
     run: ThreadRun
     user_message: Message
+    # Streaming until the run succeeds; deleted if it fails.
+    assistant_message: Message
     _events: asyncio.Queue[ChatEvent | None] = field(default_factory=asyncio.Queue)
     _listening: bool = True
     _task: asyncio.Task[Message] | None = None
@@ -79,11 +82,14 @@ class ChatRunner:
         agent: ChatAgent,
         run_timeout: float,
         retry: RetryPolicy | None = None,
+        *,
+        progress_interval: float = 0.25,
     ) -> None:
         self.sessions = sessions
         self.agent = agent
         self.run_timeout = run_timeout
         self.retry = retry or RetryPolicy()
+        self.progress_interval = progress_interval
         self._tasks: set[asyncio.Task[Message]] = set()
 
     async def start(self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str) -> RunHandle:
@@ -106,12 +112,14 @@ class ChatRunner:
             session.add(run)
             await session.flush()
             user_message = await storage.save_message(conversation.id, message, run_id=run.run_id)
+            assistant_message = await storage.begin_reply(conversation.id, run_id=run.run_id)
             if conversation.title is None:
                 conversation.title = derive_title(content)
             await session.flush()
             await session.refresh(run)
-        handle = RunHandle(run=run, user_message=user_message)
-        handle.emit(MessageStored(user_message))
+        handle = RunHandle(run=run, user_message=user_message, assistant_message=assistant_message)
+        handle.emit(RunStarted(run, user_message, assistant_message))
+
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{run.run_id}")
         handle._task = task
         self._tasks.add(task)
@@ -120,9 +128,11 @@ class ChatRunner:
 
     async def _execute(self, handle: RunHandle) -> Message:
         run = handle.run
+        progress = ReplyProgress(self.sessions, handle.assistant_message.id, self.progress_interval)
 
         async def on_token(text: str) -> None:
             handle.emit(Token(text))
+            await progress.add(text)
 
         try:
             reply = await self.agent.respond(str(run.conversation_id), run.prompt, on_token)
@@ -164,16 +174,8 @@ class ChatRunner:
         retry after a commit whose answer was lost finds the reply already there."""
         async with session_scope(self.sessions) as session:
             run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
-            reply = await session.scalar(
-                select(Message).where(Message.run_id == run.run_id, Message.role == "assistant")
-            )
-            if reply is None:
-                reply = await ConversationStorage(session).save_message(
-                    run.conversation_id,
-                    {"role": "assistant", "content": text},
-                    checkpoint_id,
-                    run_id=run.run_id,
-                )
+            reply = await session.get_one(Message, handle.assistant_message.id)
+            reply = await ConversationStorage(session).finish_reply(reply, text, checkpoint_id)
             user_message = await session.get_one(Message, handle.user_message.id)
             user_message.checkpoint_id = checkpoint_id
             run.status, run.checkpoint_id, run.finished_at = "succeeded", checkpoint_id, func.now()
@@ -182,7 +184,8 @@ class ChatRunner:
         return reply, run, user_message
 
     async def _fail(self, handle: RunHandle, kind: str, detail: str) -> None:
-        """Mark the run failed; the user's message stays in the history."""
+        """Mark the run failed and drop its unfinished reply; the user's message
+        stays in the history."""
         handle.emit(RunFailed(str(handle.run.run_id), kind, detail))
         try:
             async with session_scope(self.sessions) as session:
@@ -194,6 +197,8 @@ class ChatRunner:
                         detail,
                         func.now(),
                     )
+                    await ConversationStorage(session).discard_reply(handle.assistant_message.id)
+
         except Exception as exc:
             if not is_transient(exc):
                 raise

@@ -67,26 +67,24 @@ class ConversationRepository:
         columns = ("role", "content", "metadata", "checkpoint_id", "created_at")
         listed = ", ".join(columns)
         condition = "AND checkpoint_id IS NOT NULL AND checkpoint_id <= :until" if until else ""
+        # A reply still streaming belongs to the source's run, not to the fork.
         result = await self.session.execute(
             text(
                 f"INSERT INTO messages (conversation_id, {listed}) "  # noqa: S608 - fixed column names
                 f"SELECT :target, {listed} FROM messages"
-                f" WHERE conversation_id = :source {condition} ORDER BY id"
+                f" WHERE conversation_id = :source AND status = 'complete' {condition} ORDER BY id"
             ),
             {"source": source, "target": target, "until": until},
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def refresh_counters(self, conversation: Conversation) -> None:
+        complete = (Message.conversation_id == conversation.id, Message.status == "complete")
         last = await self.session.scalar(
-            select(Message.content)
-            .where(Message.conversation_id == conversation.id)
-            .order_by(Message.id.desc())
-            .limit(1)
+            select(Message.content).where(*complete).order_by(Message.id.desc()).limit(1)
         )
-        count = await self.session.scalar(
-            select(func.count()).select_from(Message).where(Message.conversation_id == conversation.id)
-        )
+        count = await self.session.scalar(select(func.count()).select_from(Message).where(*complete))
+
         conversation.message_count = int(count or 0)
         conversation.last_message_preview = last[:PREVIEW_CHARS] if last else None
 
@@ -118,8 +116,9 @@ class RunRepository:
         return found is not None
 
     async def fail_stale(self, conversation_id: uuid.UUID, started_before: datetime) -> None:
-        """Runs of a process that died mid-run: they will never finish."""
-        await self.session.execute(
+        """Runs of a process that died mid-run: they will never finish, and
+        neither will their replies."""
+        stale = await self.session.scalars(
             update(ThreadRun)
             .where(
                 ThreadRun.conversation_id == conversation_id,
@@ -132,7 +131,12 @@ class RunRepository:
                 error="The run did not finish: its process stopped.",
                 finished_at=func.now(),
             )
+            .returning(ThreadRun.run_id)
         )
+        if run_ids := stale.all():
+            await self.session.execute(
+                delete(Message).where(Message.run_id.in_(run_ids), Message.status == "streaming")
+            )
 
 
 class CheckpointRepository:

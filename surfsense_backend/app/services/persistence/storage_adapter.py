@@ -19,7 +19,7 @@ from langgraph.checkpoint.base import (
     create_checkpoint,
     empty_checkpoint,
 )
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import PersistenceConfig, get_persistence_config
@@ -143,12 +143,53 @@ class ConversationStorage:
             run_id=run_id,
         )
         self.session.add(stored)
-        # SQL expressions, so concurrent savers add up instead of overwriting.
-        conversation.message_count = Conversation.message_count + 1
-        conversation.last_message_preview = incoming.content[:PREVIEW_CHARS]
-        conversation.updated_at = func.now()
+        self._count(conversation, incoming.content)
         await self.session.flush()
         return stored
+
+    @staticmethod
+    def _count(conversation: Conversation, content: str) -> None:
+        """One more message in the conversation's counters, and the conversation active."""
+        # SQL expressions, so concurrent savers add up instead of overwriting.
+        conversation.message_count = Conversation.message_count + 1
+        conversation.last_message_preview = content[:PREVIEW_CHARS]
+        conversation.updated_at = func.now()
+
+    async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID) -> Message:
+        """The assistant's reply to a run, empty and `streaming`: its place in the
+        history from the run's start, so a reader who reloads mid-answer sees it.
+        It counts as a message only once `finish_reply` gives it its text."""
+        conversation = await self.get_conversation(conversation_id)
+        reply = Message(
+            conversation_id=conversation.id, role="assistant", content="", status="streaming", run_id=run_id
+        )
+        self.session.add(reply)
+        await self.session.flush()
+        return reply
+
+    async def stream_reply(self, reply_id: int, text: str) -> None:
+        """Store a streaming reply's text so far; a finished reply is left alone."""
+        await self.session.execute(
+            update(Message).where(Message.id == reply_id, Message.status == "streaming").values(content=text)
+        )
+
+    async def discard_reply(self, reply_id: int) -> None:
+        """A reply whose run failed leaves the history, unless it was finished."""
+        await self.session.execute(
+            delete(Message).where(Message.id == reply_id, Message.status == "streaming")
+        )
+
+    async def finish_reply(self, reply: Message, text: str, checkpoint_id: str | None) -> Message:
+        """Give a streaming reply its whole text and make it `complete`; a reply
+        that is complete already is returned as it is, so a retry is harmless."""
+        if reply.status == "complete":
+            return reply
+        self._validate(MessageIn(role="assistant", content=text, metadata={}))
+        conversation = await self.get_conversation(reply.conversation_id)
+        reply.content, reply.checkpoint_id, reply.status = text, checkpoint_id, "complete"
+        self._count(conversation, text)
+        await self.session.flush()
+        return reply
 
     async def get_conversation_history(
         self, conversation_id: uuid.UUID, limit: int = 50, before: int | None = None

@@ -1,7 +1,7 @@
 """Conversations, their messages, runs and checkpoints. Thin: validate, call a service."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
@@ -10,6 +10,8 @@ from langchain_core.messages import BaseMessage
 
 from app.db.session import SessionDep
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream
+from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
+from app.routes.ui_message_stream import ui_message_stream
 from app.schemas.conversations import (
     ChatReplyOut,
     CheckpointOut,
@@ -45,6 +47,14 @@ def _service(request: Request, session: SessionDep, user: CurrentUser) -> Conver
 
 Service = Annotated[ConversationService, Depends(_service)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+StreamProtocol = Annotated[
+    Literal["events", "ui"] | None,
+    Query(
+        description="`ui`: the Vercel AI SDK UI message stream v1 (what `useChat` reads); "
+        "`events`: named Server-Sent Events. Unset: `Accept: text/event-stream` asks for "
+        "`events`, anything else gets one JSON reply."
+    ),
+]
 
 
 @router.post("/conversations", status_code=status.HTTP_201_CREATED)
@@ -103,24 +113,42 @@ async def fork_conversation(
         **error_responses(404, 409, 413, 502),
         200: {
             "content": {
-                EVENT_STREAM: {"schema": {"type": "string", "description": "token/message/done/error"}}
+                EVENT_STREAM: {
+                    "schema": {
+                        "type": "string",
+                        "description": "stream=events: token/message/done/error events; "
+                        "stream=ui: AI SDK UI message stream v1 frames, then [DONE]",
+                    }
+                }
             }
         },
     },
 )
 async def send_message(
-    conversation_id: uuid.UUID, body: MessageIn, request: Request, session: SessionDep, user: CurrentUser
+    conversation_id: uuid.UUID,
+    body: MessageIn,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    *,
+    stream: StreamProtocol = None,
 ) -> Any:
-    """Run the agent on a message: JSON reply, or with `Accept: text/event-stream`,
-    events `message` (stored user message), `token`..., `message` (reply), then
-    `done`, or `error` in their place."""
+    """Run the agent on a message: one JSON reply, or a stream of the run.
+
+    `stream=events` (or `Accept: text/event-stream`): events `message` (the
+    stored user message), `token`..., `message` (the reply), then `done`, or
+    `error` in their place. `stream=ui`: the AI SDK UI message stream, with
+    the header `x-vercel-ai-ui-message-stream: v1`."""
     # Authenticating the caller was this request's unit of work; the run has
     # transactions of its own, and holding this connection idle for the whole
     # model call would starve the pool.
     await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
     handle = await runner.start(user.id, conversation_id, body.content)
-    if EVENT_STREAM in request.headers.get("accept", ""):
+    if stream == "ui":
+        headers = {**STREAM_HEADERS, **UI_MESSAGE_STREAM_HEADER}
+        return StreamingResponse(ui_message_stream(handle), media_type=EVENT_STREAM, headers=headers)
+    if stream == "events" or (stream is None and EVENT_STREAM in request.headers.get("accept", "")):
         return StreamingResponse(event_stream(handle), media_type=EVENT_STREAM, headers=STREAM_HEADERS)
     reply = await handle.reply()
     return ChatReplyOut(

@@ -16,6 +16,9 @@ from tests.factories import add_conversation
 from tests.pgbouncer import PgBouncer
 
 TEST_DATABASE = "surfsense_test"
+# Replies at full speed; the browser tests, which watch one stream in, slow theirs.
+os.environ["LOCAL_TOKEN_DELAY"] = "0"
+
 
 # The app over HTTP, and registered callers: fixtures for routes, faults and e2e tests.
 pytest_plugins = ["tests.http_client"]

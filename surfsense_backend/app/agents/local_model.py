@@ -5,6 +5,7 @@ exact replies. Its answer numbers the user's messages it can see, so a reply
 shows at a glance whether the conversation's history was restored.
 """
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
@@ -31,7 +32,10 @@ def tokens(text: str) -> list[str]:
 
 
 class LocalChatModel(BaseChatModel):
-    """Offline, deterministic, streaming."""
+    """Offline, deterministic, streaming; `token_delay` seconds between tokens
+    make its streaming visible, as a real model's would be."""
+
+    token_delay: float = 0.0
 
     @property
     def _llm_type(self) -> str:
@@ -66,7 +70,9 @@ class LocalChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        for token in tokens(local_reply(messages)):
+        for i, token in enumerate(tokens(local_reply(messages))):
+            if i and self.token_delay:
+                await asyncio.sleep(self.token_delay)
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
             if run_manager:
                 await run_manager.on_llm_new_token(token, chunk=chunk)

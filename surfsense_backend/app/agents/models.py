@@ -8,7 +8,8 @@ from app.config.llm import LLMSettings
 
 def create_chat_model(settings: LLMSettings) -> BaseChatModel:
     if settings.llm_provider == "local":
-        return LocalChatModel()
+        return LocalChatModel(token_delay=settings.local_token_delay)
+
     # Imported here: only deployments that use OpenAI pay for loading it.
     from langchain_openai import ChatOpenAI  # noqa: PLC0415
 

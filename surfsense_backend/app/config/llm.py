@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +17,8 @@ class LLMSettings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    # Seconds between the local model's tokens: enough to watch a reply stream in.
+    local_token_delay: float = Field(default=0.03, ge=0, le=5)
 
     @model_validator(mode="after")
     def _openai_needs_a_key(self) -> "LLMSettings":

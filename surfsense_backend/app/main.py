@@ -16,6 +16,7 @@ from app.config import PersistenceConfig, get_llm_settings, get_persistence_conf
 from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health
+from app.routes.web import install_web
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.chat.runner import ChatRunner
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
@@ -55,8 +56,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model = app.state.chat_model or create_chat_model(get_llm_settings())
         agent = ChatAgent(model, saver)
         app.state.chat_runner = ChatRunner(
-            app.state.sessionmaker, agent, settings.chat_run_timeout, RetryPolicy.from_config(config)
+            app.state.sessionmaker,
+            agent,
+            settings.chat_run_timeout,
+            RetryPolicy.from_config(config),
+            progress_interval=settings.chat_progress_interval,
         )
+
         if app.state.checkpointer is not None:
             # Retention snapshots DeltaChannels from the graph's own state.
             app.state.checkpointer.rebase = agent.values_at
@@ -83,4 +89,5 @@ def create_app(database_url: str | None = None, chat_model: BaseChatModel | None
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(conversations.router)
+    install_web(app)
     return app

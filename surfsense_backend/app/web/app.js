@@ -1,0 +1,432 @@
+// The chat page: sign up and log in, conversations, history, streaming replies.
+// Plain DOM, no build step; every piece of user text goes in through textContent.
+
+import { ApiError, Unreachable, call, streamReply, token } from "./api.js";
+
+const PAGE_SIZE = 20;
+const POLL_MS = 700;
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  signingUp: false,
+  conversationId: null,
+  nextBefore: null,
+  nextCursor: null,
+  feedback: new Map(), // run id -> "positive" | "negative" | null
+  sending: false,
+  poll: null,
+};
+
+function element(tag, { className, text, attrs = {} } = {}) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+function button(label, onClick, attrs = {}) {
+  const node = element("button", { text: label, attrs: { type: "button", ...attrs } });
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+// ---- errors: one place decides what the user is told ----
+
+function showBanner(text) {
+  $("banner-text").textContent = text;
+  $("banner").hidden = false;
+}
+
+function hideBanner() {
+  $("banner").hidden = true;
+}
+
+/** Run an action; report what went wrong instead of leaving the page blank. */
+async function attempt(action, { inline } = {}) {
+  try {
+    const result = await action();
+    hideBanner();
+    return result;
+  } catch (error) {
+    if (error instanceof Unreachable) {
+      showBanner(error.message);
+    } else if (error instanceof ApiError && error.status === 401 && token.get()) {
+      token.clear();
+      showAuth("Your session has expired. Please log in again.");
+    } else if (inline) {
+      inline.textContent = error.message;
+    } else {
+      showBanner(error.message);
+    }
+    return undefined;
+  }
+}
+
+// ---- signing in ----
+
+function showAuth(message = "") {
+  stopPolling();
+  $("chat-view").hidden = true;
+  $("auth-view").hidden = false;
+  $("auth-error").textContent = message;
+  $("email").focus();
+}
+
+function setAuthMode(signingUp) {
+  state.signingUp = signingUp;
+  $("auth-title").textContent = signingUp ? "Sign up" : "Log in";
+  $("auth-submit").textContent = signingUp ? "Sign up" : "Log in";
+  $("auth-switch").textContent = signingUp ? "Have an account? Log in" : "No account yet? Sign up";
+  $("password").autocomplete = signingUp ? "new-password" : "current-password";
+  $("auth-error").textContent = "";
+}
+
+async function submitAuth(event) {
+  event.preventDefault();
+  const email = $("email").value.trim();
+  const password = $("password").value;
+  if (!email || !password) {
+    $("auth-error").textContent = "Enter your email and a password.";
+    return;
+  }
+  $("auth-error").textContent = "";
+  const signedIn = await attempt(async () => {
+    if (state.signingUp) await call("POST", "/auth/register", { json: { email, password } });
+    const login = await call("POST", "/auth/jwt/login", { form: { username: email, password } });
+    token.set(login.access_token);
+    return true;
+  }, { inline: $("auth-error") });
+  if (signedIn) {
+    $("password").value = "";
+    await showChat();
+  }
+}
+
+// ---- conversations ----
+
+async function showChat() {
+  const me = await attempt(() => call("GET", "/users/me"));
+  if (!me) return;
+  $("me").textContent = me.email;
+  $("auth-view").hidden = true;
+  $("chat-view").hidden = false;
+  await loadConversations();
+  $("message-input").focus();
+}
+
+async function loadConversations({ more = false } = {}) {
+  const archived = $("show-archived").checked ? "true" : "false";
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE), archived });
+  if (more && state.nextCursor) params.set("cursor", state.nextCursor);
+  const page = await attempt(() => call("GET", `/api/v1/conversations?${params}`));
+  if (!page) return;
+  const list = $("conversation-list");
+  if (!more) list.replaceChildren();
+  for (const conversation of page.items) list.append(conversationItem(conversation));
+  state.nextCursor = page.next_cursor;
+  $("more-conversations").hidden = !page.next_cursor;
+}
+
+function conversationItem(conversation) {
+  const item = element("li", { className: "conversation", attrs: { "data-id": conversation.id } });
+  if (conversation.id === state.conversationId) item.classList.add("current");
+  const open = button(conversation.title ?? "New conversation", () => openConversation(conversation), {
+    class: "open",
+    "aria-current": conversation.id === state.conversationId ? "true" : "false",
+  });
+  const preview = element("span", { className: "preview", text: conversation.last_message_preview ?? "" });
+  const archive = button(conversation.archived ? "Unarchive" : "Archive", () =>
+    attempt(async () => {
+      await call("PATCH", `/api/v1/conversations/${conversation.id}`, {
+        json: { archived: !conversation.archived },
+      });
+      if (conversation.id === state.conversationId) closeConversation();
+      await loadConversations();
+    }), { "aria-label": `${conversation.archived ? "Unarchive" : "Archive"} ${conversation.title ?? "conversation"}` });
+  const remove = button("Delete", () => confirmDelete(remove, conversation), {
+    class: "danger",
+    "aria-label": `Delete ${conversation.title ?? "conversation"}`,
+  });
+  item.append(open, preview, element("span", { className: "actions" }));
+  item.lastChild.append(archive, remove);
+  return item;
+}
+
+/** Deleting asks twice, on the same button: no dialog, and the keyboard stays put. */
+async function confirmDelete(control, conversation) {
+  if (control.dataset.armed !== "true") {
+    control.dataset.armed = "true";
+    control.textContent = "Really delete?";
+    control.setAttribute("aria-label", `Really delete ${conversation.title ?? "conversation"}?`);
+    return;
+  }
+
+  await attempt(async () => {
+    await call("DELETE", `/api/v1/conversations/${conversation.id}`);
+    if (conversation.id === state.conversationId) closeConversation();
+    await loadConversations();
+  });
+}
+
+function closeConversation() {
+  stopPolling();
+  state.conversationId = null;
+  history.replaceState(null, "", location.pathname);
+  $("conversation-title").textContent = "Start a conversation";
+  $("messages").replaceChildren();
+  $("load-older").hidden = true;
+}
+
+async function newConversation() {
+  const created = await attempt(() => call("POST", "/api/v1/conversations", { json: {} }));
+  if (created) {
+    await openConversation(created);
+    await loadConversations();
+  }
+}
+
+async function openConversation(conversation) {
+  stopPolling();
+  state.conversationId = conversation.id;
+  // In the address, so a reload opens the same conversation.
+  history.replaceState(null, "", `#${conversation.id}`);
+  $("conversation-title").textContent = conversation.title ?? "New conversation";
+  $("messages").replaceChildren();
+  $("composer-error").textContent = "";
+  for (const item of $("conversation-list").children) {
+    const current = item.dataset.id === conversation.id;
+    item.classList.toggle("current", current);
+    item.querySelector(".open").setAttribute("aria-current", current ? "true" : "false");
+  }
+  await attempt(async () => {
+    await loadFeedback();
+    await loadNewest();
+  });
+  $("message-input").focus();
+}
+
+// ---- history ----
+
+async function historyPage(before) {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (before) params.set("before", String(before));
+  return call("GET", `/api/v1/conversations/${state.conversationId}/messages?${params}`);
+}
+
+async function loadFeedback() {
+  const runs = await call("GET", `/api/v1/conversations/${state.conversationId}/runs`);
+  state.feedback = new Map(runs.items.map((run) => [run.run_id, run.sentiment]));
+}
+
+/** The newest page; while a reply is still streaming (a reload mid-answer), poll until it is done. */
+async function loadNewest() {
+  const conversationId = state.conversationId;
+  const page = await historyPage();
+  if (conversationId !== state.conversationId) return;
+  $("messages").replaceChildren(...page.items.map(messageItem));
+  state.nextBefore = page.next_before;
+  $("load-older").hidden = !page.next_before;
+  scrollToEnd();
+  if (page.items.some((message) => message.status === "streaming") && !state.sending) {
+    state.poll = setTimeout(() => attempt(loadNewest), POLL_MS);
+  }
+}
+
+function stopPolling() {
+  clearTimeout(state.poll);
+  state.poll = null;
+}
+
+async function loadOlder() {
+  const page = await attempt(() => historyPage(state.nextBefore));
+  if (!page) return;
+  const list = $("messages");
+  const first = list.firstChild;
+  list.prepend(...page.items.map(messageItem));
+  state.nextBefore = page.next_before;
+  $("load-older").hidden = !page.next_before;
+  (first ?? list).scrollIntoView?.({ block: "start" });
+  if (!page.next_before) $("message-input").focus();
+}
+
+function messageItem(message) {
+  const item = element("li", { className: `message ${message.role}` });
+  const body = element("div", { className: "body", text: message.content });
+  item.append(element("span", { className: "who", text: message.role === "user" ? "You" : "Agent" }), body);
+  setMessage(item, message);
+  return item;
+}
+
+/** Bring an item up to date with the stored message: id, status, actions. */
+function setMessage(item, message) {
+  item.dataset.id = String(message.id);
+  item.dataset.status = message.status;
+  item.setAttribute("aria-busy", message.status === "streaming" ? "true" : "false");
+  item.querySelector(".body").textContent = message.content;
+  item.querySelector(".actions")?.remove();
+  if (message.status !== "complete") return;
+  if (message.role !== "assistant") return;
+  const actions = element("div", { className: "actions" });
+  if (message.run_id) actions.append(...feedbackButtons(message.run_id));
+  // An answer's checkpoint holds the conversation up to and including it.
+  if (message.checkpoint_id) {
+    actions.append(button("Fork from here", () => fork(message.checkpoint_id), {
+      class: "fork", "aria-label": "Fork the conversation from this message",
+    }));
+  }
+  item.append(actions);
+}
+
+// A thumb, drawn inline: emoji fonts are not on every machine.
+const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 "
+  + "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+
+function thumb(down) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  if (down) svg.setAttribute("transform", "rotate(180)");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", THUMB);
+  svg.append(path);
+  return svg;
+}
+
+function feedbackButtons(runId) {
+  const choices = [["positive", false, "Good answer"], ["negative", true, "Bad answer"]];
+  const buttons = choices.map(([sentiment, down, label]) =>
+    button("", async () => {
+      const next = state.feedback.get(runId) === sentiment ? null : sentiment;
+      const run = await attempt(() => call("PUT", `/api/v1/runs/${runId}/feedback`, { json: { sentiment: next } }));
+      if (run === undefined) return;
+      state.feedback.set(runId, run.sentiment);
+      for (const [i, [value]] of choices.entries()) {
+        buttons[i].setAttribute("aria-pressed", String(run.sentiment === value));
+      }
+    }, { class: `feedback ${sentiment}`, "aria-label": label, "aria-pressed": String(state.feedback.get(runId) === sentiment) }));
+  buttons.forEach((control, i) => control.append(thumb(choices[i][1])));
+  return buttons;
+
+}
+
+async function fork(checkpointId) {
+  const created = await attempt(() =>
+    call("POST", `/api/v1/conversations/${state.conversationId}/fork`, { json: { checkpoint_id: checkpointId } }));
+  if (created) {
+    await openConversation(created);
+    await loadConversations();
+  }
+}
+
+function scrollToEnd() {
+  const list = $("messages");
+  list.lastElementChild?.scrollIntoView?.({ block: "end" });
+}
+
+// ---- sending ----
+
+async function sendMessage(event) {
+  event.preventDefault();
+  const input = $("message-input");
+  const content = input.value.trim();
+  if (!content || state.sending) return;
+  $("composer-error").textContent = "";
+  if (!state.conversationId) {
+    const created = await attempt(() => call("POST", "/api/v1/conversations", { json: {} }));
+    if (!created) return;
+    await openConversation(created);
+  }
+  stopPolling();
+  state.sending = true;
+  $("send").disabled = true;
+  const user = messageItem({ id: "pending", role: "user", content, status: "streaming" });
+  const reply = messageItem({ id: "pending", role: "assistant", content: "", status: "streaming" });
+  $("messages").append(user, reply);
+  scrollToEnd();
+  input.value = "";
+  const sent = await attempt(() => readReply(content, user, reply), { inline: $("composer-error") });
+  if (sent === undefined) {
+    // Not sent: the text goes back in the box, nothing is lost.
+    user.remove();
+    reply.remove();
+    input.value = content;
+  }
+  state.sending = false;
+  $("send").disabled = false;
+  input.focus();
+  // Show what was stored (the user's message has its checkpoint now), and
+  // the conversation moved to the top of the list.
+  await attempt(loadNewest);
+  await loadConversations();
+}
+
+
+/** Fold the UI message stream into the two new items, token by token. */
+async function readReply(content, user, reply) {
+  const body = reply.querySelector(".body");
+  for await (const part of streamReply(state.conversationId, content)) {
+    switch (part.type) {
+      case "data-user-message":
+        setMessage(user, part.data);
+        break;
+      case "start":
+        reply.dataset.id = part.messageId;
+        break;
+      case "text-delta":
+        body.textContent += part.delta;
+        scrollToEnd();
+        break;
+      case "data-assistant-message":
+        setMessage(reply, part.data);
+        break;
+      case "error":
+        reply.remove();
+        $("composer-error").textContent = `The reply failed: ${part.errorText}`;
+        break;
+    }
+  }
+  return true;
+}
+
+// ---- wiring ----
+
+function wire() {
+  $("auth-form").addEventListener("submit", submitAuth);
+  $("auth-switch").addEventListener("click", () => setAuthMode(!state.signingUp));
+  $("logout").addEventListener("click", () => {
+    token.clear();
+    closeConversation();
+    showAuth();
+  });
+  $("new-conversation").addEventListener("click", newConversation);
+  $("show-archived").addEventListener("change", () => loadConversations());
+  $("more-conversations").addEventListener("click", () => loadConversations({ more: true }));
+  $("load-older").addEventListener("click", loadOlder);
+  $("composer").addEventListener("submit", sendMessage);
+  $("message-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("banner-retry").addEventListener("click", boot);
+}
+
+async function boot() {
+  hideBanner();
+  if (!token.get()) {
+    showAuth();
+    return;
+  }
+  await showChat();
+  const opened = location.hash.slice(1);
+  if (opened && !$("chat-view").hidden) {
+    const conversation = await attempt(() => call("GET", `/api/v1/conversations/${opened}`));
+    if (conversation) await openConversation(conversation);
+  }
+}
+
+
+wire();
+boot();

@@ -1,5 +1,8 @@
 """The chat models the agent can run on."""
 
+import asyncio
+import itertools
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_openai import ChatOpenAI
@@ -26,6 +29,17 @@ class TestLocalModel:
         streamed = [chunk.text async for chunk in model.astream(history)]
         assert len(streamed) > 1
         assert "".join(streamed) == (await model.ainvoke(history)).text
+
+    async def test_a_token_delay_spaces_the_tokens_out(self) -> None:
+        model = create_chat_model(LLMSettings(local_token_delay=0.02))
+        history = [HumanMessage("hello there")]
+        loop = asyncio.get_running_loop()
+        # (LangChain ends a stream with an empty chunk of its own.)
+        arrivals = [(loop.time(), chunk.text) async for chunk in model.astream(history) if chunk.text]
+
+        assert "".join(text for _, text in arrivals) == local_reply(history)
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(arrivals)]
+        assert min(gaps) >= 0.02
 
 
 class TestFactory:

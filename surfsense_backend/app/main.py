@@ -62,7 +62,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             RetryPolicy.from_config(config),
             progress_interval=settings.chat_progress_interval,
         )
-
         if app.state.checkpointer is not None:
             # Retention snapshots DeltaChannels from the graph's own state.
             app.state.checkpointer.rebase = agent.values_at

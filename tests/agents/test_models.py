@@ -36,7 +36,6 @@ class TestLocalModel:
         loop = asyncio.get_running_loop()
         # (LangChain ends a stream with an empty chunk of its own.)
         arrivals = [(loop.time(), chunk.text) async for chunk in model.astream(history) if chunk.text]
-
         assert "".join(text for _, text in arrivals) == local_reply(history)
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(arrivals)]
         assert min(gaps) >= 0.02

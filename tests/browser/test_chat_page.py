@@ -164,7 +164,6 @@ async def test_the_page_says_when_the_server_is_down_or_the_token_is_no_good(
     await expect(banner).to_be_hidden()
     await expect(bodies(page)).to_have_text(["hello", reply(1, "hello")])
     await page.locator("#message-input").press("Enter")
-
     await expect(bodies(page).last).to_have_text(reply(2, "are you there?"))
 
     await page.evaluate("localStorage.setItem('surfsense.token', 'expired.or.revoked')")

@@ -244,6 +244,5 @@ class TestResumableReads:
             copied = (await client.get(f"/api/v1/conversations/{fork['id']}/messages")).json()["items"]
             assert [m["content"] for m in copied] == ["one", "Reply 1: you said “one”.", "two"]
             assert all(m["status"] == "complete" for m in copied)
-
             assert fork["message_count"] == len(copied)
         await alice.client.aclose()

@@ -361,7 +361,6 @@ async function sendMessage(event) {
   await loadConversations();
 }
 
-
 /** Fold the UI message stream into the two new items, token by token. */
 async function readReply(content, user, reply) {
   const body = reply.querySelector(".body");
@@ -426,7 +425,6 @@ async function boot() {
     if (conversation) await openConversation(conversation);
   }
 }
-
 
 wire();
 boot();

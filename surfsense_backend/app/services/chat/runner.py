@@ -198,7 +198,6 @@ class ChatRunner:
                         func.now(),
                     )
                     await ConversationStorage(session).discard_reply(handle.assistant_message.id)
-
         except Exception as exc:
             if not is_transient(exc):
                 raise

@@ -84,7 +84,6 @@ class ConversationRepository:
             select(Message.content).where(*complete).order_by(Message.id.desc()).limit(1)
         )
         count = await self.session.scalar(select(func.count()).select_from(Message).where(*complete))
-
         conversation.message_count = int(count or 0)
         conversation.last_message_preview = last[:PREVIEW_CHARS] if last else None
 

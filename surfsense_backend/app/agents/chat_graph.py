@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    AnyMessage,
+    HumanMessage,
+    MessageLikeRepresentation,
+    RemoveMessage,
+    convert_to_messages,
+)
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -22,10 +30,25 @@ SNAPSHOT_EVERY = 50
 
 
 def _add_message_batches(state: Any, batches: Sequence[Any]) -> Any:
-    # DeltaChannel folds a batch of writes at once; add_messages takes one.
+    """Fold a run of writes into the messages, as add_messages one by one would.
+
+    add_messages indexes the whole history on every call, so one call per
+    write made replaying a thread's writes cost history x writes. Writes that
+    only add or replace messages fold into one call with the same result; a
+    write that removes messages is applied on its own, in its place.
+    """
+    pending: list[MessageLikeRepresentation] = []
     for batch in batches:
-        state = add_messages(state, batch)
-    return state
+        messages: list[MessageLikeRepresentation] = list(
+            convert_to_messages(batch if isinstance(batch, list) else [batch])
+        )
+        if any(isinstance(message, RemoveMessage) for message in messages):
+            if pending:
+                state, pending = add_messages(state, pending), []
+            state = add_messages(state, messages)
+        else:
+            pending.extend(messages)
+    return add_messages(state, pending) if pending else state
 
 
 class ChatState(TypedDict):

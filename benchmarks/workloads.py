@@ -181,19 +181,26 @@ async def w3_history(engine: AsyncEngine, database_url: str, messages: int, repe
 
 
 async def w5_bulk_messages(engine: AsyncEngine, count: int) -> dict[str, float]:
-    """`count` messages saved through ConversationStorage in one transaction."""
-    _, (conversation_id,) = await new_conversation(engine)
+    """`count` messages saved through ConversationStorage in one transaction:
+    with `save_messages` (one INSERT), and one `save_message` call each."""
+    messages = [{"role": "user" if i % 2 else "assistant", "content": TEXT} for i in range(count)]
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    start = time.perf_counter()
-    async with sessions() as s:
-        storage = ConversationStorage(s)
-        for i in range(count):
-            await storage.save_message(
-                conversation_id, {"role": "user" if i % 2 else "assistant", "content": TEXT}
-            )
-        await s.commit()
-    elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "messages_per_s": count / elapsed}
+
+    async def save(one_by_one: bool) -> float:
+        _, (conversation_id,) = await new_conversation(engine)
+        start = time.perf_counter()
+        async with sessions() as s:
+            storage = ConversationStorage(s)
+            if one_by_one:
+                for message in messages:
+                    await storage.save_message(conversation_id, message)
+            else:
+                await storage.save_messages(conversation_id, messages)
+            await s.commit()
+        return time.perf_counter() - start
+
+    bulk, one_by_one = await save(one_by_one=False), await save(one_by_one=True)
+    return {"seconds": bulk, "messages_per_s": count / bulk, "one_by_one_seconds": one_by_one}
 
 
 async def w6_list(engine: AsyncEngine, conversations: int, repeat: int) -> dict[str, float]:

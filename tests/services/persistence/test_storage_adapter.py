@@ -112,6 +112,33 @@ class TestSaveMessage:
         ).content == "mine"
 
 
+class TestSaveMessages:
+    async def test_many_in_order_in_one_go(self, session: AsyncSession) -> None:
+        conversation = await _conversation(session)
+        storage = ConversationStorage(session)
+        batch = [{"role": "user" if i % 2 else "assistant", "content": f"m{i}"} for i in range(500)]
+        stored = await storage.save_messages(conversation.id, batch, "cp-9")
+        assert [m.content for m in stored] == [f"m{i}" for i in range(500)]
+        assert [m.id for m in stored] == sorted(m.id for m in stored)
+        assert {m.checkpoint_id for m in stored} == {"cp-9"}
+        page = await storage.get_conversation_history(conversation.id, limit=200)
+        assert [m.content for m in page.items] == [f"m{i}" for i in range(300, 500)]
+        await session.refresh(conversation)
+        assert (conversation.message_count, conversation.last_message_preview) == (500, "m499")
+
+    async def test_one_bad_message_stores_none(self, session: AsyncSession) -> None:
+        conversation = await _conversation(session)
+        storage = ConversationStorage(session)
+        batch = [{"role": "user", "content": "fine"}, {"role": "user", "content": "   "}]
+        with pytest.raises(InvalidMessage):
+            await storage.save_messages(conversation.id, batch)
+        assert (await storage.get_conversation_history(conversation.id)).items == []
+
+    async def test_nothing_to_save(self, session: AsyncSession) -> None:
+        conversation = await _conversation(session)
+        assert await ConversationStorage(session).save_messages(conversation.id, []) == []
+
+
 class TestHistory:
     async def test_pages_back_in_order(self, session: AsyncSession) -> None:
         conversation = await _conversation(session)

@@ -7,7 +7,7 @@ write the same checkpoints.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from langgraph.checkpoint.base import (
     create_checkpoint,
     empty_checkpoint,
 )
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import PersistenceConfig, get_persistence_config
@@ -131,28 +131,49 @@ class ConversationStorage:
         run_id: uuid.UUID | None = None,
     ) -> Message:
         """Append a message to the conversation's history and mark it active."""
-        incoming = _message_in(message)
-        self._validate(incoming)
+        [stored] = await self.save_messages(conversation_id, [message], checkpoint_id, run_id=run_id)
+        return stored
+
+    async def save_messages(
+        self,
+        conversation_id: uuid.UUID,
+        messages: Sequence[BaseMessage | Mapping[str, Any]],
+        checkpoint_id: str | None = None,
+        *,
+        run_id: uuid.UUID | None = None,
+    ) -> list[Message]:
+        """Append messages in their order, all or none: every one is checked
+        before anything is written, and they go in as one INSERT."""
+        incoming = [_message_in(message) for message in messages]
+        for message in incoming:
+            self._validate(message)
+        if not incoming:
+            return []
         conversation = await self.get_conversation(conversation_id)
-        stored = Message(
-            conversation_id=conversation.id,
-            role=incoming.role,
-            content=incoming.content,
-            metadata_=incoming.metadata,
-            checkpoint_id=checkpoint_id,
-            run_id=run_id,
-        )
-        self.session.add(stored)
-        self._count(conversation, incoming.content)
+        rows = [
+            {
+                "conversation_id": conversation.id,
+                "role": message.role,
+                "content": message.content,
+                "metadata_": message.metadata,
+                "checkpoint_id": checkpoint_id,
+                "run_id": run_id,
+            }
+            for message in incoming
+        ]
+        # Sorted by parameter order: ids ascend in the order the messages came.
+        statement = insert(Message).returning(Message, sort_by_parameter_order=True)
+        stored = list(await self.session.scalars(statement, rows))
+        self._count(conversation, incoming[-1].content, len(incoming))
         await self.session.flush()
         return stored
 
     @staticmethod
-    def _count(conversation: Conversation, content: str) -> None:
-        """One more message in the conversation's counters, and the conversation active."""
+    def _count(conversation: Conversation, last_content: str, added: int = 1) -> None:
+        """More messages in the conversation's counters, and the conversation active."""
         # SQL expressions, so concurrent savers add up instead of overwriting.
-        conversation.message_count = Conversation.message_count + 1
-        conversation.last_message_preview = content[:PREVIEW_CHARS]
+        conversation.message_count = Conversation.message_count + added
+        conversation.last_message_preview = last_content[:PREVIEW_CHARS]
         conversation.updated_at = func.now()
 
     async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID) -> Message:

@@ -1,7 +1,10 @@
 """The saver's psycopg connection pool, configured for long-lived production use."""
 
-from psycopg import AsyncConnection
+import selectors
+
+from psycopg import AsyncConnection, OperationalError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import ConnStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -32,6 +35,22 @@ def saver_conninfo(conninfo: str, config: PersistenceConfig) -> str:
     return make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in given})
 
 
+async def check_connection(conn: AsyncConnection[DictRow]) -> None:
+    """psycopg_pool's check, without its round trip when nothing is in doubt.
+
+    An idle connection has nothing to read: a server that closed it (a
+    terminated backend, a restart) leaves its FATAL message and EOF on the
+    socket. So only a connection with something waiting gets the real check,
+    and the rest are handed out at the cost of one poll instead of one query.
+    """
+    if conn.closed or conn.pgconn.status != ConnStatus.OK:
+        raise OperationalError("the connection is closed")
+    with selectors.DefaultSelector() as selector:
+        selector.register(conn.pgconn.socket, selectors.EVENT_READ)
+        if selector.select(0):
+            await AsyncConnectionPool.check_connection(conn)
+
+
 def build_pool(conninfo: str, config: PersistenceConfig) -> SaverPool:
     """An unopened pool; the caller opens it (and retries that) when it is ready."""
     return AsyncConnectionPool(
@@ -43,7 +62,7 @@ def build_pool(conninfo: str, config: PersistenceConfig) -> SaverPool:
         max_idle=config.pool_max_idle,
         max_lifetime=config.pool_max_lifetime,
         # A connection killed while idle is found and replaced before use.
-        check=AsyncConnectionPool.check_connection,
+        check=check_connection,
         open=False,
         name="langgraph-saver",
         kwargs={

@@ -100,9 +100,8 @@ async def w2_long_conversation(chat: Chat, engine: AsyncEngine, turns: int) -> d
         await chat.turn(thread, TEXT)
         if chat.name == "ours":
             async with sessions() as s:
-                storage = ConversationStorage(s)
-                await storage.save_message(conversation_id, {"role": "user", "content": TEXT})
-                await storage.save_message(conversation_id, {"role": "assistant", "content": TEXT})
+                pair = [{"role": "user", "content": TEXT}, {"role": "assistant", "content": TEXT}]
+                await ConversationStorage(s).save_messages(conversation_id, pair)
                 await s.commit()
         latencies.append(time.perf_counter() - start)
         text_bytes += 2 * len(TEXT.encode())

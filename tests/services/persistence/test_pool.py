@@ -28,7 +28,7 @@ async def test_a_healthy_idle_connection_passes_without_a_query(
 
     async def counted(query: str, *args: object, **kwargs: object) -> object:
         queries.append(query)
-        return await real_execute(query, *args, **kwargs)  # type: ignore[arg-type]
+        return await real_execute(query, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(connection, "execute", counted)
     await check_connection(connection)

@@ -2,6 +2,10 @@
 
 import asyncio
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -37,3 +41,23 @@ async def fresh_database(server: str) -> str:
     target = make_url(server).set(database=DATABASE).render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade_to_head, target)
     return target
+
+
+@contextmanager
+def behind_latency(database_url: str, one_way_ms: float) -> Iterator[str]:
+    """The database's URL through `benchmarks.latency_proxy`, running meanwhile."""
+    url, _ = sqlalchemy_url(database_url)
+    target = str(url.host or url.query.get("host"))
+    proxy = subprocess.Popen(  # noqa: S603 - our own module, our own arguments
+        [sys.executable, "-m", "benchmarks.latency_proxy", target, str(url.port or 5432), str(one_way_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proxy.stdout is not None  # stdout=PIPE
+        port = int(proxy.stdout.readline())
+        distant = make_url(database_url).difference_update_query(["host"]).set(host="127.0.0.1", port=port)
+        yield distant.render_as_string(hide_password=False)
+    finally:
+        proxy.terminate()
+        proxy.wait()

@@ -119,7 +119,6 @@ class ChatRunner:
             await session.refresh(run)
         handle = RunHandle(run=run, user_message=user_message, assistant_message=assistant_message)
         handle.emit(RunStarted(run, user_message, assistant_message))
-
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{run.run_id}")
         handle._task = task
         self._tasks.add(task)

@@ -23,8 +23,15 @@ install: $(VENV)/.synced
 run: install
 	$(BIN)/python -m app
 
+# The AI SDK's own client, for the stream tests; without npm they skip.
+AI_SDK := tests/ai_sdk/node_modules/.package-lock.json
+
+$(AI_SDK): tests/ai_sdk/package.json tests/ai_sdk/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/ai_sdk --no-audit --no-fund --silent; \
+	else echo "npm not found: the AI SDK client tests will be skipped"; fi
+
 ## make test: the test suite on TEST_DATABASE_URL, or on an embedded PostgreSQL when unset
-test: install
+test: install $(AI_SDK)
 	$(BIN)/pytest
 
 ## make bench: ours vs the stock AsyncPostgresSaver vs in-memory (BENCH_DATABASE_URL, or embedded)

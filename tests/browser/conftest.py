@@ -2,7 +2,7 @@
 
 Playwright's own browser download does not work offline, so the tests use
 /usr/bin/chromium (`.ci/run` installs it). Without it they are skipped, unless
-REQUIRE_BROWSER=1, as CI sets, makes that a failure.
+REQUIRE_CLIENT_TESTS=1, as CI sets, makes that a failure.
 """
 
 import os
@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import User
+from tests.client_tools import missing
 from tests.server import ROOT, Server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -37,10 +38,7 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "test-artifacts"))
 @pytest.fixture(scope="session")
 def chromium() -> str:
     if shutil.which(CHROMIUM) is None:
-        message = f"needs Chromium at {CHROMIUM} (Debian's chromium package; .ci/run installs it)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"Chromium at {CHROMIUM} (Debian's chromium package; .ci/run installs it)")
     return CHROMIUM
 
 

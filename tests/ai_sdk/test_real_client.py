@@ -1,0 +1,90 @@
+"""The AI SDK's own client reads our UI message stream: AI SDK 7 and 5, in Node.js.
+
+`read_reply.mjs` sends through `DefaultChatTransport`, which validates every
+chunk against the SDK's schema, and folds them with `readUIMessageStream`, as
+`useChat` does. `make test` installs the packages (`npm ci`) when npm is there.
+"""
+
+import asyncio
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.models import User
+from tests.client_tools import missing
+from tests.server import Server
+
+HERE = Path(__file__).parent
+DOMAIN = "ai-sdk.example.com"
+
+
+@pytest.fixture
+def node() -> str:
+    node = shutil.which("node")
+    if node is None or not (HERE / "node_modules" / "ai").is_dir():
+        missing("Node.js and the AI SDK (`npm ci --prefix tests/ai_sdk`, which `make test` runs)")
+    assert node is not None
+    return node
+
+
+@pytest.fixture
+async def server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
+    server = Server(database_url, tmp_path)
+    await server.start()
+    yield server
+    server.stop()
+    async with engine.begin() as conn:
+        await conn.execute(delete(User).where(User.email.like(f"%@{DOMAIN}")))
+
+
+async def _read_reply(node: str, package: str, server: Server, token: str, conversation: str) -> Any:
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(HERE / "read_reply.mjs"),
+        package,
+        server.url,
+        token,
+        conversation,
+        f"hello from {package}",
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("package", ["ai", "ai5"])
+async def test_use_chats_transport_reads_a_reply(node: str, server: Server, package: str) -> None:
+    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        await client.post("/auth/register", json={"email": email, "password": password})
+        login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
+        token = login.json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        conversation = (await client.post("/api/v1/conversations", json={}, headers=headers)).json()["id"]
+
+        result = await _read_reply(node, package, server, token, conversation)
+
+        history = (await client.get(f"/api/v1/conversations/{conversation}/messages", headers=headers)).json()
+    assert result["errors"] == []
+    message = result["message"]
+    user, reply = history["items"]
+    assert (message["id"], message["role"]) == (str(reply["id"]), "assistant")
+    [text] = [part for part in message["parts"] if part["type"] == "text"]
+    assert (text["text"], text["state"]) == (reply["content"], "done")
+    data = {part["type"]: part for part in message["parts"] if part["type"].startswith("data-")}
+    assert data["data-user-message"]["data"]["content"] == user["content"] == f"hello from {package}"
+    assert data["data-assistant-message"]["data"]["checkpoint_id"] == reply["checkpoint_id"]
+    # The run's part came twice with one id: the client kept one, the outcome.
+    runs = [part for part in message["parts"] if part["type"] == "data-run"]
+    assert [run["data"]["status"] for run in runs] == ["succeeded"]

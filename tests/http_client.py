@@ -22,6 +22,7 @@ class Caller:
     id: uuid.UUID
     email: str
     client: httpx.AsyncClient
+    app: FastAPI
 
     async def conversation(self, title: str | None = None) -> str:
         response = await self.client.post("/api/v1/conversations", json={"title": title} if title else {})
@@ -84,9 +85,31 @@ def make_caller(app: FastAPI) -> Callable[[], Awaitable[Caller]]:
         await anonymous.aclose()
         client = asgi_client(app, headers={"Authorization": f"Bearer {token}"})
         me = (await client.get("/users/me")).json()
-        return Caller(id=uuid.UUID(me["id"]), email=email, client=client)
+        return Caller(id=uuid.UUID(me["id"]), email=email, client=client, app=app)
 
     return make
+
+
+CallerOn = Callable[[BaseChatModel], Awaitable[Caller]]
+
+
+@pytest.fixture
+async def caller_on(
+    app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
+) -> AsyncIterator[CallerOn]:
+    """A registered caller on an app of its own, whose agent runs on `model`."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(model: BaseChatModel) -> Caller:
+        app = await app_factory(model)
+        registered = await make_caller()
+        client = asgi_client(app, headers=registered.client.headers)
+        clients.extend((registered.client, client))
+        return Caller(registered.id, registered.email, client, app)
+
+    yield make
+    for client in clients:
+        await client.aclose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import get_persistence_config
 from app.models import ThreadRun
 from tests.chat_models import FailingChatModel, GatedChatModel
-from tests.http_client import AppFactory, Caller, asgi_client
+from tests.http_client import Caller, CallerOn
 
 
 def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
@@ -137,33 +136,28 @@ class TestEventStream:
 
 
 class TestFailures:
-    async def test_a_failing_agent_keeps_the_message_and_fails_the_run(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
-    ) -> None:
-        failing = await app_factory(FailingChatModel())
-        alice = await make_caller()
-        async with asgi_client(failing, headers=alice.client.headers) as client:
-            caller = Caller(alice.id, alice.email, client)
-            conversation = await caller.conversation()
-            response = await caller.send(conversation, "will this work?")
-            assert response.status_code == 502
-            assert response.json()["error"] == "AgentFailed"
-            assert "ConnectionAbortedError" in response.json()["detail"]
+    async def test_a_failing_agent_keeps_the_message_and_fails_the_run(self, caller_on: CallerOn) -> None:
+        caller = await caller_on(FailingChatModel())
+        client = caller.client
+        conversation = await caller.conversation()
+        response = await caller.send(conversation, "will this work?")
+        assert response.status_code == 502
+        assert response.json()["error"] == "AgentFailed"
+        assert "ConnectionAbortedError" in response.json()["detail"]
 
-            _, body = await _stream(caller, conversation, "and now?")
-            events = parse_sse(body)
-            assert [name for name, _ in events] == ["message", "error"]
-            assert events[-1][1]["error"] == "ConnectionAbortedError"
+        _, body = await _stream(caller, conversation, "and now?")
+        events = parse_sse(body)
+        assert [name for name, _ in events] == ["message", "error"]
+        assert events[-1][1]["error"] == "ConnectionAbortedError"
 
-            history = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
-            assert [(m["role"], m["content"]) for m in history] == [
-                ("user", "will this work?"),
-                ("user", "and now?"),
-            ]
-            runs = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
-            assert {(r["status"], r["error_kind"]) for r in runs} == {("failed", "ConnectionAbortedError")}
-            assert all(r["finished_at"] for r in runs)
-        await alice.client.aclose()
+        history = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
+        assert [(m["role"], m["content"]) for m in history] == [
+            ("user", "will this work?"),
+            ("user", "and now?"),
+        ]
+        runs = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
+        assert {(r["status"], r["error_kind"]) for r in runs} == {("failed", "ConnectionAbortedError")}
+        assert all(r["finished_at"] for r in runs)
 
     async def test_a_stale_running_run_does_not_block_the_conversation(
         self, alice: Caller, engine: AsyncEngine
@@ -191,27 +185,22 @@ class TestFailures:
 
 
 class TestConcurrency:
-    async def test_a_second_message_during_a_run_is_a_conflict(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
-    ) -> None:
+    async def test_a_second_message_during_a_run_is_a_conflict(self, caller_on: CallerOn) -> None:
         model = GatedChatModel()
-        gated = await app_factory(model)
-        alice = await make_caller()
-        async with asgi_client(gated, headers=alice.client.headers) as client:
-            caller = Caller(alice.id, alice.email, client)
-            conversation = await caller.conversation()
-            first = asyncio.create_task(caller.send(conversation, "first"))
-            await model.started.wait()
-            second = await caller.send(conversation, "second")
-            assert second.status_code == 409
-            assert second.json()["error"] == "RunInProgress"
-            model.gate.set()
-            assert (await first).status_code == 200
-            history = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
-            assert [m["content"] for m in history] == ["first", "Reply 1: you said “first”."]
-            # Once the run is done, the conversation takes messages again.
-            assert (await caller.send(conversation, "third")).status_code == 200
-        await alice.client.aclose()
+        caller = await caller_on(model)
+        client = caller.client
+        conversation = await caller.conversation()
+        first = asyncio.create_task(caller.send(conversation, "first"))
+        await model.started.wait()
+        second = await caller.send(conversation, "second")
+        assert second.status_code == 409
+        assert second.json()["error"] == "RunInProgress"
+        model.gate.set()
+        assert (await first).status_code == 200
+        history = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
+        assert [m["content"] for m in history] == ["first", "Reply 1: you said “first”."]
+        # Once the run is done, the conversation takes messages again.
+        assert (await caller.send(conversation, "third")).status_code == 200
 
     async def test_messages_to_many_conversations_at_once(self, alice: Caller) -> None:
         conversations = [await alice.conversation() for _ in range(10)]
@@ -220,39 +209,31 @@ class TestConcurrency:
             assert reply.status_code == 200
             assert reply.json()["assistant_message"]["content"] == f"Reply 1: you said “hi {conversation}”."
 
-    async def test_a_run_outlives_a_listener_that_leaves(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
-    ) -> None:
+    async def test_a_run_outlives_a_listener_that_leaves(self, caller_on: CallerOn) -> None:
         model = GatedChatModel()
-        gated = await app_factory(model)
-        alice = await make_caller()
-        async with asgi_client(gated, headers=alice.client.headers) as client:
-            caller = Caller(alice.id, alice.email, client)
-            conversation = await caller.conversation()
-            runner = gated.state.chat_runner
-            handle = await runner.start(alice.id, uuid.UUID(conversation), "are you there?")
-            events = handle.events()
-            assert (await anext(events)).__class__.__name__ == "RunStarted"
-            await events.aclose()  # the listener leaves mid-run
-            model.gate.set()
-            reply = await handle.reply()
-            assert reply.content == "Reply 1: you said “are you there?”."
-            runs = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
-            assert runs[0]["status"] == "succeeded"
-        await alice.client.aclose()
+        caller = await caller_on(model)
+        client = caller.client
+        conversation = await caller.conversation()
+        runner = caller.app.state.chat_runner
+        handle = await runner.start(caller.id, uuid.UUID(conversation), "are you there?")
+        events = handle.events()
+        assert (await anext(events)).__class__.__name__ == "RunStarted"
+        await events.aclose()  # the listener leaves mid-run
+        model.gate.set()
+        reply = await handle.reply()
+        assert reply.content == "Reply 1: you said “are you there?”."
+        runs = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
+        assert runs[0]["status"] == "succeeded"
 
     async def test_shutdown_interrupts_a_run_and_records_it(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]], engine: AsyncEngine
+        self, caller_on: CallerOn, engine: AsyncEngine
     ) -> None:
         model = GatedChatModel()
-        gated = await app_factory(model)
-        alice = await make_caller()
-        conversation = uuid.uuid4()
-        async with asgi_client(gated, headers=alice.client.headers) as client:
-            conversation = uuid.UUID(await Caller(alice.id, alice.email, client).conversation())
-        handle = await gated.state.chat_runner.start(alice.id, conversation, "never finished")
+        caller = await caller_on(model)
+        conversation = uuid.UUID(await caller.conversation())
+        handle = await caller.app.state.chat_runner.start(caller.id, conversation, "never finished")
         await model.started.wait()
-        await gated.state.chat_runner.shutdown(grace=0.05)
+        await caller.app.state.chat_runner.shutdown(grace=0.05)
         async with engine.connect() as conn:
             row = (
                 await conn.execute(
@@ -261,7 +242,6 @@ class TestConcurrency:
                 )
             ).one()
         assert tuple(row) == ("failed", "Interrupted")
-        await alice.client.aclose()
 
 
 class TestFeedback:

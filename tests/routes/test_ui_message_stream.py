@@ -3,7 +3,6 @@
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import Message, ThreadRun
 from tests.chat_models import BrokenStreamChatModel, GatedChatModel
-from tests.http_client import AppFactory, Caller, asgi_client
+from tests.http_client import Caller, CallerOn
 
 # Each chunk type's required and optional fields, as AI SDK 5 and 6 validate
 # them (strict objects: any other field makes the client reject the frame).
@@ -123,73 +122,65 @@ class TestUIMessageStream:
         assert response.status_code == 422
         assert (await alice.client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"] == []
 
-    async def test_an_error_mid_reply_closes_the_stream_cleanly(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
-    ) -> None:
-        broken = await app_factory(BrokenStreamChatModel())
-        alice = await make_caller()
-        async with asgi_client(broken, headers=alice.client.headers) as client:
-            conversation = await Caller(alice.id, alice.email, client).conversation()
-            response, body = await _stream_ui(client, conversation, "tell me everything")
-            parts = check_ui_message_stream(response, body)
-            assert _text(parts) == "Reply 1: "
-            types = [p["type"] for p in parts]
-            assert types.index("text-end") < types.index("error") < types.index("finish")
-            [error] = [p for p in parts if p["type"] == "error"]
-            assert error["errorText"].startswith("ConnectionResetError: ")
-            assert _data(parts, "run")[-1]["data"]["status"] == "failed"
+    async def test_an_error_mid_reply_closes_the_stream_cleanly(self, caller_on: CallerOn) -> None:
+        caller = await caller_on(BrokenStreamChatModel())
+        client = caller.client
+        conversation = await caller.conversation()
+        response, body = await _stream_ui(client, conversation, "tell me everything")
+        parts = check_ui_message_stream(response, body)
+        assert _text(parts) == "Reply 1: "
+        types = [p["type"] for p in parts]
+        assert types.index("text-end") < types.index("error") < types.index("finish")
+        [error] = [p for p in parts if p["type"] == "error"]
+        assert error["errorText"].startswith("ConnectionResetError: ")
+        assert _data(parts, "run")[-1]["data"]["status"] == "failed"
 
-            base = f"/api/v1/conversations/{conversation}"
-            history = (await client.get(f"{base}/messages")).json()["items"]
-            # The half-written reply does not stay behind as a ghost.
-            assert [(m["role"], m["content"]) for m in history] == [("user", "tell me everything")]
-            [run] = (await client.get(f"{base}/runs")).json()["items"]
-            assert (run["status"], run["error_kind"]) == ("failed", "ConnectionResetError")
-        await alice.client.aclose()
+        base = f"/api/v1/conversations/{conversation}"
+        history = (await client.get(f"{base}/messages")).json()["items"]
+        # The half-written reply does not stay behind as a ghost.
+        assert [(m["role"], m["content"]) for m in history] == [("user", "tell me everything")]
+        [run] = (await client.get(f"{base}/runs")).json()["items"]
+        assert (run["status"], run["error_kind"]) == ("failed", "ConnectionResetError")
 
 
 class TestResumableReads:
-    async def test_a_reader_sees_the_reply_in_progress_then_complete(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
-    ) -> None:
+    async def test_a_reader_sees_the_reply_in_progress_then_complete(self, caller_on: CallerOn) -> None:
         model = GatedChatModel()
-        gated = await app_factory(model)
-        gated.state.chat_runner.progress_interval = 0.0  # store every token
-        alice = await make_caller()
-        async with asgi_client(gated, headers=alice.client.headers) as client:
-            conversation = await Caller(alice.id, alice.email, client).conversation()
-            url = f"/api/v1/conversations/{conversation}/messages"
-            streaming = asyncio.create_task(_stream_ui(client, conversation, "a long question"))
-            await model.started.wait()
-            # A page reloaded mid-answer: the reply is there, marked, with its text so far.
-            for _ in range(200):
-                history = (await client.get(url)).json()["items"]
-                if len(history) == 2 and history[1]["content"]:
-                    break
-                await asyncio.sleep(0.01)
-            user, partial = history
-            assert (user["status"], user["content"]) == ("complete", "a long question")
-            assert (partial["role"], partial["status"], partial["content"]) == (
-                "assistant",
-                "streaming",
-                "Reply ",
-            )
-            listed = (await client.get("/api/v1/conversations")).json()["items"][0]
-            assert listed["message_count"] == 1
-
-            model.gate.set()
-            response, body = await streaming
-            parts = check_ui_message_stream(response, body)
+        caller = await caller_on(model)
+        caller.app.state.chat_runner.progress_interval = 0.0  # store every token
+        client = caller.client
+        conversation = await caller.conversation()
+        url = f"/api/v1/conversations/{conversation}/messages"
+        streaming = asyncio.create_task(_stream_ui(client, conversation, "a long question"))
+        await model.started.wait()
+        # A page reloaded mid-answer: the reply is there, marked, with its text so far.
+        for _ in range(200):
             history = (await client.get(url)).json()["items"]
-            assert [(m["id"], m["status"]) for m in history] == [
-                (user["id"], "complete"),
-                (partial["id"], "complete"),
-            ]
-            assert history[1]["content"] == _text(parts) == "Reply 1: you said “a long question”."
-            assert parts[0]["messageId"] == str(partial["id"])
-            listed = (await client.get("/api/v1/conversations")).json()["items"][0]
-            assert (listed["message_count"], listed["last_message_preview"]) == (2, history[1]["content"])
-        await alice.client.aclose()
+            if len(history) == 2 and history[1]["content"]:
+                break
+            await asyncio.sleep(0.01)
+        user, partial = history
+        assert (user["status"], user["content"]) == ("complete", "a long question")
+        assert (partial["role"], partial["status"], partial["content"]) == (
+            "assistant",
+            "streaming",
+            "Reply ",
+        )
+        listed = (await client.get("/api/v1/conversations")).json()["items"][0]
+        assert listed["message_count"] == 1
+
+        model.gate.set()
+        response, body = await streaming
+        parts = check_ui_message_stream(response, body)
+        history = (await client.get(url)).json()["items"]
+        assert [(m["id"], m["status"]) for m in history] == [
+            (user["id"], "complete"),
+            (partial["id"], "complete"),
+        ]
+        assert history[1]["content"] == _text(parts) == "Reply 1: you said “a long question”."
+        assert parts[0]["messageId"] == str(partial["id"])
+        listed = (await client.get("/api/v1/conversations")).json()["items"][0]
+        assert (listed["message_count"], listed["last_message_preview"]) == (2, history[1]["content"])
 
     async def test_the_reply_of_a_run_whose_process_died_goes_when_the_run_is_failed(
         self, alice: Caller, engine: AsyncEngine
@@ -222,27 +213,21 @@ class TestResumableReads:
             ("Reply 1: you said “after the crash”.", "complete"),
         ]
 
-    async def test_a_fork_during_a_run_leaves_the_unfinished_reply_behind(
-        self, app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
-    ) -> None:
+    async def test_a_fork_during_a_run_leaves_the_unfinished_reply_behind(self, caller_on: CallerOn) -> None:
         model = GatedChatModel()
-        gated = await app_factory(model)
-        alice = await make_caller()
-        async with asgi_client(gated, headers=alice.client.headers) as client:
-            caller = Caller(alice.id, alice.email, client)
-            conversation = await caller.conversation()
-            model.gate.set()
-            assert (await caller.send(conversation, "one")).status_code == 200
-            model.started.clear()
-            model.gate.clear()
-
-            second = asyncio.create_task(caller.send(conversation, "two"))
-            await model.started.wait()
-            fork = (await client.post(f"/api/v1/conversations/{conversation}/fork")).json()
-            model.gate.set()
-            assert (await second).status_code == 200
-            copied = (await client.get(f"/api/v1/conversations/{fork['id']}/messages")).json()["items"]
-            assert [m["content"] for m in copied] == ["one", "Reply 1: you said “one”.", "two"]
-            assert all(m["status"] == "complete" for m in copied)
-            assert fork["message_count"] == len(copied)
-        await alice.client.aclose()
+        caller = await caller_on(model)
+        client = caller.client
+        conversation = await caller.conversation()
+        model.gate.set()
+        assert (await caller.send(conversation, "one")).status_code == 200
+        model.started.clear()
+        model.gate.clear()
+        second = asyncio.create_task(caller.send(conversation, "two"))
+        await model.started.wait()
+        fork = (await client.post(f"/api/v1/conversations/{conversation}/fork")).json()
+        model.gate.set()
+        assert (await second).status_code == 200
+        copied = (await client.get(f"/api/v1/conversations/{fork['id']}/messages")).json()["items"]
+        assert [m["content"] for m in copied] == ["one", "Reply 1: you said “one”.", "two"]
+        assert all(m["status"] == "complete" for m in copied)
+        assert fork["message_count"] == len(copied)

@@ -139,10 +139,13 @@ async def test_the_keyboard_alone_signs_up_and_chats(page: Page, email: str) -> 
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
     await expect(page.locator("#me")).to_have_text(email)
-    assert await page.evaluate(focused) == "message-input"
+    await expect(page.locator("#message-input")).to_be_focused()
     await page.keyboard.type("typed, not clicked")
     await page.keyboard.press("Enter")
     await expect(bodies(page)).to_have_text(["typed, not clicked", reply(1, "typed, not clicked")])
+    # Once the reply is in, the box has the focus back and Send is enabled again.
+    await expect(page.locator("#send")).to_be_enabled()
+    await expect(page.locator("#message-input")).to_be_focused()
     await page.keyboard.press("Tab")
     assert await page.evaluate(focused) == "send"
 
@@ -170,6 +173,13 @@ async def test_the_page_says_when_the_server_is_down_or_the_token_is_no_good(
     await page.reload()
     await expect(page.locator("#auth-view")).to_be_visible()
     await expect(page.locator("#auth-error")).to_have_text("Your session has expired. Please log in again.")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Log in", exact=True).click()
+    await expect(page.locator("#auth-error")).to_have_text("Wrong email or password.")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in", exact=True).click()
+    await expect(bodies(page)).to_have_count(4)
 
 
 async def send_while_down(page: Page, text: str) -> None:

@@ -112,7 +112,24 @@ async function showChat() {
   $("auth-view").hidden = true;
   $("chat-view").hidden = false;
   await loadConversations();
+  await openFromAddress();
   $("message-input").focus();
+}
+
+/** Reopen the conversation named in the address: after a reload, or logging in again. */
+async function openFromAddress() {
+  const id = location.hash.slice(1);
+  if (!id) return;
+  const conversation = await attempt(async () => {
+    try {
+      return await call("GET", `/api/v1/conversations/${id}`);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      history.replaceState(null, "", location.pathname); // gone, or someone else's
+      return null;
+    }
+  });
+  if (conversation) await openConversation(conversation);
 }
 
 async function loadConversations({ more = false } = {}) {
@@ -419,11 +436,6 @@ async function boot() {
     return;
   }
   await showChat();
-  const opened = location.hash.slice(1);
-  if (opened && !$("chat-view").hidden) {
-    const conversation = await attempt(() => call("GET", `/api/v1/conversations/${opened}`));
-    if (conversation) await openConversation(conversation);
-  }
 }
 
 wire();

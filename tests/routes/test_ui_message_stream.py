@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.agents.local_model import LocalChatModel
 from app.models import Message, ThreadRun
 from tests.chat_models import BrokenStreamChatModel, GatedChatModel
 from tests.http_client import Caller, CallerOn
@@ -141,6 +142,28 @@ class TestUIMessageStream:
         assert [(m["role"], m["content"]) for m in history] == [("user", "tell me everything")]
         [run] = (await client.get(f"{base}/runs")).json()["items"]
         assert (run["status"], run["error_kind"]) == ("failed", "ConnectionResetError")
+
+
+class TestManyAtOnce:
+    async def test_fifty_conversations_streaming_at_once(self, caller_on: CallerOn) -> None:
+        # Tokens 50 ms apart: every reply stores its progress along the way too.
+        caller = await caller_on(LocalChatModel(token_delay=0.05))
+        conversations = [await caller.conversation() for _ in range(50)]
+        streams = await asyncio.gather(
+            *(_stream_ui(caller.client, c, f"question for {c}") for c in conversations)
+        )
+        for conversation, (response, body) in zip(conversations, streams, strict=True):
+            assert response.status_code == 200, body
+            parts = check_ui_message_stream(response, body)
+            url = f"/api/v1/conversations/{conversation}/messages"
+            history = (await caller.client.get(url)).json()["items"]
+            assert [(m["role"], m["status"]) for m in history] == [
+                ("user", "complete"),
+                ("assistant", "complete"),
+            ]
+            assert (
+                _text(parts) == history[1]["content"] == f"Reply 1: you said “question for {conversation}”."
+            )
 
 
 class TestResumableReads:

@@ -1,5 +1,6 @@
 """A streaming reply's text so far, stored now and then for readers who reload."""
 
+import asyncio
 import logging
 import time
 
@@ -13,7 +14,12 @@ logger = logging.getLogger(__name__)
 
 class ReplyProgress:
     """Collects a reply's tokens and stores their text at most every `interval`
-    seconds: one short transaction each time, never one per token."""
+    seconds: one short transaction each time, never one per token.
+
+    The write runs beside the stream, never in its way: a slow or unreachable
+    database delays what a reloading reader sees, not the tokens going out.
+    While one write is in flight, no other starts.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], reply_id: int, interval: float) -> None:
         self.sessions = sessions
@@ -21,20 +27,27 @@ class ReplyProgress:
         self.interval = interval
         self._parts: list[str] = []
         self._stored_at = time.monotonic()
+        self._writing: asyncio.Task[None] | None = None
 
-    async def add(self, token: str) -> None:
+    def add(self, token: str) -> None:
         self._parts.append(token)
         now = time.monotonic()
-        if now - self._stored_at >= self.interval:
+        idle = self._writing is None or self._writing.done()
+        if idle and now - self._stored_at >= self.interval:
             self._stored_at = now
-            await self._store()
+            self._writing = asyncio.create_task(self._store("".join(self._parts)))
 
-    async def _store(self) -> None:
+    async def close(self) -> None:
+        """Wait for a write still in flight, so none outlives the run. (Waiting,
+        not cancelling: a cancelled query can cost the pool its connection.)"""
+        if self._writing is not None:
+            await self._writing
+
+    async def _store(self, text: str) -> None:
         try:
             async with session_scope(self.sessions) as session:
-                await ConversationStorage(session).stream_reply(self.reply_id, "".join(self._parts))
+                await ConversationStorage(session).stream_reply(self.reply_id, text)
         except Exception as exc:
-            if not is_transient(exc):
-                raise
             # Progress is a courtesy to readers; the whole reply is stored at the end.
-            logger.info("could not store the progress of reply %s: %s", self.reply_id, exc)
+            level = logging.INFO if is_transient(exc) else logging.ERROR
+            logger.log(level, "could not store the progress of reply %s: %s", self.reply_id, exc)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.agents.chat_graph import ChatAgent
+from app.agents.chat_graph import AgentReply, ChatAgent
 from app.db import session_scope
 from app.errors import AppError
 from app.models import Message, ThreadRun
@@ -125,16 +125,23 @@ class ChatRunner:
         task.add_done_callback(self._tasks.discard)
         return handle
 
-    async def _execute(self, handle: RunHandle) -> Message:
-        run = handle.run
+    async def _respond(self, handle: RunHandle) -> AgentReply:
+        """Run the agent: its tokens go to the listener, its progress to the history."""
         progress = ReplyProgress(self.sessions, handle.assistant_message.id, self.progress_interval)
 
         async def on_token(text: str) -> None:
             handle.emit(Token(text))
-            await progress.add(text)
+            progress.add(text)
 
         try:
-            reply = await self.agent.respond(str(run.conversation_id), run.prompt, on_token)
+            return await self.agent.respond(str(handle.run.conversation_id), handle.run.prompt, on_token)
+        finally:
+            await progress.close()
+
+    async def _execute(self, handle: RunHandle) -> Message:
+        run = handle.run
+        try:
+            reply = await self._respond(handle)
             return await self._succeed(handle, reply.text, reply.checkpoint_id)
         except asyncio.CancelledError:
             await asyncio.shield(

@@ -55,6 +55,8 @@ async def test_a_conversation_survives_reload_and_restart(
     first, second = "What makes chat memory durable?", "And does it survive a restart?"
     await page.evaluate(WATCH_REPLY)
     await send(page, first, 1)
+    # The first message named the conversation.
+    await expect(page.locator("#conversation-title")).to_have_text(first)
     # The reply grew token by token: the page showed several ever-longer prefixes of it.
     seen = await page.evaluate("window.seen")
     answer = reply(1, first)
@@ -123,7 +125,8 @@ async def test_a_reload_mid_answer_shows_the_reply_in_progress_then_complete(pag
 
 
 async def test_the_keyboard_alone_signs_up_and_chats(page: Page, email: str) -> None:
-    await page.goto("/")
+    # A stale or mistyped address names no conversation: it is dropped quietly.
+    await page.goto("/#not-a-conversation")
     focused = "document.activeElement.id"
     assert await page.evaluate(focused) == "email"
     for expected in ("password", "auth-submit", "auth-switch"):
@@ -140,6 +143,8 @@ async def test_the_keyboard_alone_signs_up_and_chats(page: Page, email: str) -> 
     await page.keyboard.press("Enter")
     await expect(page.locator("#me")).to_have_text(email)
     await expect(page.locator("#message-input")).to_be_focused()
+    await expect(page.locator("#banner")).to_be_hidden()
+    assert "#" not in page.url
     await page.keyboard.type("typed, not clicked")
     await page.keyboard.press("Enter")
     await expect(bodies(page)).to_have_text(["typed, not clicked", reply(1, "typed, not clicked")])

@@ -124,8 +124,9 @@ async function openFromAddress() {
     try {
       return await call("GET", `/api/v1/conversations/${id}`);
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-      history.replaceState(null, "", location.pathname); // gone, or someone else's
+      // Gone, someone else's, or not an id at all: forget it quietly.
+      if (!(error instanceof ApiError && [404, 422].includes(error.status))) throw error;
+      history.replaceState(null, "", location.pathname);
       return null;
     }
   });
@@ -140,7 +141,13 @@ async function loadConversations({ more = false } = {}) {
   if (!page) return;
   const list = $("conversation-list");
   if (!more) list.replaceChildren();
-  for (const conversation of page.items) list.append(conversationItem(conversation));
+  for (const conversation of page.items) {
+    list.append(conversationItem(conversation));
+    // The first message may have given the open conversation its title.
+    if (conversation.id === state.conversationId) {
+      $("conversation-title").textContent = conversation.title ?? "New conversation";
+    }
+  }
   state.nextCursor = page.next_cursor;
   $("more-conversations").hidden = !page.next_cursor;
 }
@@ -178,7 +185,6 @@ async function confirmDelete(control, conversation) {
     control.setAttribute("aria-label", `Really delete ${conversation.title ?? "conversation"}?`);
     return;
   }
-
   await attempt(async () => {
     await call("DELETE", `/api/v1/conversations/${conversation.id}`);
     if (conversation.id === state.conversationId) closeConversation();

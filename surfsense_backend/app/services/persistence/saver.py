@@ -6,7 +6,8 @@ that use a DeltaChannel.
 needed when the saver shares one connection but serialises all callers when
 it runs on a pool: upstream measured 199 against 1,295 requests/s. On a pool
 each call checks out a connection of its own, which psycopg never shares, so
-the lock protects nothing there. Every query of the stock saver stays as it is.
+the lock protects nothing there. The stock queries stay, but for two reads
+whose cost grew with the thread (`saver_reads`).
 """
 
 import logging
@@ -33,6 +34,7 @@ from psycopg_pool import AsyncConnectionPool
 from app.services.persistence.metrics import CHECKPOINT_SECONDS
 from app.services.persistence.retention import ThreadPruner, keep_latest
 from app.services.persistence.retry import PREPARED_STATEMENT_FAULTS, RetryPolicy
+from app.services.persistence.saver_reads import SELECT_SQL, use_short_delta_pages
 from app.services.persistence.thread_copy import psycopg_copy_statements
 
 logger = logging.getLogger(__name__)
@@ -52,8 +54,11 @@ class PooledPostgresSaver(AsyncPostgresSaver):
     capability, and retries what is safe to run twice: reads, and the
     checkpoint and write upserts, which store the same rows however often they run."""
 
+    SELECT_SQL = SELECT_SQL
+
     def __init__(self, conn: Any, *, retry: RetryPolicy | None = None) -> None:
         super().__init__(conn)
+        use_short_delta_pages()
         self.retry = retry or RetryPolicy()
         self.prepared_statements_disabled = False
 

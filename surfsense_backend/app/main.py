@@ -54,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         saver = await _agent_saver(app, database_url, config)
         model = app.state.chat_model or create_chat_model(get_llm_settings())
-        agent = ChatAgent(model, saver)
+        agent = ChatAgent(model, saver, settings.chat_context_messages)
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
             agent,

@@ -1,14 +1,22 @@
-"""The chat graph's message channel folds writes exactly as add_messages does."""
+"""The chat graph's message channel folds writes exactly as add_messages does,
+and keeps the same window of the latest messages however writes are batched."""
 
 import random
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langgraph.graph.message import REMOVE_ALL_MESSAGES, add_messages
 
 from app.agents import chat_graph
-from app.agents.chat_graph import _add_message_batches
+from app.agents.chat_graph import MessageWindow, _add_message_batches, latest_window
 
 
 def _one_by_one(state: list[Any], batches: list[list[Any]]) -> list[Any]:
@@ -73,3 +81,83 @@ def test_a_run_of_appends_indexes_the_history_once(monkeypatch: pytest.MonkeyPat
     assert calls == [50]
     assert [m.id for m in folded[-50:]] == [f"r{i}" for i in range(50)]
     assert folded[:1000] == history
+
+
+def _texts(messages: list[Any]) -> list[str]:
+    return [f"{m.type}:{m.content}" for m in messages]
+
+
+class TestLatestWindow:
+    def test_a_short_conversation_is_kept_whole(self) -> None:
+        messages: list[AnyMessage] = [HumanMessage("q1"), AIMessage("a1")]
+        assert latest_window(messages, 2) is messages
+
+    def test_keeps_the_latest_messages_from_a_user_turn(self) -> None:
+        messages: list[AnyMessage] = [
+            HumanMessage("q1"),
+            AIMessage("a1"),
+            HumanMessage("q2"),
+            AIMessage("a2"),
+        ]
+        assert _texts(latest_window(messages, 3)) == ["human:q2", "ai:a2"]
+        assert _texts(latest_window(messages, 2)) == ["human:q2", "ai:a2"]
+
+    def test_never_opens_on_a_tool_result(self) -> None:
+        call = AIMessage("", tool_calls=[{"name": "search", "args": {}, "id": "c1"}])
+        messages: list[AnyMessage] = [
+            HumanMessage("q1"),
+            call,
+            ToolMessage("found", tool_call_id="c1"),
+            AIMessage("a1"),
+            HumanMessage("q2"),
+            AIMessage("a2"),
+        ]
+        assert _texts(latest_window(messages, 4)) == ["human:q2", "ai:a2"]
+        assert _texts(latest_window(messages, 5)) == ["human:q2", "ai:a2"]
+        assert len(latest_window(messages, 6)) == 6
+
+    def test_a_leading_system_message_stays_and_counts(self) -> None:
+        messages: list[AnyMessage] = [
+            SystemMessage("be brief"),
+            HumanMessage("q1"),
+            AIMessage("a1"),
+            HumanMessage("q2"),
+            AIMessage("a2"),
+        ]
+        assert _texts(latest_window(messages, 3)) == ["system:be brief", "human:q2", "ai:a2"]
+
+    def test_without_a_user_message_the_latest_run_as_is(self) -> None:
+        messages: list[AnyMessage] = [AIMessage(f"a{i}") for i in range(5)]
+        assert _texts(latest_window(messages, 2)) == ["ai:a3", "ai:a4"]
+
+
+def _random_conversation(rng: random.Random) -> list[list[AnyMessage]]:
+    """Writes of a chat agent: user turns, replies, tool calls, results; some batched."""
+    writes: list[list[AnyMessage]] = [[SystemMessage("rules", id="s")]] if rng.random() < 0.3 else []
+    for i in range(rng.randint(1, 40)):
+        kind = rng.choice([HumanMessage, HumanMessage, AIMessage, AIMessage, ToolMessage])
+        message = (
+            ToolMessage(f"t{i}", tool_call_id=f"c{i}", id=f"m{i}")
+            if kind is ToolMessage
+            else kind(f"m{i}", id=f"m{i}")
+        )
+        if writes and rng.random() < 0.3:
+            writes[-1].append(message)
+        else:
+            writes.append([message])
+    return writes
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_window_does_not_depend_on_how_writes_are_batched(seed: int) -> None:
+    """DeltaChannel replays a thread's writes in batches of its own choosing."""
+    rng = random.Random(seed)  # noqa: S311 - seeded test data, not secrets
+    writes = _random_conversation(rng)
+    window = MessageWindow(rng.randint(2, 12))
+    state: list[AnyMessage] = []
+    for write in writes:
+        state = window(state, [write])
+    cut = rng.randint(0, len(writes))
+    replayed = window(window([], writes[:cut]), writes[cut:])
+    assert _texts(replayed) == _texts(window([], writes)) == _texts(state)
+    assert len(state) <= window.limit

@@ -49,6 +49,15 @@ class TestSettings:
         with pytest.raises(ValidationError, match="DATABASE_URL"):
             Settings(environment="production", secret_key="s" * 32)
 
+    def test_the_agent_keeps_a_window_of_messages(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir("/")  # no .env from the checkout
+        assert Settings().chat_context_messages == 100
+        assert Settings(chat_context_messages=0).chat_context_messages == 0
+        with pytest.raises(ValidationError, match="CHAT_CONTEXT_MESSAGES"):
+            Settings(chat_context_messages=1)
+        with pytest.raises(ValidationError):
+            Settings(chat_context_messages=-2)
+
     def test_database_url_is_kept_secret_in_reprs(self) -> None:
         settings = Settings(database_url="postgresql://u:hunter2@h/d")
         assert "hunter2" not in repr(settings)

@@ -3,6 +3,8 @@
 Messages live in a DeltaChannel: each checkpoint stores only the messages a
 step added (and a full snapshot every `SNAPSHOT_EVERY` updates), so storage
 grows with the conversation, not with its square as with a plain reducer.
+The state holds a window of the latest messages (decision 0008): the
+messages table keeps the whole conversation, and a turn's cost stays flat.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,6 +19,7 @@ from langchain_core.messages import (
     HumanMessage,
     MessageLikeRepresentation,
     RemoveMessage,
+    SystemMessage,
     convert_to_messages,
 )
 from langchain_core.runnables import RunnableConfig
@@ -51,10 +54,43 @@ def _add_message_batches(state: Any, batches: Sequence[Any]) -> Any:
     return add_messages(state, pending) if pending else state
 
 
-class ChatState(TypedDict):
-    messages: Annotated[
-        list[AnyMessage], DeltaChannel(_add_message_batches, snapshot_frequency=SNAPSHOT_EVERY)
-    ]
+def latest_window(messages: list[AnyMessage], limit: int) -> list[AnyMessage]:
+    """The longest run of at most `limit` latest messages that opens on the user's turn.
+
+    Opening on a user message keeps a reply (or a tool result) from losing the
+    message it answers; a system message that opens the conversation stays and
+    counts toward the limit. With no user message in the run, the run as is.
+    """
+    if len(messages) <= limit:
+        return messages
+    head = messages[:1] if isinstance(messages[0], SystemMessage) else []
+    tail = messages[len(messages) - limit + len(head) :]
+    start = next((i for i, m in enumerate(tail) if isinstance(m, HumanMessage)), 0)
+    return head + tail[start:]
+
+
+@dataclass(frozen=True)
+class MessageWindow:
+    """The messages channel's reducer when the state keeps `limit` messages.
+
+    Trimming after each fold gives the same window however writes are batched,
+    as DeltaChannel requires, as long as writes add messages: a write that
+    replaces or removes a message applies to the window, not to what left it.
+    """
+
+    limit: int
+
+    def __call__(self, state: Any, batches: Sequence[Any]) -> Any:
+        return latest_window(_add_message_batches(state, batches), self.limit)
+
+
+def _chat_state(context_messages: int) -> type:
+    reducer = MessageWindow(context_messages) if context_messages else _add_message_batches
+
+    class ChatState(TypedDict):
+        messages: Annotated[list[AnyMessage], DeltaChannel(reducer, snapshot_frequency=SNAPSHOT_EVERY)]
+
+    return ChatState
 
 
 @dataclass(frozen=True)
@@ -67,17 +103,25 @@ TokenSink = Callable[[str], Awaitable[None]]
 
 
 class ChatAgent:
-    """Runs one turn of a conversation and reports its tokens as they come."""
+    """Runs one turn of a conversation and reports its tokens as they come.
 
-    def __init__(self, model: BaseChatModel, saver: BaseCheckpointSaver[Any]) -> None:
+    `context_messages` bounds the messages the state keeps and the model sees
+    (0: the whole conversation).
+    """
+
+    def __init__(
+        self, model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int = 0
+    ) -> None:
         self.model = model
-        self.graph = self._compile(saver)
+        self.graph = self._compile(saver, context_messages)
 
-    def _compile(self, saver: BaseCheckpointSaver[Any]) -> CompiledStateGraph[Any, Any, Any, Any]:
+    def _compile(
+        self, saver: BaseCheckpointSaver[Any], context_messages: int
+    ) -> CompiledStateGraph[Any, Any, Any, Any]:
         async def respond(state: Any) -> dict[str, list[AnyMessage]]:
             return {"messages": [await self.model.ainvoke(state["messages"])]}
 
-        builder: StateGraph[Any] = StateGraph(ChatState)
+        builder: StateGraph[Any] = StateGraph(_chat_state(context_messages))
         builder.add_node("respond", respond)
         builder.add_edge(START, "respond")
         builder.add_edge("respond", END)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # How often a streaming reply's text so far is stored, for readers who
     # reload mid-answer: one UPDATE per run per interval.
     chat_progress_interval: float = Field(default=0.25, gt=0)
+    # The latest messages the agent's state keeps and its model sees, 0 for
+    # all; the history API serves the whole conversation either way.
+    chat_context_messages: int = Field(default=100, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> "Settings":
@@ -44,6 +47,9 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY is required when ENVIRONMENT=production")
             if self.database_url is None:
                 raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
+        if self.chat_context_messages == 1:
+            # A window of one would hold the reply without the message it answers.
+            raise ValueError("CHAT_CONTEXT_MESSAGES must be 0 (all) or at least 2")
         return self
 
 

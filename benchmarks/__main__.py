@@ -66,12 +66,16 @@ async def _w1(database_url: str, configs: tuple[str, ...] = CONFIGS) -> dict[str
 
 
 async def _w2(database_url: str) -> dict[str, dict[str, Any]]:
+    """W2 for each configuration, and for ours once more with the whole
+    conversation in the agent's state (CHAT_CONTEXT_MESSAGES=0)."""
     engine = create_engine(database_url, Settings(database_url=database_url))
     try:
         results = {}
         for name in CONFIGS:
             async with chat(name, database_url) as c:
                 results[name] = await w2_long_conversation(c, engine, SIZES["w2_turns"])
+        async with chat("ours", database_url, context_messages=0) as c:
+            results["ours_whole_state"] = await w2_long_conversation(c, engine, SIZES["w2_turns"])
         return results
     finally:
         await engine.dispose()

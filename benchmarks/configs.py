@@ -1,6 +1,6 @@
 """The savers and graphs compared: ours, the stock saver, and the in-memory ceiling."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.agents.chat_graph import ChatAgent
 from app.agents.local_model import LocalChatModel
-from app.config import PersistenceConfig, psycopg_conninfo
+from app.config import PersistenceConfig, Settings, psycopg_conninfo
 from app.services.persistence import MessageCheckpointer
 
 CONFIGS = ("ours", "stock", "memory")
@@ -33,11 +33,13 @@ class PlainChatState(TypedDict):
 
 @dataclass
 class Chat:
-    """One configuration's chat graph, and the saver under it."""
+    """One configuration's chat graph, the saver under it, and its retention
+    sweep (keep PERSISTENCE_MAX_CHECKPOINT_HISTORY per thread) if it has one."""
 
     name: str
     graph: CompiledStateGraph[Any, Any, Any, Any]
     saver: BaseCheckpointSaver[Any]
+    retain: Callable[[], Awaitable[int]] | None = None
 
     async def turn(self, thread_id: str, text: str) -> None:
         async for item in self.graph.astream(
@@ -79,14 +81,22 @@ async def stock_saver(database_url: str) -> AsyncIterator[AsyncPostgresSaver]:
 
 
 @asynccontextmanager
-async def chat(name: str, database_url: str) -> AsyncIterator[Chat]:
-    """A configuration, opened on the benchmark database and closed after."""
+async def chat(name: str, database_url: str, context_messages: int | None = None) -> AsyncIterator[Chat]:
+    """A configuration, opened on the benchmark database and closed after.
+
+    Ours and the in-memory ceiling run the product's graph, its state keeping
+    `context_messages` messages (default: CHAT_CONTEXT_MESSAGES, as the app).
+    """
     model = LocalChatModel()
+    if context_messages is None:
+        context_messages = Settings(database_url=database_url).chat_context_messages
     if name == "ours":
         checkpointer = MessageCheckpointer(database_url, PersistenceConfig())
         saver = await checkpointer.get_saver()
+        agent = ChatAgent(model, saver, context_messages)
+        checkpointer.rebase = agent.values_at  # as the app sets it
         try:
-            yield Chat(name, ChatAgent(model, saver).graph, saver)
+            yield Chat(name, agent.graph, saver, checkpointer.enforce_max_history)
         finally:
             await checkpointer.cleanup()
     elif name == "stock":
@@ -94,4 +104,4 @@ async def chat(name: str, database_url: str) -> AsyncIterator[Chat]:
             yield Chat(name, _plain_graph(model, stock), stock)
     else:
         memory = InMemorySaver()
-        yield Chat(name, ChatAgent(model, memory).graph, memory)
+        yield Chat(name, ChatAgent(model, memory, context_messages).graph, memory)

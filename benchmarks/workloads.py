@@ -87,7 +87,8 @@ async def w2_long_conversation(chat: Chat, engine: AsyncEngine, turns: int) -> d
     """One conversation of `turns` turns: does a turn slow down, does storage grow linearly?
 
     Ours also stores both messages in the history table each turn (the product's
-    path), and those rows count in its bytes.
+    path), and those rows count in its bytes; its storage is measured again
+    after the retention sweep the app runs.
     """
     _, (conversation_id,) = await new_conversation(engine)
     thread = str(conversation_id)
@@ -109,14 +110,21 @@ async def w2_long_conversation(chat: Chat, engine: AsyncEngine, turns: int) -> d
             async with engine.connect() as conn:
                 stored = int((await conn.execute(_THREAD_BYTES_SQL, {"t": thread})).scalar_one())
             curve.append((turn + 1, median_ms(latencies[-max(1, turns // 10) :]), stored))
+    stored, retained = curve[-1][2], None
+    if chat.retain is not None:
+        await chat.retain()
+        async with engine.connect() as conn:
+            retained = int((await conn.execute(_THREAD_BYTES_SQL, {"t": thread})).scalar_one())
     window = max(1, min(100, turns // 5))
     return {
         "last_first_latency_ratio": statistics.median(latencies[-window:])
         / statistics.median(latencies[:window]),
         "first_turns_ms": median_ms(latencies[:window]),
         "last_turns_ms": median_ms(latencies[-window:]),
-        "storage_per_text_byte": curve[-1][2] / text_bytes,
-        "stored_bytes": curve[-1][2],
+        # None where nothing is stored (the in-memory saver) or nothing retained.
+        "storage_per_text_byte": stored / text_bytes if stored else None,
+        "retained_per_text_byte": retained / text_bytes if retained is not None else None,
+        "stored_bytes": stored,
         "curve": curve,
     }
 

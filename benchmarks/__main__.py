@@ -81,16 +81,28 @@ async def _w2(database_url: str) -> dict[str, dict[str, Any]]:
         await engine.dispose()
 
 
+def _large_state(name: str, step: str, database_url: str, argument: str) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603 - our own module, our own arguments
+        [sys.executable, "-m", "benchmarks.large_state", name, step, database_url, argument],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _w4(database_url: str) -> dict[str, dict[str, float]]:
     results = {}
     for name in ("ours", "stock"):
-        out = subprocess.run(  # noqa: S603 - our own module, our own arguments
-            [sys.executable, "-m", "benchmarks.large_state", name, database_url, str(SIZES["w4_megabytes"])],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        saved = _large_state(name, "save", database_url, str(SIZES["w4_megabytes"]))
+        restored = _large_state(name, "restore", database_url, saved["key"])
+        results[name] = {
+            "save_s": saved["seconds"],
+            "restore_s": restored["seconds"],
+            "save_peak_over_state": saved["peak_over_state"],
+            "restore_peak_over_state": restored["peak_over_state"],
+        }
     return results
 
 

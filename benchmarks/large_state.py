@@ -1,6 +1,9 @@
-"""W4 in a process of its own, so the peak memory it reports is its own.
+"""W4: a large state saved in one process and restored in another, so each
+peak of memory is that step's own, as when one request saves and a later one
+(perhaps on another worker) restores.
 
-python -m benchmarks.large_state ours|stock DATABASE_URL MEGABYTES
+python -m benchmarks.large_state ours|stock save DATABASE_URL MEGABYTES   -> prints the key
+python -m benchmarks.large_state ours|stock restore DATABASE_URL KEY
 """
 
 import asyncio
@@ -11,11 +14,14 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import psutil
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.config import PersistenceConfig, Settings
 from app.db import create_engine
@@ -54,61 +60,70 @@ def make_state(megabytes: int) -> dict[str, Any]:
     return {"documents": [f"{i:08d}{chunk[8:]}" for i in range(megabytes)]}
 
 
-async def ours(database_url: str, state: dict[str, Any]) -> tuple[float, float, int]:
+@asynccontextmanager
+async def _storage(database_url: str) -> AsyncIterator[tuple[ConversationStorage, AsyncEngine]]:
     engine = create_engine(database_url, Settings(database_url=database_url))
-    _, (conversation_id,) = await new_conversation(engine)
     checkpointer = MessageCheckpointer(database_url, PersistenceConfig())
     saver = await checkpointer.get_saver()
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
-        async with sessions() as s:
-            storage = ConversationStorage(s, saver=saver)
-            start = time.perf_counter()
-            await storage.save_agent_state(conversation_id, state)
-            saved = time.perf_counter() - start
-            start = time.perf_counter()
-            restored = await storage.restore_agent_state(conversation_id)
-            loaded = time.perf_counter() - start
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            yield ConversationStorage(session, saver=saver), engine
     finally:
         await checkpointer.cleanup()
         await engine.dispose()
-    return saved, loaded, len(restored["documents"])
 
 
-async def stock(database_url: str, state: dict[str, Any]) -> tuple[float, float, int]:
+async def save_ours(database_url: str, state: dict[str, Any]) -> tuple[float, str]:
+    async with _storage(database_url) as (storage, engine):
+        _, (conversation_id,) = await new_conversation(engine)
+        start = time.perf_counter()
+        await storage.save_agent_state(conversation_id, state)
+        return time.perf_counter() - start, str(conversation_id)
+
+
+async def restore_ours(database_url: str, conversation_id: str) -> tuple[float, dict[str, Any]]:
+    async with _storage(database_url) as (storage, _):
+        start = time.perf_counter()
+        state = await storage.restore_agent_state(uuid.UUID(conversation_id))
+        return time.perf_counter() - start, state
+
+
+async def save_stock(database_url: str, state: dict[str, Any]) -> tuple[float, str]:
     async with stock_saver(database_url) as saver:
         checkpoint = empty_checkpoint()
         checkpoint["channel_values"] = dict(state)
         checkpoint["channel_versions"] = {"documents": saver.get_next_version(None, None)}
-        config = {"configurable": {"thread_id": str(uuid.uuid4()), "checkpoint_ns": ""}}
+        thread_id = str(uuid.uuid4())
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
         start = time.perf_counter()
-        stored = await saver.aput(config, checkpoint, {}, dict(checkpoint["channel_versions"]))  # type: ignore[arg-type]
-        saved = time.perf_counter() - start
+        await saver.aput(config, checkpoint, {}, dict(checkpoint["channel_versions"]))
+        return time.perf_counter() - start, thread_id
+
+
+async def restore_stock(database_url: str, thread_id: str) -> tuple[float, dict[str, Any]]:
+    async with stock_saver(database_url) as saver:
         start = time.perf_counter()
-        found = await saver.aget_tuple(stored)
-        loaded = time.perf_counter() - start
-    assert found is not None
-    return saved, loaded, len(found.checkpoint["channel_values"]["documents"])
+        found = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+        assert found is not None
+        return time.perf_counter() - start, found.checkpoint["channel_values"]
 
 
 async def main() -> None:
-    config, database_url, megabytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    config, step, database_url, argument = sys.argv[1:5]
     baseline = psutil.Process().memory_info().rss
     with PeakRss() as rss:
-        state = make_state(megabytes)
-        state_bytes = sum(len(d) for d in state["documents"])
-        saved, loaded, count = await (ours if config == "ours" else stock)(database_url, state)
-    assert count == megabytes
+        if step == "save":
+            state = make_state(int(argument))
+            seconds, key = await (save_ours if config == "ours" else save_stock)(database_url, state)
+        else:
+            seconds, state = await (restore_ours if config == "ours" else restore_stock)(
+                database_url, argument
+            )
+            key = ""
+    state_bytes = sum(len(d) for d in state["documents"])
+    # The state itself counts once: 1.0 would mean no copies at all.
     print(
-        json.dumps(
-            {
-                "save_s": saved,
-                "restore_s": loaded,
-                "state_mb": state_bytes / MB,
-                # The state itself counts once: 1.0 would mean no copies at all.
-                "peak_over_state": (rss.peak - baseline) / state_bytes,
-            }
-        )
+        json.dumps({"seconds": seconds, "key": key, "peak_over_state": (rss.peak - baseline) / state_bytes})
     )
 
 

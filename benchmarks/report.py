@@ -33,7 +33,8 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("", "w2", "storage_per_text_byte", "bytes stored / text byte", "ours_whole_state"),
     ("W4 large state", "w4", "save_s", "save, s", "ours"),
     ("", "w4", "restore_s", "restore, s", "ours"),
-    ("", "w4", "peak_over_state", "peak memory / state size", "ours"),
+    ("", "w4", "save_peak_over_state", "peak memory saving / state size", "ours"),
+    ("", "w4", "restore_peak_over_state", "peak memory restoring / state size", "ours"),
 ]
 
 _OURS_ONLY: list[tuple[str, str, str, str]] = [

@@ -12,6 +12,7 @@ import platform
 import statistics
 import subprocess
 import sys
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,12 @@ async def _w2(database_url: str) -> dict[str, dict[str, Any]]:
     conversation in the agent's state (CHAT_CONTEXT_MESSAGES=0)."""
     engine = create_engine(database_url, Settings(database_url=database_url))
     try:
-        results = {}
-        for name in CONFIGS:
-            async with chat(name, database_url) as c:
-                results[name] = await w2_long_conversation(c, engine, SIZES["w2_turns"])
-        async with chat("ours", database_url, context_messages=0) as c:
-            results["ours_whole_state"] = await w2_long_conversation(c, engine, SIZES["w2_turns"])
-        return results
+        async with AsyncExitStack() as stack:
+            chats = {name: await stack.enter_async_context(chat(name, database_url)) for name in CONFIGS}
+            chats["ours_whole_state"] = await stack.enter_async_context(
+                chat("ours", database_url, context_messages=0)
+            )
+            return await w2_long_conversation(chats, engine, SIZES["w2_turns"])
     finally:
         await engine.dispose()
 

@@ -83,50 +83,72 @@ async def w1_throughput(chat: Chat, conversations: int, turns: int) -> dict[str,
     }
 
 
-async def w2_long_conversation(chat: Chat, engine: AsyncEngine, turns: int) -> dict[str, Any]:
-    """One conversation of `turns` turns: does a turn slow down, does storage grow linearly?
+class _LongConversation:
+    """One configuration's side of W2: its thread, its turn latencies, its curve."""
 
-    Ours also stores both messages in the history table each turn (the product's
-    path), and those rows count in its bytes; its storage is measured again
-    after the retention sweep the app runs.
-    """
-    _, (conversation_id,) = await new_conversation(engine)
-    thread = str(conversation_id)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    latencies: list[float] = []
-    text_bytes = 0
-    curve: list[tuple[int, float, int]] = []
-    for turn in range(turns):
+    def __init__(self, chat: Chat, engine: AsyncEngine, conversation_id: uuid.UUID) -> None:
+        self.chat, self.engine, self.conversation_id = chat, engine, conversation_id
+        self.thread = str(conversation_id)
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.latencies: list[float] = []
+        self.curve: list[tuple[int, float, int]] = []
+
+    async def turn(self) -> None:
+        """A turn; ours also stores both messages in the history table (the product's path)."""
         start = time.perf_counter()
-        await chat.turn(thread, TEXT)
-        if chat.name == "ours":
-            async with sessions() as s:
+        await self.chat.turn(self.thread, TEXT)
+        if self.chat.name == "ours":
+            async with self.sessions() as s:
                 pair = [{"role": "user", "content": TEXT}, {"role": "assistant", "content": TEXT}]
-                await ConversationStorage(s).save_messages(conversation_id, pair)
+                await ConversationStorage(s).save_messages(self.conversation_id, pair)
                 await s.commit()
-        latencies.append(time.perf_counter() - start)
-        text_bytes += 2 * len(TEXT.encode())
-        if (turn + 1) % max(1, turns // 10) == 0:
-            async with engine.connect() as conn:
-                stored = int((await conn.execute(_THREAD_BYTES_SQL, {"t": thread})).scalar_one())
-            curve.append((turn + 1, median_ms(latencies[-max(1, turns // 10) :]), stored))
-    stored, retained = curve[-1][2], None
-    if chat.retain is not None:
-        await chat.retain()
-        async with engine.connect() as conn:
-            retained = int((await conn.execute(_THREAD_BYTES_SQL, {"t": thread})).scalar_one())
-    window = max(1, min(100, turns // 5))
-    return {
-        "last_first_latency_ratio": statistics.median(latencies[-window:])
-        / statistics.median(latencies[:window]),
-        "first_turns_ms": median_ms(latencies[:window]),
-        "last_turns_ms": median_ms(latencies[-window:]),
-        # None where nothing is stored (the in-memory saver) or nothing retained.
-        "storage_per_text_byte": stored / text_bytes if stored else None,
-        "retained_per_text_byte": retained / text_bytes if retained is not None else None,
-        "stored_bytes": stored,
-        "curve": curve,
+        self.latencies.append(time.perf_counter() - start)
+
+    async def stored_bytes(self) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(_THREAD_BYTES_SQL, {"t": self.thread})).scalar_one())
+
+    async def mark(self, turns_per_point: int) -> None:
+        recent = median_ms(self.latencies[-turns_per_point:])
+        self.curve.append((len(self.latencies), recent, await self.stored_bytes()))
+
+    async def result(self) -> dict[str, Any]:
+        text_bytes = 2 * len(TEXT.encode()) * len(self.latencies)
+        stored, retained = self.curve[-1][2], None
+        if self.chat.retain is not None:
+            await self.chat.retain()
+            retained = await self.stored_bytes()
+        window = max(1, min(100, len(self.latencies) // 5))
+        first, last = self.latencies[:window], self.latencies[-window:]
+        return {
+            "last_first_latency_ratio": statistics.median(last) / statistics.median(first),
+            "first_turns_ms": median_ms(first),
+            "last_turns_ms": median_ms(last),
+            # None where nothing is stored (the in-memory saver) or nothing retained.
+            "storage_per_text_byte": stored / text_bytes if stored else None,
+            "retained_per_text_byte": retained / text_bytes if retained is not None else None,
+            "stored_bytes": stored,
+            "curve": self.curve,
+        }
+
+
+async def w2_long_conversation(chats: dict[str, Chat], engine: AsyncEngine, turns: int) -> dict[str, Any]:
+    """One conversation of `turns` turns per configuration: does a turn slow down,
+    does storage grow linearly? The configurations take turns one after another,
+    so a busy minute on a shared machine slows each of them alike; ours's storage
+    is measured again after the retention sweep the app runs."""
+    _, conversation_ids = await new_conversation(engine, len(chats))
+    runs = {
+        name: _LongConversation(chat, engine, conversation_id)
+        for (name, chat), conversation_id in zip(chats.items(), conversation_ids, strict=True)
     }
+    per_point = max(1, turns // 10)
+    for turn in range(turns):
+        for run in runs.values():
+            await run.turn()
+            if (turn + 1) % per_point == 0:
+                await run.mark(per_point)
+    return {name: await run.result() for name, run in runs.items()}
 
 
 async def _bulk_messages(engine: AsyncEngine, conversation_id: uuid.UUID, count: int) -> None:

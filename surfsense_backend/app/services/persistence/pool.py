@@ -1,6 +1,6 @@
 """The saver's psycopg connection pool, configured for long-lived production use."""
 
-import selectors
+import select
 
 from psycopg import AsyncConnection, OperationalError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -41,14 +41,15 @@ async def check_connection(conn: AsyncConnection[DictRow]) -> None:
     An idle connection has nothing to read: a server that closed it (a
     terminated backend, a restart) leaves its FATAL message and EOF on the
     socket. So only a connection with something waiting gets the real check,
-    and the rest are handed out at the cost of one poll instead of one query.
+    and the rest are handed out at the cost of one poll instead of one query
+    (`poll(2)`: one system call, where an epoll selector costs four).
     """
     if conn.closed or conn.pgconn.status != ConnStatus.OK:
         raise OperationalError("the connection is closed")
-    with selectors.DefaultSelector() as selector:
-        selector.register(conn.pgconn.socket, selectors.EVENT_READ)
-        if selector.select(0):
-            await AsyncConnectionPool.check_connection(conn)
+    poller = select.poll()
+    poller.register(conn.pgconn.socket, select.POLLIN)
+    if poller.poll(0):
+        await AsyncConnectionPool.check_connection(conn)
 
 
 def build_pool(conninfo: str, config: PersistenceConfig) -> SaverPool:

@@ -119,7 +119,9 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         configurable = config["configurable"]
         thread_id, ns = configurable["thread_id"], configurable["checkpoint_ns"]
         parent_id = configurable.get("checkpoint_id")
-        async with self._cursor(pipeline=True) as cur:
+        # A pipeline saves a round trip for two statements; for one it only
+        # costs CPU (60-90 us a call through psycopg, measured).
+        async with self._cursor(pipeline=bool(changed)) as cur:
             if changed:
                 rows = self._dump_blobs(thread_id, ns, blobs, changed)
                 await cur.executemany(self.UPSERT_CHECKPOINT_BLOBS_SQL, rows)
@@ -152,8 +154,11 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         )
         upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
         query = self.UPSERT_CHECKPOINT_WRITES_SQL if upsert else self.INSERT_CHECKPOINT_WRITES_SQL
-        async with self._cursor(pipeline=True) as cur:
-            await cur.executemany(query, rows)
+        async with self._cursor(pipeline=len(rows) > 1) as cur:
+            if len(rows) == 1:
+                await cur.execute(query, rows[0])
+            else:
+                await cur.executemany(query, rows)
 
     async def _load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
         """A row decoded on the loop when it is small, in a thread when it is

@@ -17,12 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg_pool import AsyncConnectionPool
+
 from app.config import Settings
 from app.db import create_engine
 from benchmarks.configs import CONFIGS, chat
 from benchmarks.database import behind_latency, fresh_database, server_url
 from benchmarks.report import plot, print_table
 from benchmarks.workloads import (
+    bare_call_cpu_us,
     w1_throughput,
     w2_long_conversation,
     w3_history,
@@ -64,6 +67,16 @@ async def _w1(database_url: str, configs: tuple[str, ...] = CONFIGS) -> dict[str
         name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for name, runs in samples.items()
     }
+
+
+async def _w1_call_floor(database_url: str) -> dict[str, float]:
+    """The CPU of a bare call through our saver's pool, at W1's concurrency."""
+    async with chat("ours", database_url) as c:
+        pool = getattr(c.saver, "conn", None)
+        assert isinstance(pool, AsyncConnectionPool)
+        await bare_call_cpu_us(pool, SIZES["w1_conversations"], 10)  # warm the pool
+        us = await bare_call_cpu_us(pool, SIZES["w1_conversations"], 100)
+    return {"bare_call_cpu_us": us}
 
 
 async def _w2(database_url: str) -> dict[str, dict[str, Any]]:
@@ -121,7 +134,7 @@ async def _ours_only(database_url: str) -> dict[str, dict[str, float]]:
 async def run() -> dict[str, Any]:
     database_url = await fresh_database(server_url())
     print(f"benchmark database ready ({'quick' if QUICK else 'full'} sizes: {SIZES})", file=sys.stderr)
-    results: dict[str, Any] = {"w1": await _w1(database_url)}
+    results: dict[str, Any] = {"w1": await _w1(database_url), "w1_floor": await _w1_call_floor(database_url)}
     print("W1 done", file=sys.stderr)
     with behind_latency(database_url, ONE_WAY_MS) as distant:
         # The in-memory saver does not talk to the database: W1 is its ceiling.

@@ -8,6 +8,8 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("W1 throughput, 50 conversations", "w1", "turns_per_s", "turns/s (higher is better)", "ours"),
     ("", "w1", "p50_ms", "turn p50, ms", "ours"),
     ("", "w1", "p99_ms", "turn p99, ms", "ours"),
+    ("", "w1", "cpu_ms_per_turn", "CPU of the app process a turn, ms", "ours"),
+    ("", "w1", "db_calls_per_turn", "database calls a turn", "ours"),
     (
         "W1, database 2 ms away (round trip)",
         "w1_latency",
@@ -91,6 +93,22 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
         f"ours/in-memory {w1['ours']['turns_per_s'] / w1['memory']['turns_per_s']:.0%}; "
         f"2 ms away: ours/stock {distant['ours']['turns_per_s'] / distant['stock']['turns_per_s']:.2f}x, "
         f"ours/in-memory {distant['ours']['turns_per_s'] / w1['memory']['turns_per_s']:.0%}"
+    )
+    print(_w1_floor(results))
+
+
+def _w1_floor(results: dict[str, Any]) -> str:
+    """The share of the in-memory ceiling a saver making ours's database calls
+    could reach if each cost no more CPU than a bare `SELECT 1` through the pool."""
+    ours, memory = results["w1"]["ours"], results["w1"]["memory"]
+    floor_ms = ours["db_calls_per_turn"] * results["w1_floor"]["bare_call_cpu_us"] / 1000
+    bound = memory["cpu_ms_per_turn"] / (memory["cpu_ms_per_turn"] + floor_ms)
+    return (
+        f"W1 floor: {ours['db_calls_per_turn']:.1f} database calls a turn x "
+        f"{results['w1_floor']['bare_call_cpu_us']:.0f} us of CPU for a bare SELECT 1 through the pool = "
+        f"{floor_ms:.2f} ms a turn, against {memory['cpu_ms_per_turn']:.2f} ms for a whole in-memory turn: "
+        f"at most {bound:.0%} of in-memory; ours costs "
+        f"{ours['cpu_ms_per_turn'] - memory['cpu_ms_per_turn']:.2f} ms above it"
     )
 
 

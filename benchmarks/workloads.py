@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -62,8 +63,16 @@ async def new_conversation(engine: AsyncEngine, conversations: int = 1) -> tuple
         return user.id, [row.id for row in rows]
 
 
+def _pool_requests(chat: Chat) -> int:
+    """Connections the saver has asked its pool for: one per database call."""
+    pool = getattr(chat.saver, "conn", None)
+    return pool.get_stats().get("requests_num", 0) if isinstance(pool, AsyncConnectionPool) else 0
+
+
 async def w1_throughput(chat: Chat, conversations: int, turns: int) -> dict[str, float]:
-    """`conversations` conversations at once, `turns` turns each."""
+    """`conversations` conversations at once, `turns` turns each; and what a
+    turn costs this process in CPU (the machine's two cores are shared with
+    the database) and in database calls."""
     latencies: list[float] = []
 
     async def converse() -> None:
@@ -73,14 +82,30 @@ async def w1_throughput(chat: Chat, conversations: int, turns: int) -> dict[str,
             await chat.turn(thread, TEXT)
             latencies.append(time.perf_counter() - start)
 
-    start = time.perf_counter()
+    requests, cpu, start = _pool_requests(chat), time.process_time(), time.perf_counter()
     await asyncio.gather(*(converse() for _ in range(conversations)))
     elapsed = time.perf_counter() - start
     return {
         "turns_per_s": len(latencies) / elapsed,
         "p50_ms": median_ms(latencies),
         "p99_ms": percentile_ms(latencies, 0.99),
+        "cpu_ms_per_turn": (time.process_time() - cpu) * 1000 / len(latencies),
+        "db_calls_per_turn": (_pool_requests(chat) - requests) / len(latencies),
     }
+
+
+async def bare_call_cpu_us(pool: AsyncConnectionPool[Any], concurrency: int, calls: int) -> float:
+    """CPU this process spends on one `SELECT 1` through the pool, `concurrency`
+    tasks at once: the least a saver call can cost, whatever it carries."""
+
+    async def caller() -> None:
+        for _ in range(calls):
+            async with pool.connection() as conn:
+                await conn.execute("SELECT 1")
+
+    cpu = time.process_time()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    return (time.process_time() - cpu) * 1e6 / (concurrency * calls)
 
 
 class _LongConversation:

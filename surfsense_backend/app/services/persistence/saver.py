@@ -100,65 +100,57 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return await self._timed(
-            lambda: self._put(config, checkpoint, metadata, new_versions), what="saving a checkpoint"
-        )
-
-    async def _put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
         """The stock aput, encoding the changed blobs on the loop when they are small."""
         row, blobs = split_channel_values(checkpoint)
         changed = {channel: version for channel, version in new_versions.items() if channel in blobs}
         if not fits_inline(blobs[channel] for channel in changed):
-            return await AsyncPostgresSaver.aput(self, config, checkpoint, metadata, new_versions)
+            return await self._timed(
+                lambda: super(PooledPostgresSaver, self).aput(config, checkpoint, metadata, new_versions),
+                what="saving a checkpoint",
+            )
         configurable = config["configurable"]
         thread_id, ns = configurable["thread_id"], configurable["checkpoint_ns"]
-        parent_id = configurable.get("checkpoint_id")
-        # A pipeline saves a round trip for two statements; for one it only
-        # costs CPU (60-90 us a call through psycopg, measured).
-        async with self._cursor(pipeline=bool(changed)) as cur:
-            if changed:
-                rows = self._dump_blobs(thread_id, ns, blobs, changed)
-                await cur.executemany(self.UPSERT_CHECKPOINT_BLOBS_SQL, rows)
-            meta = get_serializable_checkpoint_metadata(config, metadata)
-            params = (thread_id, ns, checkpoint["id"], parent_id, Jsonb(row), Jsonb(meta))
-            await cur.execute(self.UPSERT_CHECKPOINTS_SQL, params)
-        saved = {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}
-        return {"configurable": saved}
+        blob_rows = self._dump_blobs(thread_id, ns, blobs, changed)
+        meta = get_serializable_checkpoint_metadata(config, metadata)
+        params = (thread_id, ns, checkpoint["id"], configurable.get("checkpoint_id"), Jsonb(row), Jsonb(meta))
+
+        async def save() -> None:
+            # A pipeline saves a round trip for two statements; for one it
+            # only costs CPU (60-90 us a call through psycopg, measured).
+            async with self._cursor(pipeline=bool(blob_rows)) as cur:
+                if blob_rows:
+                    await cur.executemany(self.UPSERT_CHECKPOINT_BLOBS_SQL, blob_rows)
+                await cur.execute(self.UPSERT_CHECKPOINTS_SQL, params)
+
+        await self._timed(save, what="saving a checkpoint")
+        return {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}
+        }
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        await self._timed(lambda: self._put_writes(config, writes, task_id, task_path), what="saving writes")
-
-    async def _put_writes(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
-    ) -> None:
         """The stock aput_writes, encoding the writes on the loop when they are small."""
         if not fits_inline(value for _, value in writes):
-            await AsyncPostgresSaver.aput_writes(self, config, writes, task_id, task_path)
+            await self._timed(
+                lambda: super(PooledPostgresSaver, self).aput_writes(config, writes, task_id, task_path),
+                what="saving writes",
+            )
             return
         configurable = config["configurable"]
-        rows = self._dump_writes(
-            configurable["thread_id"],
-            configurable["checkpoint_ns"],
-            configurable["checkpoint_id"],
-            task_id,
-            task_path,
-            writes,
-        )
+        ids = (configurable["thread_id"], configurable["checkpoint_ns"], configurable["checkpoint_id"])
+        rows = self._dump_writes(*ids, task_id, task_path, writes)
         upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
         query = self.UPSERT_CHECKPOINT_WRITES_SQL if upsert else self.INSERT_CHECKPOINT_WRITES_SQL
-        async with self._cursor(pipeline=len(rows) > 1) as cur:
-            if len(rows) == 1:
-                await cur.execute(query, rows[0])
-            else:
-                await cur.executemany(query, rows)
+
+        async def save() -> None:
+            async with self._cursor(pipeline=len(rows) > 1) as cur:
+                if len(rows) == 1:
+                    await cur.execute(query, rows[0])
+                else:
+                    await cur.executemany(query, rows)
+
+        await self._timed(save, what="saving writes")
 
     async def _load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
         """A row decoded on the loop when it is small, in a thread when it is

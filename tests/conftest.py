@@ -11,11 +11,11 @@ from app.config import PersistenceConfig, Settings
 from app.db import create_engine
 from app.models import Conversation, User
 from app.services.persistence import MessageCheckpointer
-from tests.database import drop_database, migrated_database, server_url
+from tests.database import drop_database, migrated_database, scratch_name, server_url
 from tests.factories import add_conversation
 from tests.pgbouncer import PgBouncer
 
-TEST_DATABASE = "surfsense_test"
+TEST_DATABASE = scratch_name("main")
 # Replies at full speed; the browser tests, which watch one stream in, slow theirs.
 os.environ["LOCAL_TOKEN_DELAY"] = "0"
 

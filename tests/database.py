@@ -25,6 +25,12 @@ def server_url() -> str:
     return given if given else start_embedded_postgres(EMBEDDED_DATA_DIR, database="postgres")
 
 
+def scratch_name(purpose: str) -> str:
+    """A database name of this test run's own: two runs on one server (two
+    clones, or CI beside a developer) never drop each other's databases."""
+    return f"surfsense_test_{purpose}_{os.getpid()}"
+
+
 def url_for(server: str, database: str) -> str:
     return make_url(server).set(database=database).render_as_string(hide_password=False)
 

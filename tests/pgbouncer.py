@@ -17,12 +17,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.config.dsn import parse_database_url
+from tests.processes import failure, free_port, spawn, stop
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# A bound against a hang: PgBouncer listens within milliseconds when it starts at all.
+LISTENING_WITHIN = 60.0
 
 
 class PgBouncer:
@@ -32,7 +30,7 @@ class PgBouncer:
             raise RuntimeError("TEST_VIA_PGBOUNCER=1 needs pgbouncer (apt-get install pgbouncer)")
         self.binary = binary
         self.server = parse_database_url(server_url)
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
         self.dir.chmod(0o777)
         self.process: subprocess.Popen[bytes] | None = None
@@ -60,13 +58,17 @@ class PgBouncer:
         )
         for path in self.dir.iterdir():
             path.chmod(0o666)
-        self.process = subprocess.Popen([self.binary, "-u", user, str(config)])
-        for _ in range(100):
+        log = self.dir / "pgbouncer.log"
+        self.process = spawn([self.binary, "-u", user, str(config)], log_path=self.dir / "stdout.log")
+        deadline = time.monotonic() + LISTENING_WITHIN
+        while time.monotonic() < deadline and self.process.poll() is None:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return
             time.sleep(0.05)
-        raise RuntimeError(f"pgbouncer did not start: {(self.dir / 'pgbouncer.log').read_text()}")
+        message = failure("pgbouncer did not start listening", log)
+        self.stop()
+        raise RuntimeError(message)
 
     def url_for(self, database: str) -> str:
         """The URL of `database` through this PgBouncer."""
@@ -77,6 +79,6 @@ class PgBouncer:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+            stop(self.process)
+            self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)

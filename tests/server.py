@@ -3,28 +3,45 @@
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
+from tests.processes import failure, free_port, spawn, stop
+
 ROOT = Path(__file__).resolve().parents[1]
+# A bound against a hang, not a speed: a loaded machine may take this long to
+# import, migrate and open its pools, and a server that exits is seen at once.
+READY_WITHIN = 300.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+async def wait_until_ready(url: str, process: "subprocess.Popen[bytes]", log: Path) -> None:
+    """Until `url`/health/ready answers 200; fails with the log if the process
+    exits first or READY_WITHIN passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + READY_WITHIN
+    async with httpx.AsyncClient(base_url=url) as client:
+        while loop.time() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(failure(f"the server exited with {process.returncode}", log))
+            try:
+                if (await client.get("/health/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(failure(f"the server was not ready within {READY_WITHIN:.0f} s", log))
 
 
 class Server:
     """`uvicorn app.main:create_app` on a port it keeps across restarts."""
 
     def __init__(self, database_url: str, data_dir: Path, **env: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / "server.log"
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -35,29 +52,22 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: ASYNC220 - the server must outlive this call
+        self.process = spawn(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(self.port)],
+            log_path=self.log,
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
         )
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            for _ in range(300):
-                try:
-                    if (await client.get("/health/ready")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if self.process.poll() is not None:
-                    raise AssertionError(
-                        self.process.stderr.read().decode() if self.process.stderr else "exited"
-                    )
-                await asyncio.sleep(0.1)
-        raise AssertionError("the server never became ready")
+        try:
+            await wait_until_ready(self.url, self.process, self.log)
+        except BaseException:
+            self.stop()
+            raise
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Stop the process (SIGKILL after a grace); its exit code, None if none ran."""
+        if self.process is None:
+            return None
+        code = stop(self.process, sig)
         self.process = None
+        return code

@@ -10,7 +10,7 @@ from app.config import get_persistence_config
 from app.main import create_app
 from app.services.persistence import ConversationNotFound, SchemaNotMigrated
 from app.services.persistence.schema_status import alembic_heads
-from tests.database import drop_database, recreate_database
+from tests.database import drop_database, recreate_database, scratch_name
 
 
 async def _client(app: FastAPI, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
@@ -59,21 +59,21 @@ class TestLifespan:
         assert sweeper._task is None
 
     async def test_refuses_to_start_on_an_unmigrated_database(self, test_server_url: str) -> None:
-        url = await recreate_database(test_server_url, "surfsense_test_lifespan")
+        url = await recreate_database(test_server_url, scratch_name("lifespan"))
         try:
             app = create_app(url)
             with pytest.raises(SchemaNotMigrated, match="alembic upgrade head"):
                 async with app.router.lifespan_context(app):
                     pass
         finally:
-            await drop_database(test_server_url, "surfsense_test_lifespan")
+            await drop_database(test_server_url, scratch_name("lifespan"))
 
     async def test_checks_the_schema_even_without_checkpointing(
         self, test_server_url: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("PERSISTENCE_ENABLE_CHECKPOINTING", "false")
         get_persistence_config.cache_clear()
-        url = await recreate_database(test_server_url, "surfsense_test_lifespan")
+        url = await recreate_database(test_server_url, scratch_name("lifespan"))
         try:
             app = create_app(url)
             with pytest.raises(SchemaNotMigrated):
@@ -81,7 +81,7 @@ class TestLifespan:
                     pass
         finally:
             get_persistence_config.cache_clear()
-            await drop_database(test_server_url, "surfsense_test_lifespan")
+            await drop_database(test_server_url, scratch_name("lifespan"))
 
 
 class TestErrorShape:

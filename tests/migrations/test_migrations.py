@@ -13,7 +13,7 @@ from langgraph.checkpoint.postgres.base import MIGRATIONS
 from app.config import psycopg_conninfo
 from app.db.migrate import alembic_config
 from app.services.persistence.migrations import LANGGRAPH_MIGRATIONS_V9
-from tests.database import drop_database, recreate_database
+from tests.database import drop_database, recreate_database, scratch_name
 
 SCHEMA_SNAPSHOT_SQL = """
 SELECT table_name, column_name, data_type, is_nullable, column_default
@@ -26,9 +26,9 @@ ORDER BY 1, 2
 
 @pytest.fixture
 async def empty_database(test_server_url: str) -> AsyncIterator[str]:
-    url = await recreate_database(test_server_url, "surfsense_test_migrations")
+    url = await recreate_database(test_server_url, scratch_name("migrations"))
     yield url
-    await drop_database(test_server_url, "surfsense_test_migrations")
+    await drop_database(test_server_url, scratch_name("migrations"))
 
 
 async def _alembic(url: str, name: str, *args: str) -> None:

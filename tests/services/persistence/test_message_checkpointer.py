@@ -19,7 +19,7 @@ from app.services.persistence import (
 )
 from app.services.persistence.saver import PooledPostgresSaver
 from app.services.persistence.schema_status import alembic_heads
-from tests.database import drop_database, recreate_database, url_for
+from tests.database import drop_database, recreate_database, scratch_name, url_for
 from tests.graphs import chat, echo_graph
 
 QUICK = PersistenceConfig(retry_attempts=2, retry_base_delay=0.01, retry_max_delay=0.05, connect_timeout=2)
@@ -27,9 +27,9 @@ QUICK = PersistenceConfig(retry_attempts=2, retry_base_delay=0.01, retry_max_del
 
 @pytest.fixture
 async def unmigrated_database(test_server_url: str) -> AsyncIterator[str]:
-    url = await recreate_database(test_server_url, "surfsense_test_unmigrated")
+    url = await recreate_database(test_server_url, scratch_name("unmigrated"))
     yield url
-    await drop_database(test_server_url, "surfsense_test_unmigrated")
+    await drop_database(test_server_url, scratch_name("unmigrated"))
 
 
 class TestInitialize:

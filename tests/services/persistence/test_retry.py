@@ -1,7 +1,6 @@
 """The retry policy: which real faults are transient, and how often it tries."""
 
 import asyncio
-import socket
 
 import psycopg
 import pytest
@@ -14,6 +13,7 @@ from app.config import psycopg_conninfo
 from app.services.persistence import MessageCheckpointer, RetryPolicy, is_database_outage, is_transient
 from app.services.persistence.pool import SAVER_APPLICATION_NAME
 from tests.graphs import chat, echo_graph
+from tests.processes import free_port
 
 
 async def _raised(awaitable: object) -> BaseException:
@@ -22,12 +22,6 @@ async def _raised(awaitable: object) -> BaseException:
     except BaseException as exc:
         return exc
     raise AssertionError("expected a failure")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class TestIsTransient:
@@ -44,7 +38,7 @@ class TestIsTransient:
 
     async def test_a_refused_connection_is_transient(self) -> None:
         exc = await _raised(
-            psycopg.AsyncConnection.connect(f"host=127.0.0.1 port={_free_port()} connect_timeout=2")
+            psycopg.AsyncConnection.connect(f"host=127.0.0.1 port={free_port()} connect_timeout=2")
         )
         assert is_transient(exc)
 
@@ -85,7 +79,7 @@ class TestIsTransient:
 
     async def test_only_driver_faults_are_database_outages(self) -> None:
         refused = await _raised(
-            psycopg.AsyncConnection.connect(f"host=127.0.0.1 port={_free_port()} connect_timeout=2")
+            psycopg.AsyncConnection.connect(f"host=127.0.0.1 port={free_port()} connect_timeout=2")
         )
         assert is_database_outage(refused)
         # A model provider hanging up is transient, but not the database's fault.
@@ -101,7 +95,7 @@ class TestIsTransient:
 class TestRetryPolicy:
     async def test_retries_transient_faults_until_success(self, database_url: str) -> None:
         attempts = 0
-        port = _free_port()
+        port = free_port()
 
         async def flaky() -> str:
             nonlocal attempts
@@ -117,7 +111,7 @@ class TestRetryPolicy:
 
     async def test_gives_up_after_the_budget(self) -> None:
         attempts = 0
-        port = _free_port()
+        port = free_port()
 
         async def down() -> None:
             nonlocal attempts

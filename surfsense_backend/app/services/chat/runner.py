@@ -23,7 +23,7 @@ from app.errors import AppError
 from app.models import Message, ThreadRun
 from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
 from app.services.chat.progress import ReplyProgress
-from app.services.conversations.errors import AgentFailed, RunInProgress
+from app.services.conversations.errors import AgentFailed, RunInProgress, ServerStopping
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
 from app.services.persistence import (
@@ -91,6 +91,7 @@ class ChatRunner:
         self.retry = retry or RetryPolicy()
         self.progress_interval = progress_interval
         self._tasks: set[asyncio.Task[Message]] = set()
+        self._stopping = False
 
     async def start(self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str) -> RunHandle:
         """Store the user's message and a running run, then start the agent.
@@ -98,6 +99,8 @@ class ChatRunner:
         The conversation row is locked while checking for a run in progress, so
         of two messages sent at once the second gets RunInProgress (409).
         """
+        if self._stopping:
+            raise ServerStopping
         message = {"role": "user", "content": content}
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session, owner_id=user_id)
@@ -211,7 +214,9 @@ class ChatRunner:
             logger.warning("could not record that run %s failed: %s", handle.run.run_id, exc)
 
     async def shutdown(self, grace: float) -> None:
-        """Let runs in flight finish for `grace` seconds, then interrupt them."""
+        """Refuse new runs; let those in flight finish for `grace` seconds, then
+        interrupt them, which ends their streams with an `Interrupted` error."""
+        self._stopping = True
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=grace)

@@ -15,6 +15,15 @@ class RunInProgress(Conflict):
         super().__init__("A reply is still being generated in this conversation; send again when it is done.")
 
 
+class ServerStopping(AppError):
+    """This process is shutting down; another (or this one, restarted) will take the message."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("The server is stopping; send the message again in a moment.")
+
+
 class AgentFailed(AppError):
     """The model or the graph failed; the user's message is kept and the run says failed."""
 

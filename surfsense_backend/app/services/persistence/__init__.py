@@ -12,7 +12,7 @@ from app.services.persistence.errors import (
     SchemaNotMigrated,
 )
 from app.services.persistence.message_checkpointer import MessageCheckpointer
-from app.services.persistence.retry import RetryPolicy, is_database_outage, is_transient
+from app.services.persistence.retry import RetryPolicy, is_database_error, is_database_outage, is_transient
 from app.services.persistence.shared_checkpointer import (
     close_checkpointer,
     get_checkpointer,
@@ -39,6 +39,7 @@ __all__ = [
     "close_checkpointer",
     "get_checkpointer",
     "get_message_checkpointer",
+    "is_database_error",
     "is_database_outage",
     "is_transient",
     "setup_checkpointer_tables",

@@ -84,6 +84,11 @@ _DATABASE_ERRORS = (
 )
 
 
+def is_database_error(exc: BaseException) -> bool:
+    """Raised by a database driver or pool, transient or not."""
+    return isinstance(exc, _DATABASE_ERRORS)
+
+
 def is_database_outage(exc: BaseException) -> bool:
     """A transient fault raised by a database driver or pool, not by anything
     else that talks over the network (a model provider, say)."""

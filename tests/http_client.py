@@ -35,8 +35,11 @@ class Caller:
         )
 
 
-def asgi_client(app: FastAPI, **kwargs: object) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+def asgi_client(
+    app: FastAPI, *, client: tuple[str, int] = ("127.0.0.1", 123), **kwargs: object
+) -> httpx.AsyncClient:
+    """A client of `app` in this process; `client` is the address the app sees."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client)
     return httpx.AsyncClient(transport=transport, base_url="http://test", **kwargs)  # type: ignore[arg-type]
 
 

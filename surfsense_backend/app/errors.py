@@ -10,6 +10,8 @@ from typing import ClassVar
 
 class AppError(Exception):
     status_code: ClassVar[int] = 500
+    # Response headers the error needs (Retry-After, say).
+    headers: dict[str, str] | None = None
 
     @property
     def kind(self) -> str:

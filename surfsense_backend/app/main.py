@@ -18,6 +18,7 @@ from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health
 from app.routes.web import install_web
 from app.services.auth.secret_key import resolve_secret_key
+from app.services.auth.throttle import LoginThrottle
 from app.services.chat.runner import ChatRunner
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
@@ -48,6 +49,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.engine = create_engine(database_url, settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.login_throttle = LoginThrottle(
+        app.state.sessionmaker, settings.login_max_failures, settings.login_failure_window
+    )
     app.state.checkpointer = None
     app.state.chat_runner = None
     app.state.sweeper = None

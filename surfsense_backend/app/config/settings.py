@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     db_prepared_statements: bool = False
 
     access_token_lifetime: int = Field(default=7 * 24 * 3600, ge=60)
+    # Failed logins allowed per account and per client address within the window.
+    login_max_failures: int = Field(default=10, ge=1)
+    login_failure_window: float = Field(default=900.0, gt=0)
     # A run still marked running after this long belongs to a process that died;
     # the next message to its conversation marks it failed instead of waiting.
     chat_run_timeout: float = Field(default=600.0, gt=0)

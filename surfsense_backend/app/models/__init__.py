@@ -1,8 +1,10 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
+from app.models.access_token import AccessToken
 from app.models.checkpoint import Checkpoint, CheckpointBlob, CheckpointMigration, CheckpointWrite
 from app.models.conversation import PREVIEW_CHARS, Conversation
 from app.models.deleted_thread import DeletedThread
+from app.models.login_failure import LoginFailure
 from app.models.message import ROLES, Message
 from app.models.thread_run import RUN_STATUSES, SENTIMENTS, ThreadRun
 from app.models.user import User
@@ -12,12 +14,14 @@ __all__ = [
     "ROLES",
     "RUN_STATUSES",
     "SENTIMENTS",
+    "AccessToken",
     "Checkpoint",
     "CheckpointBlob",
     "CheckpointMigration",
     "CheckpointWrite",
     "Conversation",
     "DeletedThread",
+    "LoginFailure",
     "Message",
     "ThreadRun",
     "User",

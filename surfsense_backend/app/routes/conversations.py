@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 from langchain_core.messages import BaseMessage
 
 from app.db.session import SessionDep
+from app.db.text import BIGINT_MAX
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
@@ -31,6 +32,7 @@ from app.schemas.conversations import (
     StateMessageOut,
 )
 from app.schemas.errors import error_responses
+from app.schemas.text import StoredText
 from app.services.auth.users import CurrentUser
 from app.services.chat.runner import ChatRunner
 from app.services.conversations.repository import ArchivedFilter
@@ -47,6 +49,7 @@ def _service(request: Request, session: SessionDep, user: CurrentUser) -> Conver
 
 Service = Annotated[ConversationService, Depends(_service)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+CheckpointId = Annotated[StoredText, Path(min_length=1, max_length=100)]
 StreamProtocol = Annotated[
     Literal["events", "ui"] | None,
     Query(
@@ -66,7 +69,7 @@ async def create_conversation(body: ConversationCreate, service: Service) -> Con
 async def list_conversations(
     service: Service,
     limit: Limit = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[StoredText | None, Query(max_length=512)] = None,
     archived: ArchivedFilter = "false",
 ) -> ConversationPageOut:
     page = await service.list(archived, limit, cursor)
@@ -163,7 +166,7 @@ async def list_messages(
     conversation_id: uuid.UUID,
     service: Service,
     limit: Limit = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> MessagePageOut:
     page = await service.history(conversation_id, limit, before)
     return MessagePageOut(
@@ -186,7 +189,7 @@ async def list_checkpoints(
     conversation_id: uuid.UUID,
     service: Service,
     limit: Limit = 50,
-    before: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    before: Annotated[StoredText | None, Query(min_length=1, max_length=100)] = None,
 ) -> CheckpointPageOut:
     page = await service.checkpoints(conversation_id, limit, before)
     items = [
@@ -208,7 +211,7 @@ def _state_message(message: BaseMessage) -> StateMessageOut:
 
 @router.get("/conversations/{conversation_id}/checkpoints/{checkpoint_id}", responses=error_responses(404))
 async def get_checkpoint_state(
-    conversation_id: uuid.UUID, checkpoint_id: str, request: Request, service: Service
+    conversation_id: uuid.UUID, checkpoint_id: CheckpointId, request: Request, service: Service
 ) -> CheckpointStateOut:
     conversation = await service.require_checkpoint(conversation_id, checkpoint_id)
     values = await request.app.state.chat_runner.agent.state_at(conversation.thread_id, checkpoint_id)

@@ -7,25 +7,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi_users.router.common import ErrorCode
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError
 from app.services.persistence import is_transient
 
 logger = logging.getLogger(__name__)
-
-
-# fastapi-users answers with error codes; these become statuses and sentences.
-_AUTH_ERRORS: dict[str, tuple[int, str, str]] = {
-    ErrorCode.REGISTER_USER_ALREADY_EXISTS: (
-        409,
-        "UserAlreadyExists",
-        "A user with this email already exists.",
-    ),
-    ErrorCode.REGISTER_INVALID_PASSWORD: (422, "InvalidPassword", "The password is not acceptable."),
-    ErrorCode.LOGIN_BAD_CREDENTIALS: (400, "BadCredentials", "Wrong email or password."),
-}
 
 
 def error_response(
@@ -36,7 +24,7 @@ def error_response(
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)  # noqa: S101 - registered for this type only
-    return error_response(exc.status_code, exc.kind, str(exc))
+    return error_response(exc.status_code, exc.kind, str(exc), headers=exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -48,11 +36,6 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 def _http_error_parts(exc: HTTPException) -> tuple[int, str, str]:
     detail: Any = exc.detail
-    code = detail.get("code") if isinstance(detail, dict) else detail
-    if code in _AUTH_ERRORS:
-        status, kind, sentence = _AUTH_ERRORS[code]
-        reason = detail.get("reason") if isinstance(detail, dict) else None
-        return status, kind, str(reason or sentence)
     phrase = HTTPStatus(exc.status_code).phrase
     sentence = detail if isinstance(detail, str) and detail and detail != phrase else f"{phrase}."
     return exc.status_code, phrase.title().replace(" ", "").replace("-", ""), sentence
@@ -64,18 +47,51 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, kind, sentence, headers=dict(exc.headers) if exc.headers else None)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+def _unexpected_error(exc: Exception) -> JSONResponse:
     # A database fault that outlived the retries is a 503 the client may retry;
     # anything else is a bug, logged with its traceback and never shown.
     if is_transient(exc):
-        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        logger.warning("database unavailable: %s", type(exc).__name__)
         return error_response(503, "DatabaseUnavailable", "The database is unavailable; try again shortly.")
     logger.error("unhandled error", exc_info=exc)
     return error_response(500, "InternalError", "An unexpected error occurred.")
+
+
+class UnhandledErrors:
+    """The last word on an exception no handler took: logged once, answered,
+    and the client's connection kept open for its next request.
+
+    Starlette's own last-resort handler answers and then re-raises, so the
+    server logs a second traceback and drops the keep-alive connection. A
+    stream that fails after its first byte is ended cleanly instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except Exception as exc:
+            response = _unexpected_error(exc)
+            if started:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnhandledErrors)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.models import PREVIEW_CHARS
+from app.schemas.text import StoredText
 
 
 class _FromOrm(BaseModel):
@@ -16,13 +17,13 @@ class _FromOrm(BaseModel):
 class ConversationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: StoredText | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ConversationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: StoredText | None = Field(default=None, min_length=1, max_length=200)
     archived: bool | None = None
 
 
@@ -45,20 +46,20 @@ class ConversationPageOut(BaseModel):
 class ForkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    checkpoint_id: str | None = Field(default=None, min_length=1, max_length=100)
+    checkpoint_id: StoredText | None = Field(default=None, min_length=1, max_length=100)
 
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Emptiness and size are the storage's rules (422 and 413), checked there.
-    content: str
+    content: StoredText
 
 
 class MessageOut(_FromOrm):
     id: int
     role: str
-    content: str
+    content: StoredText
     created_at: datetime
     run_id: uuid.UUID | None
     checkpoint_id: str | None
@@ -107,7 +108,7 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sentiment: Literal["positive", "negative"] | None
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: StoredText | None = Field(default=None, max_length=2000)
 
 
 class CheckpointOut(BaseModel):
@@ -126,7 +127,7 @@ class CheckpointPageOut(BaseModel):
 class StateMessageOut(BaseModel):
     id: str | None
     role: str
-    content: str
+    content: StoredText
 
 
 class CheckpointStateOut(BaseModel):

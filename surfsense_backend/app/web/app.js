@@ -417,6 +417,8 @@ function wire() {
   $("auth-form").addEventListener("submit", submitAuth);
   $("auth-switch").addEventListener("click", () => setAuthMode(!state.signingUp));
   $("logout").addEventListener("click", () => {
+    // The server ends the token too; the page logs out even if it cannot be told.
+    call("POST", "/auth/jwt/logout").catch(() => {});
     token.clear();
     closeConversation();
     showAuth();

@@ -21,7 +21,7 @@ class CheckpointNotFound(PersistenceError, NotFound):
 
 
 class InvalidMessage(PersistenceError, InvalidRequest):
-    """A message that cannot be stored as given (empty, unknown role, NUL bytes)."""
+    """A message that cannot be stored as given (empty, unknown role, NUL or a lone surrogate)."""
 
 
 class MessageTooLarge(PersistenceError):

@@ -23,6 +23,7 @@ from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import PersistenceConfig, get_persistence_config
+from app.db.text import unstorable
 from app.errors import InvalidRequest
 from app.models import PREVIEW_CHARS, ROLES, Conversation, Message
 from app.services.persistence.errors import (
@@ -117,8 +118,8 @@ class ConversationStorage:
             raise InvalidMessage(f"Unknown role {message.role!r}; expected one of {', '.join(ROLES)}.")
         if not message.content.strip():
             raise InvalidMessage("Message content is empty.")
-        if "\x00" in message.content:
-            raise InvalidMessage("Message content contains a NUL character.")
+        if reason := unstorable(message.content):
+            raise InvalidMessage(f"Message content {reason}.")
         if len(message.content) > self.config.max_message_chars:
             raise MessageTooLarge(len(message.content), self.config.max_message_chars)
 

@@ -18,6 +18,13 @@ class AppError(Exception):
         return type(self).__name__
 
 
+class InternalError(AppError):
+    """A fault of ours, logged where it happened; the client learns only that."""
+
+    def __init__(self) -> None:
+        super().__init__("An unexpected error occurred.")
+
+
 class NotFound(AppError):
     """Missing, or not the caller's: the two answer the same."""
 

@@ -70,7 +70,7 @@ class TestTokens:
             assert (await client.get("/api/v1/conversations")).status_code == 401
             for token in (b"garbage", b"nul\x00byte", b"\xed\xa0\x80"):
                 response = await client.get(
-                    "/api/v1/conversations", headers={"Authorization": b"Bearer " + token}
+                    "/api/v1/conversations", headers={b"Authorization": b"Bearer " + token}
                 )
                 assert response.status_code == 401
                 assert response.json() == {"error": "Unauthorized", "detail": "Unauthorized."}

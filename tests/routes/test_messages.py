@@ -1,11 +1,14 @@
 """Sending messages: JSON and SSE replies, runs recorded honestly, history, feedback, checkpoints."""
 
 import asyncio
+import gc
 import json
+import logging
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -296,3 +299,50 @@ class TestCheckpoints:
         assert [m["content"] for m in earlier["messages"]] == ["one", "Reply 1: you said “one”."]
         missing = await alice.client.get(f"{url}/no-such-checkpoint")
         assert (missing.status_code, missing.json()["error"]) == (404, "CheckpointNotFound")
+
+
+class TestDeletedMidRun:
+    """A conversation deleted while its run goes on: the run answers as a missing
+    conversation does, and nothing of the database's wording reaches the client."""
+
+    @staticmethod
+    def _no_database_text(body: str) -> None:
+        for word in ("SELECT", "INSERT", "fkey", "ForeignKeyViolation", "NoResultFound", "sqlalche"):
+            assert word not in body, body
+
+    async def test_the_json_reply_is_404(self, caller_on: CallerOn, caplog: pytest.LogCaptureFixture) -> None:
+        model = GatedChatModel()
+        caller = await caller_on(model)
+        conversation = await caller.conversation()
+        sent = asyncio.create_task(caller.send(conversation, "first"))
+        await model.started.wait()
+        assert (await caller.client.delete(f"/api/v1/conversations/{conversation}")).status_code == 204
+        model.gate.set()
+        response = await sent
+        assert response.status_code == 404, response.text
+        assert response.json()["error"] == "ConversationNotFound"
+        self._no_database_text(response.text)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    @pytest.mark.parametrize("protocol", ["events", "ui"])
+    async def test_a_stream_ends_with_conversation_not_found(
+        self, caller_on: CallerOn, caplog: pytest.LogCaptureFixture, protocol: str
+    ) -> None:
+        model = GatedChatModel()
+        caller = await caller_on(model)
+        conversation = await caller.conversation()
+
+        async def stream() -> str:
+            url = f"/api/v1/conversations/{conversation}/messages?stream={protocol}"
+            async with caller.client.stream("POST", url, json={"content": "first"}) as response:
+                return "".join([chunk async for chunk in response.aiter_text()])
+
+        streamed = asyncio.create_task(stream())
+        await model.started.wait()
+        assert (await caller.client.delete(f"/api/v1/conversations/{conversation}")).status_code == 204
+        model.gate.set()
+        body = await streamed
+        assert "ConversationNotFound" in body
+        self._no_database_text(body)
+        gc.collect()  # an unretrieved task exception is reported when the task is collected
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -27,6 +27,9 @@ def create_engine(database_url: str, settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout,
         # A connection that died behind a proxy is found before a request uses it.
         pool_pre_ping=True,
+        # Errors and their logs name the statement, never its values: those are
+        # emails, passwords' hashes and what people wrote.
+        hide_parameters=True,
         pool_recycle=1800,
     )
 

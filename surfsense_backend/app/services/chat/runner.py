@@ -15,21 +15,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.chat_graph import AgentReply, ChatAgent
 from app.db import session_scope
-from app.errors import AppError
-from app.models import Message, ThreadRun
+from app.errors import AppError, InternalError
+from app.models import Conversation, Message, ThreadRun
 from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
 from app.services.chat.progress import ReplyProgress
 from app.services.conversations.errors import AgentFailed, RunInProgress, ServerStopping
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
 from app.services.persistence import (
+    ConversationNotFound,
     ConversationStorage,
     DatabaseUnavailable,
     RetryPolicy,
+    is_database_error,
     is_database_outage,
     is_transient,
 )
@@ -125,8 +128,15 @@ class ChatRunner:
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{run.run_id}")
         handle._task = task
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._forget)
         return handle
+
+    def _forget(self, task: "asyncio.Task[Message]") -> None:
+        self._tasks.discard(task)
+        # A streamed run has no one awaiting its outcome, which its events
+        # already carried and `_explain` logged: mark it retrieved.
+        if not task.cancelled():
+            task.exception()
 
     async def _respond(self, handle: RunHandle) -> AgentReply:
         """Run the agent: its tokens go to the listener, its progress to the history."""
@@ -155,17 +165,40 @@ class ChatRunner:
             await self._fail(handle, exc.kind, str(exc))
             raise
         except Exception as exc:
-            outage = is_database_outage(exc)
-            kind = "DatabaseUnavailable" if outage else type(exc).__name__
-            logger.warning("run %s failed: %s: %s", run.run_id, kind, exc)
-            await self._fail(handle, kind, _one_line(exc))
-            if outage:
-                raise DatabaseUnavailable(
-                    f"The database was unavailable during the run: {_one_line(exc)}"
-                ) from exc
-            raise AgentFailed(kind, _one_line(exc)) from exc
+            error = await self._explain(run, exc)
+            if isinstance(error, AgentFailed):
+                await self._fail(handle, error.error_kind, error.reason)
+            else:
+                await self._fail(handle, error.kind, str(error))
+            raise error from exc
         finally:
             handle.emit(None)
+
+    async def _explain(self, run: ThreadRun, exc: Exception) -> AppError:
+        """The error a client is told, and logged once: never SQL, constraint
+        names or driver text, which say nothing to a client and may carry data."""
+        if is_database_outage(exc):
+            logger.warning("run %s failed: the database was unavailable (%s)", run.run_id, type(exc).__name__)
+            return DatabaseUnavailable("The database was unavailable during the run; try again shortly.")
+        if is_database_error(exc) or isinstance(exc, SQLAlchemyError):
+            # Deleted while the run went on: its rows went with the conversation.
+            if not await self._conversation_exists(run.conversation_id):
+                logger.info("run %s ended: its conversation was deleted meanwhile", run.run_id)
+                return ConversationNotFound(run.conversation_id)
+            logger.error("run %s failed storing its work", run.run_id, exc_info=exc)
+            return InternalError()
+        # The model or the graph: its provider's sentence is what a person can act on.
+        logger.warning("run %s failed: %s", run.run_id, type(exc).__name__)
+        return AgentFailed(type(exc).__name__, _one_line(exc))
+
+    async def _conversation_exists(self, conversation_id: uuid.UUID) -> bool:
+        try:
+            async with session_scope(self.sessions) as session:
+                return await session.get(Conversation, conversation_id) is not None
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            return True  # unknown: say what failed, not that it is gone
 
     async def _succeed(self, handle: RunHandle, text: str, checkpoint_id: str) -> Message:
         reply, run, user_message = await self.retry.run(

@@ -31,4 +31,6 @@ class AgentFailed(AppError):
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"The agent failed ({kind}): {detail}")
+        # What the run records and its stream's error event says.
         self.error_kind = kind
+        self.reason = detail

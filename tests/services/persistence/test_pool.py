@@ -41,7 +41,8 @@ async def test_a_terminated_backend_is_caught(
     async with await psycopg.AsyncConnection.connect(
         psycopg_conninfo(database_url), autocommit=True
     ) as killer:
-        await killer.execute("SELECT pg_terminate_backend(%s)", [connection.info.backend_pid])
+        # With a timeout it returns once the backend has exited, not when signalled.
+        await killer.execute("SELECT pg_terminate_backend(%s, 60000)", [connection.info.backend_pid])
     # The server's FATAL message and EOF are now waiting on the socket.
     with pytest.raises(psycopg.OperationalError):
         await check_connection(connection)

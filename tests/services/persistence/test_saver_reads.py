@@ -14,8 +14,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
 from app.services.persistence import MessageCheckpointer
+from app.services.persistence.delta_history import DELTA_PAGE_SIZE
 from app.services.persistence.saver import PooledPostgresSaver
-from app.services.persistence.saver_reads import DELTA_PAGE_SIZE
 from tests.graphs import chat, echo_graph
 
 
@@ -71,7 +71,8 @@ async def test_a_delta_channel_is_rebuilt_from_writes_many_pages_back(
 ) -> None:
     saver = await checkpointer.get_saver()
     assert isinstance(saver, PooledPostgresSaver)
-    assert vars(aio)["_DELTA_PAGE_SIZE"] == DELTA_PAGE_SIZE  # what the walk pages by
+    # Our pages are our own: the stock saver's constant, for every other saver, is untouched.
+    assert vars(aio)["_DELTA_PAGE_SIZE"] == 1024
     builder: StateGraph[Any] = StateGraph(_NoSnapshotState)
     builder.add_node("echo", lambda state: {"messages": [("ai", f"echo {len(state['messages'])}")]})
     builder.add_edge(START, "echo")
@@ -90,3 +91,10 @@ async def test_a_delta_channel_is_rebuilt_from_writes_many_pages_back(
         counted = await cur.fetchone()
     assert counted is not None
     assert counted["n"] > 3 * DELTA_PAGE_SIZE
+    # Read by the stock saver's walk, in its own pages: the same history.
+    config: RunnableConfig = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+    ours = await saver.aget_delta_channel_history(config=config, channels=["messages"])
+    theirs = await AsyncPostgresSaver(saver.conn).aget_delta_channel_history(
+        config=config, channels=["messages"]
+    )
+    assert ours == theirs

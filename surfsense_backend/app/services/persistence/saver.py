@@ -7,8 +7,11 @@ needed when the saver shares one connection but serialises all callers when
 it runs on a pool: upstream measured 199 against 1,295 requests/s. On a pool
 each call checks out a connection of its own, which psycopg never shares, so
 the lock protects nothing there. The stock queries stay, but for two reads
-whose cost grew with the thread (`saver_reads`); small values are encoded and
-decoded on the event loop, large ones in a thread (`inline_serde`).
+whose cost grew with the thread (`saver_reads`, `delta_history`); small values
+are encoded and decoded on the event loop, large ones in a thread
+(`inline_serde`). It is built as the stock saver is (a pool or one
+connection, `pipe`, `serde`, `from_conn_string`) and changes nothing outside
+its own objects.
 """
 
 import asyncio
@@ -32,16 +35,18 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import PRUNE_DELTA_THREADS_SQL, PRUNE_STRATEGIES
-from psycopg import AsyncCursor
+from langgraph.checkpoint.serde.base import SerializerProtocol
+from psycopg import AsyncCursor, AsyncPipeline
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from app.services.persistence.delta_history import delta_channel_history
 from app.services.persistence.inline_serde import fits_inline, row_fits_inline, split_channel_values
 from app.services.persistence.metrics import CHECKPOINT_SECONDS
 from app.services.persistence.retention import ThreadPruner, keep_latest
 from app.services.persistence.retry import PREPARED_STATEMENT_FAULTS, RetryPolicy
-from app.services.persistence.saver_reads import SELECT_SQL, use_short_delta_pages
+from app.services.persistence.saver_reads import SELECT_SQL
 from app.services.persistence.thread_copy import psycopg_copy_statements
 
 logger = logging.getLogger(__name__)
@@ -67,9 +72,15 @@ class PooledPostgresSaver(AsyncPostgresSaver):
 
     SELECT_SQL = SELECT_SQL
 
-    def __init__(self, conn: Any, *, retry: RetryPolicy | None = None) -> None:
-        super().__init__(conn)
-        use_short_delta_pages()
+    def __init__(
+        self,
+        conn: Any,
+        pipe: AsyncPipeline | None = None,
+        serde: SerializerProtocol | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(conn, pipe, serde)
         self.retry = retry or RetryPolicy()
         self.prepared_statements_disabled = False
 
@@ -185,10 +196,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
         return await self._timed(
-            lambda: super(PooledPostgresSaver, self).aget_delta_channel_history(
-                config=config, channels=channels
-            ),
-            what="loading channel history",
+            lambda: delta_channel_history(self, config, channels), what="loading channel history"
         )
 
     @asynccontextmanager

@@ -1,0 +1,104 @@
+"""PooledPostgresSaver used as a library, as the stock saver is: the same
+constructor and `from_conn_string`, any serializer, and nothing changed for
+other savers in the process. Each upstream internal it relies on is pinned."""
+
+import uuid
+from typing import Any
+
+import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import empty_checkpoint
+from langgraph.checkpoint.postgres import aio
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+
+from app.config import psycopg_conninfo
+from app.services.persistence import MessageCheckpointer
+from app.services.persistence.delta_history import missing_stock_parts
+from app.services.persistence.saver import PooledPostgresSaver
+from app.services.persistence.saver_reads import SELECT_SQL
+from tests.graphs import chat, echo_graph
+
+SECRET = "a private note for the saver"
+
+
+def _config(thread: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+
+
+async def _blobs(saver: AsyncPostgresSaver, thread: str) -> list[bytes]:
+    async with saver._cursor() as cur:
+        await cur.execute("SELECT blob FROM checkpoint_blobs WHERE thread_id = %s", (thread,))
+        return [bytes(row["blob"]) for row in await cur.fetchall() if row["blob"] is not None]
+
+
+class TestConstruction:
+    async def test_a_serializer_is_used_for_every_value(self, checkpointer: MessageCheckpointer) -> None:
+        pool = checkpointer.pool
+        serde = EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef0123456789abcdef")
+        saver = PooledPostgresSaver(pool, serde=serde)
+        assert saver.serde is serde
+        graph = echo_graph(saver)
+        thread = f"encrypted-{uuid.uuid4()}"
+        await chat(graph, thread, SECRET)
+        state = await graph.aget_state(_config(thread))
+        assert state.values["messages"][0].text == SECRET
+        blobs = await _blobs(saver, thread)
+        assert blobs
+        assert not any(SECRET.encode() in blob for blob in blobs)
+        # Without the key the values cannot be read back.
+        with pytest.raises((ValueError, NotImplementedError), match=r"msgpack\+aes"):
+            await echo_graph(PooledPostgresSaver(pool)).aget_state(_config(thread))
+        await saver.adelete_thread(thread)
+
+    async def test_from_conn_string_gives_a_working_saver(self, database_url: str) -> None:
+        thread = f"conn-string-{uuid.uuid4()}"
+        async with PooledPostgresSaver.from_conn_string(psycopg_conninfo(database_url)) as saver:
+            assert isinstance(saver, PooledPostgresSaver)
+            config = await saver.aput(_config(thread), empty_checkpoint(), {}, {})
+            assert await saver.aget_tuple(config) is not None
+            await saver.adelete_thread(thread)
+
+    async def test_the_stock_positional_arguments(self, checkpointer: MessageCheckpointer) -> None:
+        serde = PooledPostgresSaver(checkpointer.pool).serde
+        saver = PooledPostgresSaver(checkpointer.pool, None, serde)
+        assert saver.serde is serde
+
+    async def test_constructing_one_changes_no_other_saver(self, checkpointer: MessageCheckpointer) -> None:
+        before = dict(vars(aio))
+        PooledPostgresSaver(checkpointer.pool)
+        assert vars(aio) == before
+        assert AsyncPostgresSaver.SELECT_SQL != SELECT_SQL
+
+
+class TestUpstreamPins:
+    """What would move on an upgrade of langgraph-checkpoint-postgres, each
+    failing with a sentence that says where to look."""
+
+    def test_the_delta_walk_helpers_are_there(self) -> None:
+        assert missing_stock_parts() == [], "delta_history.py: upstream moved these"
+
+    def test_the_select_it_rewrites_is_there(self) -> None:
+        # saver_reads rewrites one fragment of the stock SELECT; importing it
+        # raised if the fragment was gone, and the rewrite must have changed it.
+        assert "cross join lateral" in SELECT_SQL, "saver_reads.py: the blob lookup was not rewritten"
+
+    def test_the_stock_methods_it_overrides_keep_their_signatures(self) -> None:
+        import inspect  # noqa: PLC0415
+
+        expected: dict[str, list[str]] = {
+            "aput": ["self", "config", "checkpoint", "metadata", "new_versions"],
+            "aput_writes": ["self", "config", "writes", "task_id", "task_path"],
+            "aget_tuple": ["self", "config"],
+            "alist": ["self", "config", "filter", "before", "limit"],
+            "aget_delta_channel_history": ["self", "config", "channels"],
+            "_load_checkpoint_tuple": ["self", "value"],
+            "_cursor": ["self", "pipeline"],
+            "__init__": ["self", "conn", "pipe", "serde"],
+        }
+        moved: dict[str, Any] = {}
+        for name, parameters in expected.items():
+            found = list(inspect.signature(getattr(AsyncPostgresSaver, name)).parameters)
+            if found != parameters:
+                moved[name] = found
+        assert moved == {}, f"saver.py overrides these, whose stock signatures changed: {moved}"

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.agents import chat_agent
+from app.agents.local_model import LocalChatModel
 from app.models import Checkpoint, User
 from app.services.persistence import ConversationStorage, MessageCheckpointer
 from tests.conftest import Owner
@@ -30,6 +32,15 @@ async def surfsense_db(database_url: str, *args: str) -> tuple[int, str, str]:
     )
     out, err = await process.communicate()
     return process.returncode or 0, out.decode(), err.decode()
+
+
+async def _latest(sessions: async_sessionmaker[AsyncSession], thread: str) -> str:
+    async with sessions() as s:
+        latest = await s.scalar(
+            select(func.max(Checkpoint.checkpoint_id)).where(Checkpoint.thread_id == thread)
+        )
+    assert latest is not None
+    return str(latest)
 
 
 async def _checkpoints(sessions: async_sessionmaker[AsyncSession], thread: str) -> int:
@@ -91,6 +102,40 @@ class TestPrune:
         assert code == 0
         assert out.startswith("deleted ")
         assert await _checkpoints(committed, thread) == 3
+
+    async def test_chat_threads_end_as_the_sweeper_leaves_them(
+        self,
+        database_url: str,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """The CLI prunes DeltaChannel chat threads with the graph's snapshots,
+        as the app's sweeper does: exactly the kept checkpoints, the same state."""
+        agent = chat_agent(await checkpointer.get_saver(), LocalChatModel())
+        checkpointer.rebase = agent.values_at
+
+        async def ignore(_: str) -> None:
+            return None
+
+        threads = []
+        for _ in range(2):
+            _, conversation = await make_conversation()
+            for turn in range(5):
+                await agent.respond(conversation.thread_id, f"question {turn}", ignore)
+            threads.append(conversation.thread_id)
+        assert [await _checkpoints(committed, t) for t in threads] == [15, 15]
+        before = [await agent.state_at(t, (await _latest(committed, t))) for t in threads]
+
+        code, out, err = await surfsense_db(database_url, "prune", "--keep", "2", "--apply")
+        assert code == 0, err
+        assert "deleted 26 checkpoint(s)" in out
+        await checkpointer.enforce_max_history(keep=2)  # the sweeper's path: nothing more to do
+        assert [await _checkpoints(committed, t) for t in threads] == [2, 2]
+        after = [await agent.state_at(t, (await _latest(committed, t))) for t in threads]
+        assert after == before
+        reply = await agent.respond(threads[0], "after pruning", ignore)
+        assert reply.text == "Reply 6: you said “after pruning”."
 
     async def test_conflicting_options(self, database_url: str) -> None:
         code, _, err = await surfsense_db(database_url, "prune", "--keep", "3", "--older-than", "2")

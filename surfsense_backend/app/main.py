@@ -10,9 +10,8 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
-from app.agents.chat_graph import ChatAgent
-from app.agents.models import create_chat_model
-from app.config import PersistenceConfig, get_llm_settings, get_persistence_config, get_settings
+from app.agents import chat_agent
+from app.config import PersistenceConfig, get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health
@@ -57,8 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sweeper = None
     try:
         saver = await _agent_saver(app, database_url, config)
-        model = app.state.chat_model or create_chat_model(get_llm_settings())
-        agent = ChatAgent(model, saver, settings.chat_context_messages)
+        agent = chat_agent(saver, app.state.chat_model)
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
             agent,

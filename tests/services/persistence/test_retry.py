@@ -30,7 +30,7 @@ class TestIsTransient:
         async with await psycopg.AsyncConnection.connect(
             psycopg_conninfo(database_url), autocommit=True
         ) as killer:
-            await killer.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+            await killer.execute("SELECT pg_terminate_backend(%s, 60000)", (conn.info.backend_pid,))
         exc = await _raised(conn.execute("SELECT 1"))
         await conn.close()
         assert isinstance(exc, psycopg.OperationalError)

@@ -3,6 +3,7 @@ constructor and `from_conn_string`, any serializer, and nothing changed for
 other savers in the process. Each upstream internal it relies on is pinned."""
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,12 +12,15 @@ from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.postgres import aio
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
 from app.config import psycopg_conninfo
 from app.services.persistence import MessageCheckpointer
 from app.services.persistence.delta_history import missing_stock_parts
 from app.services.persistence.saver import PooledPostgresSaver
 from app.services.persistence.saver_reads import SELECT_SQL
+from tests.database import drop_database, recreate_database, scratch_name
 from tests.graphs import chat, echo_graph
 
 SECRET = "a private note for the saver"
@@ -69,6 +73,33 @@ class TestConstruction:
         PooledPostgresSaver(checkpointer.pool)
         assert vars(aio) == before
         assert AsyncPostgresSaver.SELECT_SQL != SELECT_SQL
+
+
+class TestOnTheStockSchema:
+    """A database that the stock saver's own setup() made: no ownership columns."""
+
+    @pytest.fixture
+    async def stock_database(self, test_server_url: str) -> AsyncIterator[str]:
+        url = await recreate_database(test_server_url, scratch_name("stock_schema"))
+        async with AsyncPostgresSaver.from_conn_string(psycopg_conninfo(url)) as stock:
+            await stock.setup()
+        yield psycopg_conninfo(url)
+        await drop_database(test_server_url, scratch_name("stock_schema"))
+
+    async def test_prune_and_delete_for_runs_work(self, stock_database: str) -> None:
+        async with AsyncConnectionPool(
+            stock_database, kwargs={"autocommit": True, "row_factory": dict_row}, open=False
+        ) as pool:
+            saver = PooledPostgresSaver(pool)
+            graph = echo_graph(saver, delta=True)
+            thread = f"stock-{uuid.uuid4()}"
+            for turn in range(4):
+                await chat(graph, thread, f"turn {turn}")
+            before = (await graph.aget_state(_config(thread))).values
+            await saver.aprune([thread], strategy="keep_latest")
+            assert (await graph.aget_state(_config(thread))).values == before
+            await saver.adelete_for_runs([str(uuid.uuid4())])
+            assert (await graph.aget_state(_config(thread))).values == before
 
 
 class TestUpstreamPins:

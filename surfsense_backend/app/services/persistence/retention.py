@@ -2,12 +2,20 @@
 
 A retention policy names the checkpoints it wants to keep (the newest N, those
 newer than a cutoff, the latest). What is actually kept is those plus, for
-every DeltaChannel, the chain of ancestors a kept checkpoint's state is rebuilt
-from: back to the nearest checkpoint that stores the channel's value (a
-snapshot blob or an inline value), exactly the walk LangGraph's saver does.
-Given the graph's state (`Rebase`), the oldest kept checkpoint first gets a
-snapshot of its own, so nothing older is needed and exactly the policy's
-checkpoints remain.
+every channel a kept checkpoint does not store a value of, the chain of
+ancestors its value may be rebuilt from: back to the nearest checkpoint that
+stores one (a blob or an inline value), the walk LangGraph's loader does for a
+DeltaChannel. Which channels are DeltaChannels is the graph's to know, not the
+saver's: threads written by LangGraph.js or other versions carry no per-channel
+counters, and an empty blob looks the same for both kinds. So every unstored
+channel is walked; for an ordinary channel that keeps a step or two more than
+needed, never less. Given the graph's state (`Rebase`), the oldest kept
+checkpoint first gets a snapshot of the channels its metadata names as
+DeltaChannels, so nothing older is needed and exactly the policy's checkpoints
+remain.
+
+A checkpoint's age is our `created_at` column, or on the schema the stock
+saver's `setup()` makes, which has none, the checkpoint's own timestamp (`ts`).
 
 Deleted: the other checkpoints, their writes, and the blobs only they used
 (never "blobs nobody refers to", which would race a put whose blobs commit
@@ -33,21 +41,28 @@ Rebase = Callable[[str, str, str], Awaitable[dict[str, Any]]]
 Policy = Callable[[Sequence["CheckpointRow"]], set[str]]
 
 _ROWS_SQL = """
-SELECT c.checkpoint_id, c.parent_checkpoint_id, c.created_at,
+SELECT c.checkpoint_id, c.parent_checkpoint_id, {created_at} AS created_at,
        c.checkpoint -> 'channel_versions' AS versions,
        c.checkpoint -> 'channel_values' AS inline,
        coalesce(c.metadata -> 'counters_since_delta_snapshot', '{}'::jsonb) AS delta,
        ARRAY(
-           SELECT b.channel FROM checkpoint_blobs b
-           WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
-             AND b.channel = ANY(SELECT jsonb_object_keys(
-                 coalesce(c.metadata -> 'counters_since_delta_snapshot', '{}'::jsonb)))
-             AND b.version = c.checkpoint -> 'channel_versions' ->> b.channel
-             AND b.type <> 'empty'
+           SELECT v.key FROM jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
+           WHERE EXISTS (
+               SELECT 1 FROM checkpoint_blobs b
+               WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+                 AND b.channel = v.key AND b.version = v.value AND b.type <> 'empty'
+           )
        ) AS blob_channels
 FROM checkpoints c
 WHERE c.thread_id = %s AND c.checkpoint_ns = %s
 ORDER BY c.checkpoint_id DESC
+"""
+
+_HAS_CREATED_AT_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = 'checkpoints' AND column_name = 'created_at'
+) AS present
 """
 
 _NAMESPACES_SQL = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = %s"
@@ -99,33 +114,70 @@ class CheckpointRow:
     parent_id: str | None
     created_at: Any
     versions: dict[str, str]
+    # The channels its metadata counts as DeltaChannels (LangGraph's counters).
     delta_channels: set[str]
+    # The channels whose value it stores itself.
     seeded: set[str] = field(default_factory=set)
+    # The channels it holds a snapshot of (the inline `true` marker on a blob).
+    snapshots: set[str] = field(default_factory=set)
 
     @classmethod
     def from_db(cls, row: DictRow) -> "CheckpointRow":
         inline = row["inline"] or {}
-        delta = set(row["delta"])
-        seeded = set(row["blob_channels"]) | {ch for ch in delta if inline.get(ch) is not None}
-        versions = {channel: str(version) for channel, version in (row["versions"] or {}).items()}
-        parent = row["parent_checkpoint_id"]
-        return cls(row["checkpoint_id"], parent, row["created_at"], versions, delta, seeded)
+        blobs = set(row["blob_channels"])
+        return cls(
+            checkpoint_id=row["checkpoint_id"],
+            parent_id=row["parent_checkpoint_id"],
+            created_at=row["created_at"],
+            versions={channel: str(version) for channel, version in (row["versions"] or {}).items()},
+            delta_channels=set(row["delta"]),
+            # An inline value is stored, `null` included: a DeltaChannel has none.
+            seeded=blobs | set(inline),
+            snapshots={channel for channel in blobs if inline.get(channel) is True},
+        )
+
+    @property
+    def unstored(self) -> set[str]:
+        """Channels with a version here but no value: empty, or rebuilt from ancestors."""
+        return set(self.versions) - self.seeded
+
+
+def known_delta_channels(rows: Sequence[CheckpointRow]) -> set[str]:
+    """The channels the thread itself shows to be DeltaChannels (what may be snapshotted)."""
+    return set().union(*(row.delta_channels | row.snapshots for row in rows))
+
+
+def _internal(channel: str) -> bool:
+    # LangGraph's own channels (START, the branch triggers, `__pregel_*`) are
+    # plain channels whose emptiness is their value, never DeltaChannels.
+    return channel.startswith(("__", "branch:"))
+
+
+def rebuilt_channels(row: CheckpointRow) -> set[str]:
+    """The channels of a checkpoint whose value LangGraph may rebuild from ancestors.
+
+    Whether an unstored channel is an empty plain one or a DeltaChannel is
+    the graph's to know: LangGraph's per-channel counters are missing from
+    threads of LangGraph.js and other versions, and neither kind stores a
+    value there. So every unstored channel but LangGraph's own is walked;
+    for a plain one that keeps a checkpoint or two more than needed, never less.
+    """
+    return {channel for channel in row.unstored if not _internal(channel)}
 
 
 def needed(rows: Sequence[CheckpointRow], keep: set[str]) -> set[str]:
-    """`keep` and every ancestor a DeltaChannel of theirs is rebuilt from.
+    """`keep` and every ancestor a channel of theirs is rebuilt from.
 
-    As LangGraph's loader does: a channel stored at the checkpoint itself, or
-    with no version there, is not rebuilt; any other walks the parents from the
-    checkpoint's parent to the first that stores it, that one included.
+    As LangGraph's loader does for a DeltaChannel: a channel stored at the
+    checkpoint itself, or with no version there, is not rebuilt; any other
+    walks the parents from the checkpoint's parent to the first that stores
+    it, that one included.
     """
     by_id = {row.checkpoint_id: row for row in rows}
     needed_ids = set(keep) & by_id.keys()
     for kept in list(needed_ids):
         row = by_id[kept]
-        for channel in row.delta_channels - row.seeded:
-            if channel not in row.versions:
-                continue
+        for channel in rebuilt_channels(row):
             ancestor = by_id.get(row.parent_id or "")
             while ancestor is not None:
                 needed_ids.add(ancestor.checkpoint_id)
@@ -151,6 +203,7 @@ class ThreadPruner:
     def __init__(self, serde: SerializerProtocol, rebase: Rebase | None = None) -> None:
         self.serde = serde
         self.rebase = rebase
+        self._rows_sql: str | None = None
 
     async def plan(
         self, conn: AsyncConnection[DictRow], thread_id: str, policy: Policy
@@ -163,6 +216,14 @@ class ThreadPruner:
             if doomed := [row.checkpoint_id for row in rows if row.checkpoint_id not in keep]:
                 plan[ns] = doomed
         return plan
+
+    async def rebuilds_from_ancestors(self, conn: AsyncConnection[DictRow], thread_id: str) -> bool:
+        """Whether some namespace's latest state needs older checkpoints."""
+        for ns in await self._namespaces(conn, thread_id):
+            rows = await self._rows(conn, thread_id, ns)
+            if rows and needed(rows, keep_latest()(rows)) != {rows[0].checkpoint_id}:
+                return True
+        return False
 
     async def prune(self, conn: AsyncConnection[DictRow], thread_id: str, policy: Policy) -> int:
         deleted = 0
@@ -185,7 +246,11 @@ class ThreadPruner:
         ]
 
     async def _rows(self, conn: AsyncConnection[DictRow], thread_id: str, ns: str) -> list[CheckpointRow]:
-        cursor = await conn.execute(_ROWS_SQL, (thread_id, ns))
+        if self._rows_sql is None:
+            row = await (await conn.execute(_HAS_CREATED_AT_SQL)).fetchone()
+            created_at = "c.created_at" if row and row["present"] else "(c.checkpoint ->> 'ts')::timestamptz"
+            self._rows_sql = _ROWS_SQL.replace("{created_at}", created_at)
+        cursor = await conn.execute(self._rows_sql, (thread_id, ns))
         return [CheckpointRow.from_db(row) for row in await cursor.fetchall()]
 
     async def _snapshot_oldest(
@@ -196,9 +261,13 @@ class ThreadPruner:
         rows: Sequence[CheckpointRow],
         keep: set[str],
     ) -> None:
-        """Store the oldest kept checkpoint's DeltaChannel values as snapshots."""
+        """Store the oldest kept checkpoint's DeltaChannel values as snapshots.
+
+        Only channels the thread's metadata names as DeltaChannels: a
+        snapshot written for an ordinary channel would change its value.
+        """
         oldest = next((row for row in reversed(rows) if row.checkpoint_id in keep), None)
-        missing = sorted(oldest.delta_channels - oldest.seeded) if oldest else []
+        missing = sorted(oldest.unstored & known_delta_channels(rows)) if oldest else []
         if oldest is None or not missing or self.rebase is None:
             return
         values = await self.rebase(thread_id, ns, oldest.checkpoint_id)

@@ -255,9 +255,10 @@ class PooledPostgresSaver(AsyncPostgresSaver):
                 await pruner.delete(cur.connection, thread_id, ns, ids)
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        """The stock prune, and for DeltaChannel threads (which it refuses) a
-        keep_latest that keeps the latest checkpoint and the writes back to the
-        last snapshot that its state is rebuilt from."""
+        """The stock prune, and for threads whose latest state is rebuilt from
+        older checkpoints (DeltaChannels, which it refuses, and those it cannot
+        tell are: no counters in their metadata) a keep_latest that keeps the
+        latest checkpoint and every ancestor its state is rebuilt from."""
         if isinstance(thread_ids, str):
             raise TypeError("thread_ids must be a sequence of thread IDs, not a str")
         if strategy not in PRUNE_STRATEGIES:
@@ -270,6 +271,9 @@ class PooledPostgresSaver(AsyncPostgresSaver):
             await cur.execute(PRUNE_DELTA_THREADS_SQL, (ids, ids))
             delta = {row["thread_id"] for row in await cur.fetchall()}
             pruner = ThreadPruner(self.serde)
+            delta |= {
+                t for t in ids if t not in delta and await pruner.rebuilds_from_ancestors(cur.connection, t)
+            }
             for thread_id in delta:
                 await pruner.prune(cur.connection, thread_id, keep_latest())
         if plain := [t for t in ids if t not in delta]:

@@ -1,10 +1,12 @@
 """The background retention sweep: one at a time, bounded, and what it removes."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,7 +15,7 @@ from app.agents.local_model import LocalChatModel
 from app.config import PersistenceConfig
 from app.models import Checkpoint, Conversation, DeletedThread
 from app.services.persistence import MessageCheckpointer
-from app.services.persistence.sweeper import RetentionSweeper
+from app.services.persistence.sweeper import RetentionSweeper, SweepReport
 from tests.conftest import Owner
 
 
@@ -156,3 +158,41 @@ class TestWhatASweepRemoves:
             await s.execute(delete(DeletedThread).where(DeletedThread.thread_id == "new-tombstone"))
             await s.commit()
         assert left == {"new-tombstone"}
+
+
+class TestFailures:
+    async def test_a_failed_sweep_is_logged_counted_and_the_next_one_runs(
+        self, checkpointer: MessageCheckpointer, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        failures_before = (
+            REGISTRY.get_sample_value("surfsense_background_failures_total", {"task": "retention_sweep"})
+            or 0.0
+        )
+        swept_again = asyncio.Event()
+
+        class FailingOnce(RetentionSweeper):
+            sweeps = 0
+
+            async def sweep_once(self) -> SweepReport | None:
+                self.sweeps += 1
+                if self.sweeps == 1:
+                    raise RuntimeError("a bug in the first sweep")
+                report = await super().sweep_once()
+                swept_again.set()
+                return report
+
+        checkpointer.config = checkpointer.config.model_copy(update={"checkpoint_cleanup_interval": 0.01})
+        sweeper = FailingOnce(checkpointer)
+        sweeper.start()
+        try:
+            await asyncio.wait_for(swept_again.wait(), timeout=60)
+        finally:
+            await sweeper.stop()
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1
+        assert errors[0].exc_info is not None
+        assert str(errors[0].exc_info[1]) == "a bug in the first sweep"
+        assert (
+            REGISTRY.get_sample_value("surfsense_background_failures_total", {"task": "retention_sweep"})
+            == failures_before + 1
+        )

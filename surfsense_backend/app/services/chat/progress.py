@@ -7,6 +7,7 @@ import time
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import session_scope
+from app.observability.background import background_failed
 from app.services.persistence import ConversationStorage, is_transient
 
 logger = logging.getLogger(__name__)
@@ -49,5 +50,9 @@ class ReplyProgress:
                 await ConversationStorage(session).stream_reply(self.reply_id, text)
         except Exception as exc:
             # Progress is a courtesy to readers; the whole reply is stored at the end.
-            level = logging.INFO if is_transient(exc) else logging.ERROR
-            logger.log(level, "could not store the progress of reply %s: %s", self.reply_id, exc)
+            if is_transient(exc):
+                logger.info("could not store the progress of reply %s: %s", self.reply_id, type(exc).__name__)
+            else:
+                background_failed(
+                    logger, "reply_progress", f"could not store the progress of reply {self.reply_id}", exc
+                )

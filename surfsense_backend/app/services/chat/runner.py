@@ -22,6 +22,7 @@ from app.agents.chat_graph import AgentReply, ChatAgent
 from app.db import session_scope
 from app.errors import AppError, InternalError
 from app.models import Conversation, Message, ThreadRun
+from app.observability.background import background_failed
 from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
 from app.services.chat.progress import ReplyProgress
 from app.services.conversations.errors import AgentFailed, RunInProgress, ServerStopping
@@ -185,7 +186,7 @@ class ChatRunner:
             if not await self._conversation_exists(run.conversation_id):
                 logger.info("run %s ended: its conversation was deleted meanwhile", run.run_id)
                 return ConversationNotFound(run.conversation_id)
-            logger.error("run %s failed storing its work", run.run_id, exc_info=exc)
+            background_failed(logger, "chat_run", f"run {run.run_id} failed storing its work", exc)
             return InternalError()
         # The model or the graph: its provider's sentence is what a person can act on.
         logger.warning("run %s failed: %s", run.run_id, type(exc).__name__)
@@ -241,10 +242,16 @@ class ChatRunner:
                     )
                     await ConversationStorage(session).discard_reply(handle.assistant_message.id)
         except Exception as exc:
-            if not is_transient(exc):
-                raise
-            # The run stays "running" until chat_run_timeout makes it stale.
-            logger.warning("could not record that run %s failed: %s", handle.run.run_id, exc)
+            # The run stays "running" until chat_run_timeout makes it stale;
+            # the client has its error already, so this one is only logged.
+            if is_transient(exc):
+                logger.warning(
+                    "could not record that run %s failed: %s", handle.run.run_id, type(exc).__name__
+                )
+            else:
+                background_failed(
+                    logger, "chat_run", f"could not record that run {handle.run.run_id} failed", exc
+                )
 
     async def shutdown(self, grace: float) -> None:
         """Refuse new runs; let those in flight finish for `grace` seconds, then

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from app.observability.background import background_failed
 from app.services.persistence.message_checkpointer import MessageCheckpointer
 from app.services.persistence.retry import is_database_outage
 
@@ -95,9 +96,14 @@ class RetentionSweeper:
             try:
                 await self.sweep_once()
             except Exception as exc:
-                if not is_database_outage(exc):
-                    raise
-                logger.warning("retention sweep skipped, database unavailable: %s", exc)
+                # A sweep that failed is tried again at the next interval: one
+                # bad thread or statement must not end retention for good.
+                if is_database_outage(exc):
+                    logger.warning("retention sweep skipped, database unavailable: %s", type(exc).__name__)
+                else:
+                    background_failed(
+                        logger, "retention_sweep", "retention sweep failed; retrying next interval", exc
+                    )
             await asyncio.sleep(self.config.checkpoint_cleanup_interval)
 
     def start(self) -> None:

@@ -183,13 +183,16 @@ async def export(conversation_id: str) -> None:
 
 
 @main.command("delete-user")
-@click.argument("user_id")
+@click.argument("user")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_runs_async
-async def delete_user(user_id: str, yes: bool) -> None:
-    """Erase a user and everything of theirs (for data-erasure requests)."""
-    target = _uuid(user_id, "user")
+async def delete_user(user: str, yes: bool) -> None:
+    """Erase a user, by id or email, and everything of theirs (for data-erasure requests)."""
+    if "@" in user:
+        target = await _with_session(lambda s: operations.find_user(s, user))
+    else:
+        target = _uuid(user, "user (a UUID, or an email address)")
     if not yes:
-        click.confirm(f"Delete user {target} and all their conversations?", abort=True)
+        click.confirm(f"Delete user {target} ({user}) and all their conversations?", abort=True)
     conversations = await _with_session(lambda s: operations.delete_user(s, target))
     click.echo(f"deleted user {target} and {conversations} conversation(s)")

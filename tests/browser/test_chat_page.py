@@ -92,6 +92,12 @@ async def test_a_conversation_survives_reload_and_restart(
     )
     await expect(bodies(page)).to_have_text(conversation[:2])
     await expect(page.locator("#conversation-list > li")).to_have_count(2)
+    # Marked as a fork in the list; its copied answer takes feedback of its own.
+    await expect(page.locator("#conversation-list > li.current .open")).to_have_text(f"Fork · {first}")
+    forked_good = page.locator("#messages .message.assistant").first.get_by_role("button", name="Good answer")
+    await expect(forked_good).to_have_attribute("aria-pressed", "false")
+    await forked_good.click()
+    await expect(forked_good).to_have_attribute("aria-pressed", "true")
     await send(page, "A different direction", 2)
     await expect(bodies(page).last).to_have_text(reply(2, "A different direction"))
 

@@ -186,6 +186,33 @@ class TestFork:
             ).all()
         assert [(str(c), u) for c, u in owners] == [(fork["id"], alice.id)]
 
+    async def test_a_fork_says_where_it_came_from_and_its_answers_take_feedback(self, alice: Caller) -> None:
+        source = await alice.conversation("source")
+        sent = (await alice.send(source, "rate me")).json()
+        await alice.client.put(f"/api/v1/runs/{sent['run_id']}/feedback", json={"sentiment": "negative"})
+        fork = (await alice.client.post(f"/api/v1/conversations/{source}/fork", json={})).json()
+        assert (fork["title"], fork["forked_from"]) == ("source", source)
+        assert (await alice.client.get(f"/api/v1/conversations/{source}")).json()["forked_from"] is None
+
+        history = (await alice.client.get(f"/api/v1/conversations/{fork['id']}/messages")).json()["items"]
+        runs = (await alice.client.get(f"/api/v1/conversations/{fork['id']}/runs")).json()["items"]
+        # The fork's answer has a run of its own, without the source's feedback.
+        assert [run["prompt"] for run in runs] == ["rate me"]
+        assert runs[0]["run_id"] != sent["run_id"]
+        assert runs[0]["sentiment"] is None
+        assert {m["run_id"] for m in history} == {runs[0]["run_id"]}
+        rated = await alice.client.put(
+            f"/api/v1/runs/{runs[0]['run_id']}/feedback", json={"sentiment": "positive"}
+        )
+        assert rated.status_code == 200
+        source_runs = (await alice.client.get(f"/api/v1/conversations/{source}/runs")).json()["items"]
+        assert [run["sentiment"] for run in source_runs] == ["negative"]
+
+        # Deleting the source leaves the fork whole, no longer pointing at it.
+        assert (await alice.client.delete(f"/api/v1/conversations/{source}")).status_code == 204
+        kept = (await alice.client.get(f"/api/v1/conversations/{fork['id']}")).json()
+        assert (kept["forked_from"], kept["message_count"]) == (None, 2)
+
     async def test_fork_from_a_past_checkpoint(self, alice: Caller) -> None:
         source = await alice.conversation()
         first = (await alice.send(source, "turn one")).json()

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # connection, true lets asyncpg cache prepared statements (faster).
     db_prepared_statements: bool = False
 
+    # /metrics answers only a bearer of this token; unset, it is not served at all.
+    metrics_token: SecretStr | None = None
     access_token_lifetime: int = Field(default=7 * 24 * 3600, ge=60)
     # Failed logins allowed per account and per client address within the window.
     login_max_failures: int = Field(default=10, ge=1)

@@ -21,6 +21,10 @@ class Conversation(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(200))
+    # The conversation this one was forked from, while it exists.
+    forked_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
     archived: Mapped[bool] = mapped_column(server_default=false(), default=False)
     # Kept with each message saved, so a page of the conversation list needs
     # no per-row count or lookup into messages.

@@ -1,14 +1,18 @@
 """Prometheus metrics at /metrics: request latency, pool usage, and the
 persistence layer's own counters (`services/persistence/metrics.py`)."""
 
+import secrets
 import time
 from collections.abc import Iterator
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import get_settings
+from app.errors import AppError, NotFound
 
 HTTP_SECONDS = Histogram(
     "surfsense_http_request_seconds",
@@ -68,7 +72,30 @@ class PoolCollector(Collector):
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", include_in_schema=False)
+class MetricsOff(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Metrics are not served here; set METRICS_TOKEN to serve them to its bearer.")
+
+
+class MetricsRefused(AppError):
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__("/metrics needs Authorization: Bearer <METRICS_TOKEN>.")
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
+def _require_metrics_token(request: Request) -> None:
+    """Off unless METRICS_TOKEN is set: the numbers say how the service is used."""
+    token = get_settings().metrics_token
+    if token is None:
+        raise MetricsOff
+    given = request.headers.get("authorization", "").encode()
+    if not secrets.compare_digest(given, f"Bearer {token.get_secret_value()}".encode()):
+        raise MetricsRefused
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(_require_metrics_token)])
 async def metrics(request: Request) -> Response:
     body = generate_latest(REGISTRY) + generate_latest(request.app.state.metrics_registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

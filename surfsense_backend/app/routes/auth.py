@@ -15,6 +15,7 @@ from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
 from app.schemas.users import TokenOut, UserCreate, UserRead
 from app.services.auth import throttle
+from app.services.auth.emails import normalize_email
 from app.services.auth.errors import BadCredentials, InvalidPassword, UserAlreadyExists
 from app.services.auth.tokens import DatabaseTokenStrategy
 from app.services.auth.users import (
@@ -23,7 +24,6 @@ from app.services.auth.users import (
     UserManager,
     get_token_strategy,
     get_user_manager,
-    normalize_email,
 )
 
 router = APIRouter()

@@ -6,6 +6,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.routes.security_headers import SecurityHeaders
+
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 router = APIRouter(include_in_schema=False)
@@ -18,5 +20,6 @@ async def chat_page() -> FileResponse:
 
 
 def install_web(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

@@ -30,6 +30,8 @@ class ConversationUpdate(BaseModel):
 class ConversationOut(_FromOrm):
     id: uuid.UUID
     title: str | None
+    # Set on a fork: the conversation it was forked from (null once that is deleted).
+    forked_from: uuid.UUID | None = Field(validation_alias="forked_from_id")
     created_at: datetime
     updated_at: datetime
     archived: bool

@@ -160,6 +160,8 @@ function conversationItem(conversation) {
     "aria-current": conversation.id === state.conversationId ? "true" : "false",
   });
   const preview = element("span", { className: "preview", text: conversation.last_message_preview ?? "" });
+  // A fork keeps its source's title; the mark tells the two apart.
+  if (conversation.forked_from) open.prepend(element("span", { className: "fork-mark", text: "Fork · " }));
   const archive = button(conversation.archived ? "Unarchive" : "Archive", () =>
     attempt(async () => {
       await call("PATCH", `/api/v1/conversations/${conversation.id}`, {

@@ -1,6 +1,5 @@
 """Users and access tokens, with fastapi-users on our own `users` table."""
 
-import unicodedata
 import uuid
 from typing import Annotated
 
@@ -15,16 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from app.config import get_settings
 from app.db.session import SessionDep
 from app.models import User
+from app.services.auth.emails import normalize_email
 from app.services.auth.tokens import DatabaseTokenStrategy
 
 MIN_PASSWORD_LENGTH = 8
-
-
-def normalize_email(email: str) -> str:
-    """The one spelling of an address that registration stores and login looks
-    up, compared exactly: `İx@example.com` logs in as typed, as it registered.
-    (PostgreSQL's lower() and Python's disagree on such letters.)"""
-    return unicodedata.normalize("NFC", email).casefold()
 
 
 class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):

@@ -13,6 +13,35 @@ from app.models import PREVIEW_CHARS, Checkpoint, Conversation, Message, ThreadR
 ArchivedFilter = Literal["false", "true", "all"]
 
 
+# The runs go first, in a CTE: messages refer to them by the new ids. Feedback
+# stays with the source's runs.
+_COPY_MESSAGES_SQL = """
+WITH copied AS (
+    SELECT m.* FROM messages m
+    WHERE m.conversation_id = :source AND m.status = 'complete' {condition}
+),
+renamed AS (
+    SELECT run_id AS source_run, gen_random_uuid() AS fork_run
+    FROM (SELECT DISTINCT run_id FROM copied WHERE run_id IS NOT NULL) AS runs
+),
+runs AS (
+    INSERT INTO thread_runs (run_id, conversation_id, user_id, prompt, status, error_kind, error,
+                             checkpoint_id, started_at, finished_at)
+    SELECT renamed.fork_run, :target, r.user_id, r.prompt, r.status, r.error_kind, r.error,
+           r.checkpoint_id, r.started_at, r.finished_at
+    FROM thread_runs r JOIN renamed ON renamed.source_run = r.run_id
+    WHERE r.status <> 'running'
+    RETURNING run_id
+)
+INSERT INTO messages (conversation_id, run_id, role, content, metadata, checkpoint_id, created_at)
+SELECT :target, runs.run_id, c.role, c.content, c.metadata, c.checkpoint_id, c.created_at
+FROM copied c
+LEFT JOIN renamed ON renamed.source_run = c.run_id
+LEFT JOIN runs ON runs.run_id = renamed.fork_run
+ORDER BY c.id
+"""
+
+
 class ConversationRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         self.session = session
@@ -63,17 +92,12 @@ class ConversationRepository:
         return result.scalar_one_or_none() is not None
 
     async def copy_messages(self, source: uuid.UUID, target: uuid.UUID, until: str | None) -> int:
-        """Copy a conversation's messages (those saved up to checkpoint `until`)."""
-        columns = ("role", "content", "metadata", "checkpoint_id", "created_at")
-        listed = ", ".join(columns)
-        condition = "AND checkpoint_id IS NOT NULL AND checkpoint_id <= :until" if until else ""
+        """Copy a conversation's messages (those saved up to checkpoint `until`)
+        and the runs they belong to, under new run ids, in one statement."""
+        condition = "AND m.checkpoint_id IS NOT NULL AND m.checkpoint_id <= :until" if until else ""
         # A reply still streaming belongs to the source's run, not to the fork.
         result = await self.session.execute(
-            text(
-                f"INSERT INTO messages (conversation_id, {listed}) "  # noqa: S608 - fixed column names
-                f"SELECT :target, {listed} FROM messages"
-                f" WHERE conversation_id = :source AND status = 'complete' {condition} ORDER BY id"
-            ),
+            text(_COPY_MESSAGES_SQL.replace("{condition}", condition)),
             {"source": source, "target": target, "until": until},
         )
         return int(result.rowcount)  # type: ignore[attr-defined]

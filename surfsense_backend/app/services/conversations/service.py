@@ -89,15 +89,17 @@ class ConversationService:
     async def fork(self, conversation_id: uuid.UUID, checkpoint_id: str | None) -> Conversation:
         """A new conversation of the same user with the history up to `checkpoint_id`.
 
-        Messages and checkpoint rows are copied in this transaction, so the fork
-        is complete or absent, and independent of its source afterwards.
+        Messages, the runs that made them (without their feedback, which was
+        given on the source) and checkpoint rows are copied in this
+        transaction, so the fork is complete or absent, and independent of its
+        source afterwards.
         """
         source = await self.get(conversation_id)
         if checkpoint_id is not None and not await CheckpointRepository(self.session).exists(
             source.id, checkpoint_id
         ):
             raise CheckpointNotFound(checkpoint_id)
-        fork = Conversation(user_id=self.user_id, title=source.title)
+        fork = Conversation(user_id=self.user_id, title=source.title, forked_from_id=source.id)
         self.conversations.add(fork)
         await self.session.flush()
         await copy_thread(self.session, source.thread_id, fork.thread_id, until=checkpoint_id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.models import Checkpoint, Conversation, Message, ThreadRun, User
 from app.schemas.conversations import ConversationOut, MessageOut, RunOut
+from app.services.auth.emails import normalize_email
 
 TABLES = (
     "users",
@@ -85,6 +86,14 @@ async def export_conversation(session: AsyncSession, conversation_id: uuid.UUID)
         "runs": [RunOut.model_validate(r).model_dump(mode="json") for r in runs],
         "checkpoints": int(checkpoints or 0),
     }
+
+
+async def find_user(session: AsyncSession, email: str) -> uuid.UUID:
+    """A user's id by their email address, spelled as they registered or not."""
+    user_id = await session.scalar(select(User.id).where(User.email == normalize_email(email)))
+    if user_id is None:
+        raise UserNotFound(email)
+    return user_id
 
 
 async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> int:

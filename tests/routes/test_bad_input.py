@@ -67,3 +67,19 @@ class TestPathsAndQueries:
         response = await alice.client.get(url, params={"before": BIGINT_MAX + 1})
         assert response.status_code == 422
         assert response.json()["error"] == "ValidationError"
+
+
+class TestUnparseableBodies:
+    async def test_bytes_that_are_not_utf8_are_422(self, alice: Caller) -> None:
+        conversation = await alice.conversation()
+        for method, url in (
+            ("POST", "/api/v1/conversations"),
+            ("PATCH", f"/api/v1/conversations/{conversation}"),
+            ("POST", f"/api/v1/conversations/{conversation}/messages"),
+            ("POST", "/auth/register"),
+        ):
+            response = await alice.client.request(
+                method, url, content=b"\\\xd5\x1a\xe9\xff", headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 422, (url, response.text)
+            assert response.json()["error"] == "ValidationError"

@@ -31,3 +31,21 @@ async def test_the_stream_formats_are_documented(app: FastAPI) -> None:
     assert "AI SDK UI message stream" in stream["description"]
     # The page is for people, not part of the API.
     assert "/" not in schema["paths"]
+
+
+async def test_the_auth_routes_document_what_they_answer(app: FastAPI) -> None:
+    async with asgi_client(app) as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    expected = {
+        ("/auth/register", "post"): ({"201", "409", "422"}, {"400"}),
+        ("/auth/jwt/login", "post"): ({"200", "400", "422", "429"}, set()),
+        ("/auth/jwt/logout", "post"): ({"204", "401"}, {"200"}),
+    }
+    for (path, method), (documented, absent) in expected.items():
+        responses = paths[path][method]["responses"]
+        assert documented <= set(responses), (path, set(responses))
+        assert not absent & set(responses), (path, set(responses))
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                assert response["content"]["application/json"]["schema"] == error, (path, status)

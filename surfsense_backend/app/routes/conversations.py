@@ -117,10 +117,18 @@ async def fork_conversation(
         200: {
             "content": {
                 EVENT_STREAM: {
+                    # Each Server-Sent Event, as a client parses it off the stream.
                     "schema": {
-                        "type": "string",
-                        "description": "stream=events: token/message/done/error events; "
-                        "stream=ui: AI SDK UI message stream v1 frames, then [DONE]",
+                        "type": "object",
+                        "description": "stream=events: token/message/done/error events, each "
+                        "`data` a JSON object; stream=ui: AI SDK UI message stream v1 frames "
+                        "(unnamed events, `data` a JSON part), then `data: [DONE]`",
+                        "properties": {
+                            "event": {"type": "string"},
+                            "data": {"type": "string"},
+                            "id": {"type": "string"},
+                        },
+                        "required": ["data"],
                     }
                 }
             }

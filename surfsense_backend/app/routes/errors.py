@@ -35,6 +35,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _http_error_parts(exc: HTTPException) -> tuple[int, str, str]:
+    if exc.status_code == 400:
+        # The framework's only 400: a body that is not JSON or a form at all
+        # (bytes that are not UTF-8, say). A malformed body is a 422 here.
+        return 422, "ValidationError", "body: the request body could not be parsed."
     detail: Any = exc.detail
     phrase = HTTPStatus(exc.status_code).phrase
     sentence = detail if isinstance(detail, str) and detail and detail != phrase else f"{phrase}."

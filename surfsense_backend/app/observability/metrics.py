@@ -11,6 +11,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import on_response_start
 from app.config import get_settings
 from app.errors import AppError, NotFound
 
@@ -31,18 +32,15 @@ class RequestMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start, status = time.perf_counter(), 500
+        start = time.perf_counter()
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                # Route templates, not paths: ids would make a series per conversation.
-                route = getattr(scope.get("route"), "path", "unmatched")
-                HTTP_SECONDS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - start)
-            await send(message)
+        def note(message: Message) -> None:
+            # Route templates, not paths: ids would make a series per conversation.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            status = str(message["status"])
+            HTTP_SECONDS.labels(scope["method"], route, status).observe(time.perf_counter() - start)
 
-        await self.app(scope, receive, send_and_note)
+        await self.app(scope, receive, on_response_start(send, note))
 
 
 class PoolCollector(Collector):

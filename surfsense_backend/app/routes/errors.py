@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import on_response_start
 from app.errors import AppError
 from app.services.persistence import is_transient
 
@@ -77,15 +78,9 @@ class UnhandledErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def noting_start(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        started: list[Message] = []
         try:
-            await self.app(scope, receive, noting_start)
+            await self.app(scope, receive, on_response_start(send, started.append))
         except Exception as exc:
             response = _unexpected_error(exc)
             if started:

@@ -9,6 +9,8 @@ left out of the policy: Swagger UI loads its scripts from a CDN.
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import on_response_start
+
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -34,13 +36,11 @@ class SecurityHeaders:
             return
         page = _is_page(scope["path"])
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _EVERY_RESPONSE.items():
-                    headers.setdefault(name, value)
-                if page:
-                    headers["Content-Security-Policy"] = PAGE_POLICY
-            await send(message)
+        def add_headers(message: Message) -> None:
+            headers = MutableHeaders(scope=message)
+            for name, value in _EVERY_RESPONSE.items():
+                headers.setdefault(name, value)
+            if page:
+                headers["Content-Security-Policy"] = PAGE_POLICY
 
-        await self.app(scope, receive, with_headers)
+        await self.app(scope, receive, on_response_start(send, add_headers))

@@ -134,10 +134,12 @@ class ChatRunner:
 
     def _forget(self, task: "asyncio.Task[Message]") -> None:
         self._tasks.discard(task)
-        # A streamed run has no one awaiting its outcome, which its events
-        # already carried and `_explain` logged: mark it retrieved.
-        if not task.cancelled():
-            task.exception()
+        # A streamed run has no one awaiting its outcome: an AppError was
+        # explained (and logged) already and travelled in its events; anything
+        # else escaped that and is a bug, logged here rather than dropped.
+        if task.cancelled() or (exc := task.exception()) is None or isinstance(exc, AppError):
+            return
+        background_failed(logger, "chat_run", f"{task.get_name()} failed", exc)
 
     async def _respond(self, handle: RunHandle) -> AgentReply:
         """Run the agent: its tokens go to the listener, its progress to the history."""

@@ -5,6 +5,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import get_persistence_config
 from app.main import create_app
@@ -106,3 +109,11 @@ class TestErrorShape:
             500,
             {"error": "InternalError", "detail": "An unexpected error occurred."},
         )
+
+
+class TestEngine:
+    async def test_database_errors_never_repeat_the_statements_values(self, engine: AsyncEngine) -> None:
+        with pytest.raises(DBAPIError) as caught:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1 / 0 WHERE :secret = :secret"), {"secret": "me@example.com"})
+        assert "me@example.com" not in str(caught.value)

@@ -346,3 +346,20 @@ class TestDeletedMidRun:
         self._no_database_text(body)
         gc.collect()  # an unretrieved task exception is reported when the task is collected
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+class TestLogs:
+    async def test_logs_name_ids_never_an_email_or_what_was_written(
+        self, caller_on: CallerOn, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caller = await caller_on(FailingChatModel())
+        conversation = await caller.conversation()
+        prompt = "my private question about my health"
+        with caplog.at_level(logging.DEBUG):
+            assert (await caller.send(conversation, prompt)).status_code == 502
+            wrong = {"username": caller.email, "password": "not my password at all"}
+            assert (await caller.client.post("/auth/jwt/login", data=wrong)).status_code == 400
+        logged = "\n".join(record.getMessage() for record in caplog.records)
+        assert caplog.records  # the failed run is logged, by its id
+        assert prompt not in logged
+        assert caller.email not in logged

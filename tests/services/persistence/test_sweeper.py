@@ -1,6 +1,7 @@
 """The background retention sweep: one at a time, bounded, and what it removes."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -196,3 +197,24 @@ class TestFailures:
             REGISTRY.get_sample_value("surfsense_background_failures_total", {"task": "retention_sweep"})
             == failures_before + 1
         )
+
+    async def test_stop_ends_it_when_a_sweep_loses_the_cancellation(
+        self, checkpointer: MessageCheckpointer
+    ) -> None:
+        sweeping = asyncio.Event()
+
+        class LosesCancellation(RetentionSweeper):
+            async def sweep_once(self) -> SweepReport | None:
+                sweeping.set()
+                # As Python 3.11's wait_for can, inside a driver: the
+                # cancellation lands, and is swallowed.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.Event().wait()
+                return None
+
+        sweeper = LosesCancellation(checkpointer)
+        sweeper.start()
+        await sweeping.wait()
+        # A bound against the hang this guards against: the next sweep is an hour away.
+        async with asyncio.timeout(60):
+            await sweeper.stop()

@@ -12,6 +12,7 @@ where session-level advisory locks do not.
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ class RetentionSweeper:
         self.checkpointer = checkpointer
         self.config = checkpointer.config
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def sweep_once(self) -> SweepReport | None:
         """One sweep; None when another process holds the lock."""
@@ -92,7 +94,7 @@ class RetentionSweeper:
             return (await conn.execute(sql, params)).rowcount
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.sweep_once()
             except Exception as exc:
@@ -104,14 +106,21 @@ class RetentionSweeper:
                     background_failed(
                         logger, "retention_sweep", "retention sweep failed; retrying next interval", exc
                     )
-            await asyncio.sleep(self.config.checkpoint_cleanup_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.checkpoint_cleanup_interval):
+                    await self._stopping.wait()
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="retention-sweeper")
 
     async def stop(self) -> None:
+        """Stop, also when the cancellation is lost: Python 3.11's wait_for,
+        which database drivers use, can swallow one that lands as its inner
+        call completes, and the sweeper then went back to sleep for an hour."""
         if self._task is not None:
+            self._stopping.set()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None

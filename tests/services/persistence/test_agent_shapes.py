@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.services.persistence import MessageCheckpointer
+from app.services.persistence.thread_copy import copy_thread
 from tests.conftest import Owner
 
 
@@ -157,3 +158,32 @@ class TestInterruptedAgents:
             await _resumes(graph, fork.thread_id)
         finally:
             await restarted.cleanup()
+
+    async def test_a_fork_mid_tool_or_at_the_interrupt_carries_on(
+        self,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, source = await make_conversation()
+        graph = _agent(await checkpointer.get_saver())
+        await _interrupted(graph, source.thread_id)
+        history = [state async for state in graph.aget_state_history(_config(source.thread_id))]
+        at = {state.next: state.config["configurable"]["checkpoint_id"] for state in history}
+        for point in (("search",), ("approve",)):  # after the tool call; at the interrupt
+            _, fork = await make_conversation()
+            async with committed() as s:
+                assert await copy_thread(s, source.thread_id, fork.thread_id, until=at[point]) > 0
+                await s.commit()
+            if point == ("search",):
+                await _interrupted_again(graph, fork.thread_id)
+            await _resumes(graph, fork.thread_id)
+        # The source is untouched by its forks: still waiting at its interrupt.
+        assert (await graph.aget_state(_config(source.thread_id))).next == ("approve",)
+
+
+async def _interrupted_again(graph: CompiledStateGraph[Any, Any, Any, Any], thread: str) -> None:
+    """Run a fork from where it was copied, up to the interrupt."""
+    result = await graph.ainvoke(None, _config(thread))
+    [pending] = result["__interrupt__"]
+    assert pending.value["action"] == "save_note"

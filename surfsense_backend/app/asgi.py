@@ -3,9 +3,26 @@
 Plain ASGI, not BaseHTTPMiddleware, so streams pass through untouched.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from starlette.types import Message, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class HttpMiddleware(ABC):
+    """A middleware that acts on HTTP requests; lifespan and websockets pass through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    @abstractmethod
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 
 def on_response_start(send: Send, hook: Callable[[Message], None]) -> Send:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from app.asgi import on_response_start
+from app.asgi import HttpMiddleware, on_response_start
 from app.config import get_settings
 from app.errors import AppError, NotFound
 
@@ -22,16 +22,10 @@ HTTP_SECONDS = Histogram(
 )
 
 
-class RequestMetrics:
+class RequestMetrics(HttpMiddleware):
     """Times every HTTP request; a plain ASGI middleware, so streams pass untouched."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
 
         def note(message: Message) -> None:

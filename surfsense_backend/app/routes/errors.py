@@ -8,9 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from app.asgi import on_response_start
+from app.asgi import HttpMiddleware, on_response_start
 from app.errors import AppError
 from app.services.persistence import is_transient
 
@@ -62,7 +62,7 @@ def _unexpected_error(exc: Exception) -> JSONResponse:
     return error_response(500, "InternalError", "An unexpected error occurred.")
 
 
-class UnhandledErrors:
+class UnhandledErrors(HttpMiddleware):
     """The last word on an exception no handler took: logged once, answered,
     and the client's connection kept open for its next request.
 
@@ -71,13 +71,7 @@ class UnhandledErrors:
     stream that fails after its first byte is ended cleanly instead.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started: list[Message] = []
         try:
             await self.app(scope, receive, on_response_start(send, started.append))

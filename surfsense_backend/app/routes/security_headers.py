@@ -7,9 +7,9 @@ left out of the policy: Swagger UI loads its scripts from a CDN.
 """
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from app.asgi import on_response_start
+from app.asgi import HttpMiddleware, on_response_start
 
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,14 +26,8 @@ def _is_page(path: str) -> bool:
     return path == "/" or path.startswith("/static/")
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeaders(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         page = _is_page(scope["path"])
 
         def add_headers(message: Message) -> None:

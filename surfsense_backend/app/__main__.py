@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from app.config import describe_settings_error, get_persistence_config, get_settings
 from app.db import resolve_database_url
 from app.db.migrate import upgrade_to_head
+from app.errors import first_line
 from app.main import create_app
 from app.serve import PortUnavailable, bind, serve
 from app.services.persistence import PersistenceError, RetryPolicy, is_database_error, is_transient
@@ -29,11 +30,6 @@ def _refuse(reason: str) -> NoReturn:
     sys.exit(1)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _migrate(database_url: str) -> None:
     """`alembic upgrade head`, retried like every start-up step, or one line
     saying why the database cannot be used."""
@@ -46,9 +42,9 @@ def _migrate(database_url: str) -> None:
         if not (is_transient(exc) or isinstance(exc, OSError)):
             if is_database_error(exc):
                 # No such database, a wrong password: retrying cannot help.
-                _refuse(f"PostgreSQL at {server} refused: {_first_line(exc)}")
+                _refuse(f"PostgreSQL at {server} refused: {first_line(exc)}")
             raise
-        reason = f"PostgreSQL at {server} is unreachable: {_first_line(exc)}"
+        reason = f"PostgreSQL at {server} is unreachable: {first_line(exc)}"
         if get_persistence_config().fallback != "memory":
             _refuse(reason)
         logger.warning("%s; not migrating, starting degraded (PERSISTENCE_FALLBACK=memory)", reason)

@@ -19,7 +19,7 @@ from app.agents import chat_agent
 from app.config import get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url, session_scope
 from app.db.migrate import upgrade_to_head
-from app.errors import AppError
+from app.errors import AppError, first_line
 from app.services.persistence import (
     DatabaseRefused,
     DatabaseUnavailable,
@@ -33,10 +33,6 @@ from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_thre
 T = TypeVar("T")
 
 EXIT_REFUSED, EXIT_UNREACHABLE = 1, 3
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _fail(message: str, code: int) -> None:
@@ -59,7 +55,7 @@ def _runs_async(command: Callable[..., Coroutine[Any, Any, None]]) -> Callable[.
             # Raised by the SQLAlchemy side, which has no start-up probe.
             if not (is_database_outage(exc) or isinstance(exc, OSError)):
                 raise
-            _fail(f"the database is unreachable: {_first_line(exc)}", EXIT_UNREACHABLE)
+            _fail(f"the database is unreachable: {first_line(exc)}", EXIT_UNREACHABLE)
 
     return run
 
@@ -102,7 +98,7 @@ def migrate() -> None:
     try:
         upgrade_to_head(resolve_database_url(get_settings()))
     except OSError as exc:
-        _fail(f"the database is unreachable: {_first_line(exc)}", EXIT_UNREACHABLE)
+        _fail(f"the database is unreachable: {first_line(exc)}", EXIT_UNREACHABLE)
     click.echo("schema at head")
 
 

@@ -8,6 +8,12 @@ never HTTPException.
 from typing import ClassVar
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, for one-line messages; its type when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class AppError(Exception):
     status_code: ClassVar[int] = 500
     # Response headers the error needs (Retry-After, say).

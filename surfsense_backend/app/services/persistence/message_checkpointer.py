@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import PersistenceConfig, get_persistence_config, psycopg_conninfo, sqlalchemy_url
 from app.config.dsn import parse_database_url
+from app.errors import first_line
 from app.services.persistence.errors import DatabaseRefused, DatabaseUnavailable, PersistenceError
 from app.services.persistence.pool import SaverPool, build_pool
 from app.services.persistence.retention import Rebase, ThreadPruner
@@ -39,11 +40,6 @@ def describe_server(db_url: str) -> str:
     url = parse_database_url(db_url)
     host = url.host or url.query.get("host") or "localhost"
     return f"{host}:{url.port or 5432}/{url.database or ''}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class MessageCheckpointer:
@@ -96,7 +92,7 @@ class MessageCheckpointer:
         except PersistenceError:
             raise
         except Exception as exc:
-            cause = _first_line(exc)
+            cause = first_line(exc)
             if is_transient(exc):
                 raise DatabaseUnavailable(f"PostgreSQL at {where} is unreachable: {cause}") from exc
             raise DatabaseRefused(f"PostgreSQL at {where} refused the connection: {cause}") from exc

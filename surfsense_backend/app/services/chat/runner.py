@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.chat_graph import AgentReply, ChatAgent
 from app.db import session_scope
-from app.errors import AppError, InternalError
+from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
 from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
@@ -70,11 +70,6 @@ class RunHandle:
         """The stored reply, or AgentFailed; waiting does not tie the run to the caller."""
         assert self._task is not None  # noqa: S101 - set by ChatRunner.start
         return await asyncio.shield(self._task)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:500] if text else type(exc).__name__
 
 
 class ChatRunner:
@@ -192,7 +187,8 @@ class ChatRunner:
             return InternalError()
         # The model or the graph: its provider's sentence is what a person can act on.
         logger.warning("run %s failed: %s", run.run_id, type(exc).__name__)
-        return AgentFailed(type(exc).__name__, _one_line(exc))
+        # Capped: it is stored with the run and shown in its stream.
+        return AgentFailed(type(exc).__name__, first_line(exc)[:500])
 
     async def _conversation_exists(self, conversation_id: uuid.UUID) -> bool:
         try:

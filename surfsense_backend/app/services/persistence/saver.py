@@ -41,6 +41,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from app.errors import first_line
 from app.services.persistence.delta_history import delta_channel_history
 from app.services.persistence.inline_serde import fits_inline, row_fits_inline, split_channel_values
 from app.services.persistence.metrics import CHECKPOINT_SECONDS
@@ -93,7 +94,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
                 "prepared statements fail here (%s: %s): a pooler in transaction mode (PgBouncer?) sits "
                 "in front of the database; turning them off. Leave PERSISTENCE_PREPARE_THRESHOLD empty.",
                 exc.sqlstate,
-                str(exc).splitlines()[0],
+                first_line(exc),
             )
         self.prepared_statements_disabled = True
         # New connections: the pool's connect arguments (a dict, as pool.py builds them).

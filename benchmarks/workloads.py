@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from app.agents import ASSISTANTS
 from app.main import create_app
 from app.models import Conversation, User
 from app.services.conversations.service import ConversationService
@@ -264,7 +265,7 @@ async def w6_list(engine: AsyncEngine, conversations: int, repeat: int) -> dict[
         await conn.execute(text("ANALYZE conversations"))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as s:
-        service = ConversationService(s, user_id, "bench-secret")
+        service = ConversationService(s, user_id, "bench-secret", ASSISTANTS)
         samples = await timed(lambda: service.list("false", 20, None), repeat)
     return {"first_page_ms": median_ms(samples)}
 

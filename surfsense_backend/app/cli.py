@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
-from app.agents import chat_agent
+from app.agents import compile_assistants
+from app.agents.threads import assistant_of_threads
 from app.config import get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url, session_scope
 from app.db.migrate import upgrade_to_head
@@ -134,7 +135,8 @@ async def prune(keep: int | None, days: float | None, apply: bool) -> None:
     checkpointer = MessageCheckpointer(resolve_database_url(get_settings()), get_persistence_config())
     await checkpointer.initialize()
     # As the app's sweeper does: snapshots of the oldest kept state, from the graph.
-    checkpointer.rebase = chat_agent(await checkpointer.get_saver()).values_at
+    saver = await checkpointer.get_saver()
+    checkpointer.rebase = compile_assistants(saver, assistant_of=assistant_of_threads(checkpointer)).values_at
     try:
         sweep: Sweep = (
             older_than(datetime.now(UTC) - timedelta(days=days))

@@ -10,7 +10,8 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
-from app.agents import chat_agent
+from app.agents import compile_assistants
+from app.agents.threads import assistant_of_threads
 from app.config import PersistenceConfig, get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
@@ -56,18 +57,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sweeper = None
     try:
         saver = await _agent_saver(app, database_url, config)
-        agent = chat_agent(saver, app.state.chat_model)
+        checkpointer = app.state.checkpointer
+        if checkpointer is not None:
+            agents = compile_assistants(saver, app.state.chat_model, assistant_of_threads(checkpointer))
+        else:
+            agents = compile_assistants(saver, app.state.chat_model)
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
-            agent,
+            agents,
             settings.chat_run_timeout,
             RetryPolicy.from_config(config),
             progress_interval=settings.chat_progress_interval,
         )
-        if app.state.checkpointer is not None:
-            # Retention snapshots DeltaChannels from the graph's own state.
-            app.state.checkpointer.rebase = agent.values_at
-            app.state.sweeper = RetentionSweeper(app.state.checkpointer)
+        if checkpointer is not None:
+            # Retention snapshots DeltaChannels from the state of the graph that wrote them.
+            checkpointer.rebase = agents.values_at
+            app.state.sweeper = RetentionSweeper(checkpointer)
             app.state.sweeper.start()
         yield
     finally:

@@ -24,6 +24,10 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "text-end": ({"type", "id"}, {"providerMetadata"}),
     "finish-step": ({"type"}, set()),
     "error": ({"type", "errorText"}, set()),
+    "tool-input-start": ({"type", "toolCallId", "toolName"}, {"providerExecuted", "dynamic"}),
+    "tool-input-available": ({"type", "toolCallId", "toolName", "input"}, {"providerExecuted", "dynamic"}),
+    "tool-output-available": ({"type", "toolCallId", "output"}, {"providerExecuted", "dynamic"}),
+    "tool-output-error": ({"type", "toolCallId", "errorText"}, {"providerExecuted", "dynamic"}),
     "finish": ({"type"}, {"messageMetadata"}),
     "data-*": ({"type", "data"}, {"id", "transient"}),
 }
@@ -39,6 +43,7 @@ def check_ui_message_stream(response: httpx.Response, body: str) -> list[dict[st
     assert frames[-1] == "data: [DONE]"
     parts = [json.loads(frame.removeprefix("data: ")) for frame in frames[:-1]]
     open_text: set[str] = set()
+    called: set[str] = set()
     for part in parts:
         kind = "data-*" if part["type"].startswith("data-") else part["type"]
         assert kind in FIELDS, part
@@ -52,6 +57,10 @@ def check_ui_message_stream(response: httpx.Response, body: str) -> list[dict[st
                 assert part["id"] in open_text, "a delta outside text-start/text-end"
             case "text-end":
                 open_text.remove(part["id"])
+            case "tool-input-available":
+                called.add(part["toolCallId"])
+            case "tool-output-available" | "tool-output-error":
+                assert part["toolCallId"] in called, "a tool result before its call"
     assert not open_text, "a text part was never ended"
     assert parts[0]["type"] == "start"
     assert parts[-1]["type"] == "finish"

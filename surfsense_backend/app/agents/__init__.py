@@ -1,19 +1,38 @@
-"""The agents the app runs, compiled with the shared saver."""
+"""The agents the app runs: every registered assistant, compiled with the shared saver."""
 
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from app.agents.assistants import ASSISTANTS
 from app.agents.chat_graph import ChatAgent
 from app.agents.models import create_chat_model
+from app.agents.registry import AssistantOf, CompiledAssistants
 from app.config import get_llm_settings, get_settings
 
 
-def chat_agent(saver: BaseCheckpointSaver[Any], model: BaseChatModel | None = None) -> ChatAgent:
-    """The chat agent as the app runs it: the configured model and context window.
+async def _no_thread_owner(thread_id: str) -> None:
+    return None
 
-    The CLI builds the same one for retention, which rebuilds its state.
+
+def compile_assistants(
+    saver: BaseCheckpointSaver[Any],
+    model: BaseChatModel | None = None,
+    assistant_of: AssistantOf = _no_thread_owner,
+) -> CompiledAssistants:
+    """Every assistant as the app runs it: the configured model and context window.
+
+    The CLI builds the same ones for retention, which rebuilds their state.
     """
     chosen = model or create_chat_model(get_llm_settings())
+    return ASSISTANTS.compile(chosen, saver, get_settings().chat_context_messages, assistant_of)
+
+
+def chat_agent(saver: BaseCheckpointSaver[Any], model: BaseChatModel | None = None) -> ChatAgent:
+    """The chat agent alone, as the app configures it."""
+    chosen = model or create_chat_model(get_llm_settings())
     return ChatAgent(chosen, saver, get_settings().chat_context_messages)
+
+
+__all__ = ["ASSISTANTS", "ChatAgent", "CompiledAssistants", "chat_agent", "compile_assistants"]

@@ -7,14 +7,12 @@ The state holds a window of the latest messages (decision 0008): the
 messages table keeps the whole conversation, and a turn's cost stays flat.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
     AnyMessage,
     HumanMessage,
     MessageLikeRepresentation,
@@ -22,12 +20,12 @@ from langchain_core.messages import (
     SystemMessage,
     convert_to_messages,
 )
-from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
-from langgraph.graph.state import CompiledStateGraph
+
+from app.agents.graph_agent import Graph, GraphAgent
 
 SNAPSHOT_EVERY = 50
 
@@ -84,88 +82,41 @@ class MessageWindow:
         return latest_window(_add_message_batches(state, batches), self.limit)
 
 
-def _chat_state(context_messages: int) -> type:
+def messages_channel(context_messages: int) -> Any:
+    """The messages channel of the app's agents: a DeltaChannel keeping the
+    latest `context_messages` (0: all)."""
     reducer = MessageWindow(context_messages) if context_messages else _add_message_batches
+    return Annotated[list[AnyMessage], DeltaChannel(reducer, snapshot_frequency=SNAPSHOT_EVERY)]
 
+
+def chat_state(context_messages: int) -> type:
     class ChatState(TypedDict):
-        messages: Annotated[list[AnyMessage], DeltaChannel(reducer, snapshot_frequency=SNAPSHOT_EVERY)]
+        messages: messages_channel(context_messages)  # type: ignore[valid-type]
 
     return ChatState
 
 
-@dataclass(frozen=True)
-class AgentReply:
-    text: str
-    checkpoint_id: str
+def build_chat_graph(
+    model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int = 0
+) -> Graph:
+    """One node: the model answers the conversation."""
+
+    async def respond(state: Any) -> dict[str, list[AnyMessage]]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    builder: StateGraph[Any] = StateGraph(chat_state(context_messages))
+    builder.add_node("respond", respond)
+    builder.add_edge(START, "respond")
+    builder.add_edge("respond", END)
+    return builder.compile(checkpointer=saver)
 
 
-TokenSink = Callable[[str], Awaitable[None]]
-
-
-class ChatAgent:
-    """Runs one turn of a conversation and reports its tokens as they come.
-
-    `context_messages` bounds the messages the state keeps and the model sees
-    (0: the whole conversation).
-    """
+class ChatAgent(GraphAgent):
+    """The chat graph on `model`; `context_messages` bounds the messages the
+    state keeps and the model sees (0: the whole conversation)."""
 
     def __init__(
         self, model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int = 0
     ) -> None:
+        super().__init__("chat", build_chat_graph(model, saver, context_messages))
         self.model = model
-        self.graph = self._compile(saver, context_messages)
-
-    def _compile(
-        self, saver: BaseCheckpointSaver[Any], context_messages: int
-    ) -> CompiledStateGraph[Any, Any, Any, Any]:
-        async def respond(state: Any) -> dict[str, list[AnyMessage]]:
-            return {"messages": [await self.model.ainvoke(state["messages"])]}
-
-        builder: StateGraph[Any] = StateGraph(_chat_state(context_messages))
-        builder.add_node("respond", respond)
-        builder.add_edge(START, "respond")
-        builder.add_edge("respond", END)
-        return builder.compile(checkpointer=saver)
-
-    @staticmethod
-    def config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
-        configurable: dict[str, Any] = {"thread_id": thread_id}
-        if checkpoint_id is not None:
-            configurable["checkpoint_id"] = checkpoint_id
-        return {"configurable": configurable}
-
-    async def respond(self, thread_id: str, text: str, on_token: TokenSink) -> AgentReply:
-        """Add the user's message to the thread, run the model, return its reply."""
-        reply: AIMessage | None = None
-        checkpoint_id: str | None = None
-        stream = self.graph.astream(
-            {"messages": [HumanMessage(content=text)]},
-            self.config(thread_id),
-            stream_mode=["messages", "checkpoints"],
-        )
-        async for item in stream:
-            mode, payload = cast(tuple[str, Any], item)
-            if mode == "messages":
-                chunk, _ = payload
-                if isinstance(chunk, AIMessageChunk) and chunk.text:
-                    await on_token(chunk.text)
-            else:
-                checkpoint_id = payload["config"]["configurable"]["checkpoint_id"]
-                last = payload["values"].get("messages", [])[-1:]
-                reply = last[0] if last and isinstance(last[0], AIMessage) else reply
-        if reply is None or checkpoint_id is None:
-            raise RuntimeError("the graph finished without a reply")
-        return AgentReply(text=reply.text, checkpoint_id=checkpoint_id)
-
-    async def values_at(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
-        """Channel values at a checkpoint, for retention to snapshot; {} outside the root graph."""
-        if checkpoint_ns:
-            return {}
-        return await self.state_at(thread_id, checkpoint_id) or {}
-
-    async def state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
-        """The graph's state at a checkpoint (DeltaChannel history rebuilt), or None."""
-        snapshot = await self.graph.aget_state(self.config(thread_id, checkpoint_id))
-        if not snapshot.values and snapshot.created_at is None:
-            return None
-        return dict(snapshot.values)

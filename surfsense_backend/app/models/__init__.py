@@ -6,6 +6,7 @@ from app.models.conversation import PREVIEW_CHARS, Conversation
 from app.models.deleted_thread import DeletedThread
 from app.models.login_failure import LoginFailure
 from app.models.message import ROLES, Message
+from app.models.note import Note
 from app.models.thread_run import RUN_STATUSES, SENTIMENTS, ThreadRun
 from app.models.user import User
 
@@ -23,6 +24,7 @@ __all__ = [
     "DeletedThread",
     "LoginFailure",
     "Message",
+    "Note",
     "ThreadRun",
     "User",
 ]

@@ -25,6 +25,8 @@ class Conversation(Base):
     forked_from_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL")
     )
+    # The registered graph that answers in this conversation, fixed at creation.
+    assistant_id: Mapped[str] = mapped_column(String(64), server_default="chat", default="chat")
     archived: Mapped[bool] = mapped_column(server_default=false(), default=False)
     # Kept with each message saved, so a page of the conversation list needs
     # no per-row count or lookup into messages.

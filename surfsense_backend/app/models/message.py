@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
 
-ROLES = ("user", "assistant", "system", "tool")
+# An "interrupt" is a graph waiting for a person: its payload, then the answer given.
+ROLES = ("user", "assistant", "system", "tool", "interrupt")
 # A reply is "streaming" from the start of its run until the run ends; readers
 # who reload mid-answer see its text so far, then the whole of it.
 MESSAGE_STATUSES = ("complete", "streaming")

@@ -2,13 +2,16 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
 
-RUN_STATUSES = ("running", "succeeded", "failed")
+# "interrupted": the graph stopped at interrupt() and waits for a resume.
+RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
 SENTIMENTS = ("positive", "negative")
 
 
@@ -28,6 +31,10 @@ class ThreadRun(Base):
     error_kind: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
     checkpoint_id: Mapped[str | None] = mapped_column(Text)
+    # What the graph asked a person when it stopped ([{"id", "value"}]), and on
+    # a run that resumed it, the answer it was given.
+    interrupts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
+    resume: Mapped[Any | None] = mapped_column(JSONB(none_as_null=True))
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
     sentiment: Mapped[str | None] = mapped_column(String(16))

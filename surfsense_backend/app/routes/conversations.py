@@ -4,16 +4,18 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 from langchain_core.messages import BaseMessage
 
+from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
 from app.schemas.conversations import (
+    AssistantListOut,
+    AssistantOut,
     ChatReplyOut,
     CheckpointOut,
     CheckpointPageOut,
@@ -30,10 +32,12 @@ from app.schemas.conversations import (
     RunListOut,
     RunOut,
     StateMessageOut,
+    SubgraphStateOut,
 )
 from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
 from app.services.auth.users import CurrentUser
+from app.services.chat.interrupts import jsonable
 from app.services.chat.runner import ChatRunner
 from app.services.conversations.repository import ArchivedFilter
 from app.services.conversations.service import ConversationService
@@ -44,7 +48,12 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_res
 
 
 def _service(request: Request, session: SessionDep, user: CurrentUser) -> ConversationService:
-    return ConversationService(session, user.id, request.app.state.secret_key)
+    return ConversationService(session, user.id, request.app.state.secret_key, _assistants(request).registry)
+
+
+def _assistants(request: Request) -> CompiledAssistants:
+    assistants: CompiledAssistants = request.app.state.chat_runner.agents
+    return assistants
 
 
 Service = Annotated[ConversationService, Depends(_service)]
@@ -60,9 +69,26 @@ StreamProtocol = Annotated[
 ]
 
 
+@router.get("/assistants", tags=["assistants"])
+async def list_assistants(request: Request, user: CurrentUser) -> AssistantListOut:
+    """The graphs a conversation can be created with."""
+    return AssistantListOut(
+        items=[
+            AssistantOut(
+                id=a.id,
+                name=a.name,
+                description=a.description,
+                uses_tools=a.uses_tools,
+                uses_interrupts=a.uses_interrupts,
+            )
+            for a in _assistants(request).registry
+        ]
+    )
+
+
 @router.post("/conversations", status_code=status.HTTP_201_CREATED)
 async def create_conversation(body: ConversationCreate, service: Service) -> ConversationOut:
-    return ConversationOut.model_validate(await service.create(body.title))
+    return ConversationOut.model_validate(await service.create(body.title, body.assistant_id))
 
 
 @router.get("/conversations")
@@ -144,18 +170,25 @@ async def send_message(
     *,
     stream: StreamProtocol = None,
 ) -> Any:
-    """Run the agent on a message: one JSON reply, or a stream of the run.
+    """Run the agent on a message (`content`), or resume it from the interrupt
+    it waits at (`resume`): one JSON reply, or a stream of the run.
 
     `stream=events` (or `Accept: text/event-stream`): events `message` (the
-    stored user message), `token`..., `message` (the reply), then `done`, or
-    `error` in their place. `stream=ui`: the AI SDK UI message stream, with
-    the header `x-vercel-ai-ui-message-stream: v1`."""
+    stored user message), `token`..., `tool-call`, `tool-result`, `message`
+    (the reply), `interrupt`, then `done`, or `error` in their place.
+    `stream=ui`: the AI SDK UI message stream, with the header
+    `x-vercel-ai-ui-message-stream: v1`. A message while the agent waits for
+    an answer is 409 InterruptPending; a resume with nothing waiting is 409
+    NoInterruptPending."""
     # Authenticating the caller was this request's unit of work; the run has
     # transactions of its own, and holding this connection idle for the whole
     # model call would starve the pool.
     await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
-    handle = await runner.start(user.id, conversation_id, body.content)
+    if body.content is not None:
+        handle = await runner.start(user.id, conversation_id, body.content)
+    else:
+        handle = await runner.resume(user.id, conversation_id, body.resume)
     if stream == "ui":
         headers = {**STREAM_HEADERS, **UI_MESSAGE_STREAM_HEADER}
         return StreamingResponse(ui_message_stream(handle), media_type=EVENT_STREAM, headers=headers)
@@ -164,8 +197,10 @@ async def send_message(
     reply = await handle.reply()
     return ChatReplyOut(
         run_id=handle.run.run_id,
-        user_message=MessageOut.model_validate(handle.user_message),
-        assistant_message=MessageOut.model_validate(reply),
+        status="interrupted" if handle.interrupts else "succeeded",
+        user_message=MessageOut.model_validate(handle.user_message) if handle.user_message else None,
+        assistant_message=MessageOut.model_validate(reply) if reply else None,
+        interrupts=[MessageOut.model_validate(m) for m in handle.interrupts],
     )
 
 
@@ -214,7 +249,10 @@ async def list_checkpoints(
 
 
 def _state_message(message: BaseMessage) -> StateMessageOut:
-    return StateMessageOut(id=message.id, role=role_of(message), content=message.text)
+    calls = [
+        {"id": c["id"], "name": c["name"], "args": c["args"]} for c in getattr(message, "tool_calls", [])
+    ]
+    return StateMessageOut(id=message.id, role=role_of(message), content=message.text, tool_calls=calls)
 
 
 @router.get("/conversations/{conversation_id}/checkpoints/{checkpoint_id}", responses=error_responses(404))
@@ -222,8 +260,19 @@ async def get_checkpoint_state(
     conversation_id: uuid.UUID, checkpoint_id: CheckpointId, request: Request, service: Service
 ) -> CheckpointStateOut:
     conversation = await service.require_checkpoint(conversation_id, checkpoint_id)
-    values = await request.app.state.chat_runner.agent.state_at(conversation.thread_id, checkpoint_id)
+    agent = _assistants(request)[conversation.assistant_id]
+    values = await agent.state_at(conversation.thread_id, checkpoint_id)
     if values is None:
         raise CheckpointNotFound(checkpoint_id)
     messages = [_state_message(m) for m in values.pop("messages", [])]
-    return CheckpointStateOut(checkpoint_id=checkpoint_id, messages=messages, values=jsonable_encoder(values))
+    subgraphs = [
+        SubgraphStateOut(
+            namespace=namespace,
+            checkpoint_id=sub_id,
+            values=jsonable(await agent.saved_values(conversation.thread_id, namespace, sub_id)),
+        )
+        for namespace, sub_id in await service.subgraph_checkpoints(conversation, checkpoint_id)
+    ]
+    return CheckpointStateOut(
+        checkpoint_id=checkpoint_id, messages=messages, values=jsonable(values), subgraphs=subgraphs
+    )

@@ -1,12 +1,15 @@
 """The Vercel AI SDK UI message stream, protocol v1, from a run's events.
 
 What `useChat` and assistant-ui read: `data: {json}` frames, each with a
-`type`, ending with `data: [DONE]`. The reply's text is one text part
-(`text-start`, `text-delta`..., `text-end`); the ids a client reconciles its
-optimistic copy with travel as data parts: `data-user-message` and
-`data-assistant-message` (the stored messages) and `data-run` (sent when the
-run starts and again, with the same id so clients replace it, when it ends,
-with its status and checkpoint id).
+`type`, ending with `data: [DONE]`. Each stretch of the agent's text is a
+text part (`text-start`, `text-delta`..., `text-end`); each tool call is a
+tool part under the AI SDK's own names (`tool-input-start`,
+`tool-input-available`, then `tool-output-available` or `tool-output-error`);
+an interrupt is a `data-interrupt` part (the stored interrupt message). The
+ids a client reconciles its optimistic copy with travel as data parts:
+`data-user-message` and `data-assistant-message` (the stored messages) and
+`data-run` (sent when the run starts and again, with the same id so clients
+replace it, when it ends, with its status and checkpoint id).
 """
 
 import json
@@ -15,7 +18,17 @@ from typing import Any
 
 from app.models import Message, ThreadRun
 from app.schemas.conversations import MessageOut
-from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
+from app.services.chat.events import (
+    ChatEvent,
+    MessageStored,
+    RunFailed,
+    RunInterrupted,
+    RunStarted,
+    RunSucceeded,
+    Token,
+    ToolCalled,
+    ToolFinished,
+)
 from app.services.chat.runner import RunHandle
 
 Part = dict[str, Any]
@@ -31,50 +44,99 @@ def _message(kind: str, message: Message) -> Part:
     return {"type": f"data-{kind}-message", "id": str(message.id), "data": data}
 
 
+def _interrupt(message: Message) -> Part:
+    data = MessageOut.model_validate(message).model_dump(mode="json")
+    return {
+        "type": "data-interrupt",
+        "id": str(message.metadata_.get("interrupt_id", message.id)),
+        "data": data,
+    }
+
+
 def _run(run_id: str, status: str, **details: str | None) -> Part:
     return {"type": "data-run", "id": run_id, "data": {"run_id": run_id, "status": status, **details}}
 
 
 class UIMessageEncoder:
-    """Turns a run's events into parts, keeping the text part paired."""
+    """Turns a run's events into parts, keeping text parts paired and every
+    tool result after its call (a resumed run announces the call again)."""
 
     def __init__(self) -> None:
+        self._run_id = ""
         self._text_id: str | None = None
+        self._texts = 0
+        self._announced: set[str] = set()
+        self._step_open = False
 
-    def parts(self, event: ChatEvent) -> list[Part]:
+    def parts(self, event: ChatEvent) -> list[Part]:  # noqa: PLR0911 - one per event kind
         match event:
             case RunStarted(run=run, user_message=user_message, reply=reply):
                 return self._started(run, user_message, reply)
             case Token(text=text):
-                return [{"type": "text-delta", "id": self._text_id, "delta": text}]
+                return [*self._open_text(), {"type": "text-delta", "id": self._text_id, "delta": text}]
+            case ToolCalled(call_id=call_id, name=name, args=args):
+                return [*self._end_text(), *self._announce(call_id, name, args)]
+            case ToolFinished(call_id=call_id, name=name, args=args, content=content, status=status):
+                if status == "error":
+                    result: Part = {"type": "tool-output-error", "toolCallId": call_id, "errorText": content}
+                else:
+                    result = {"type": "tool-output-available", "toolCallId": call_id, "output": content}
+                return [*self._end_text(), *self._announce(call_id, name, args), result]
             case MessageStored(message=reply):
-                return [*self._end_text(), _message("assistant", reply)]
+                return [*self._close_step(), _message("assistant", reply)]
             case RunSucceeded(run=run):
                 done = _run(str(run.run_id), "succeeded", checkpoint_id=run.checkpoint_id)
-                return [done, FINISH]
+                return [*self._close_step(), done, FINISH]
+            case RunInterrupted(run=run, interrupts=interrupts):
+                stopped = _run(str(run.run_id), "interrupted", checkpoint_id=run.checkpoint_id)
+                return [*self._close_step(), *(_interrupt(m) for m in interrupts), stopped, FINISH]
             case RunFailed(run_id=run_id, kind=kind, detail=detail):
                 return [
-                    *self._end_text(),
+                    *self._close_step(),
                     {"type": "error", "errorText": f"{kind}: {detail}"},
                     _run(run_id, "failed", error_kind=kind, error=detail),
                     FINISH,
                 ]
 
-    def _started(self, run: ThreadRun, user_message: Message, reply: Message) -> list[Part]:
-        self._text_id = f"text-{reply.id}"
+    def _started(self, run: ThreadRun, user_message: Message | None, reply: Message | None) -> list[Part]:
+        self._run_id = str(run.run_id)
+        self._step_open = True
+        start: Part = {"type": "start", "messageId": str(reply.id)} if reply else {"type": "start"}
         return [
-            {"type": "start", "messageId": str(reply.id)},
-            _message("user", user_message),
-            _run(str(run.run_id), "running", checkpoint_id=None),
+            start,
+            *([_message("user", user_message)] if user_message else []),
+            _run(self._run_id, "running", checkpoint_id=None),
             {"type": "start-step"},
-            {"type": "text-start", "id": self._text_id},
         ]
+
+    def _open_text(self) -> list[Part]:
+        if self._text_id is not None:
+            return []
+        self._texts += 1
+        self._text_id = f"text-{self._run_id}-{self._texts}"
+        return [{"type": "text-start", "id": self._text_id}]
 
     def _end_text(self) -> list[Part]:
         if self._text_id is None:
             return []
         text_id, self._text_id = self._text_id, None
-        return [{"type": "text-end", "id": text_id}, {"type": "finish-step"}]
+        return [{"type": "text-end", "id": text_id}]
+
+    def _announce(self, call_id: str, name: str, args: dict[str, Any]) -> list[Part]:
+        if call_id in self._announced:
+            return []
+        self._announced.add(call_id)
+        return [
+            {"type": "tool-input-start", "toolCallId": call_id, "toolName": name},
+            {"type": "tool-input-available", "toolCallId": call_id, "toolName": name, "input": args},
+        ]
+
+    def _close_step(self) -> list[Part]:
+        ended = self._end_text()
+        if not self._step_open:
+            return ended
+        self._step_open = False
+        return [*ended, {"type": "finish-step"}]
 
 
 def frame(part: Part) -> bytes:

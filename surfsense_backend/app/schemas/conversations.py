@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from app.models import PREVIEW_CHARS
+from app.schemas.json_value import StoredJson
 from app.schemas.text import StoredText
 
 
@@ -18,6 +19,8 @@ class ConversationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: StoredText | None = Field(default=None, min_length=1, max_length=200)
+    # One of GET /api/v1/assistants; the conversation keeps it.
+    assistant_id: StoredText = Field(default="chat", min_length=1, max_length=64)
 
 
 class ConversationUpdate(BaseModel):
@@ -32,6 +35,7 @@ class ConversationOut(_FromOrm):
     title: str | None
     # Set on a fork: the conversation it was forked from (null once that is deleted).
     forked_from: uuid.UUID | None = Field(validation_alias="forked_from_id")
+    assistant_id: str
     created_at: datetime
     updated_at: datetime
     archived: bool
@@ -52,10 +56,20 @@ class ForkIn(BaseModel):
 
 
 class MessageIn(BaseModel):
+    """A new message (`content`), or the answer to the interrupt the agent waits at (`resume`)."""
+
     model_config = ConfigDict(extra="forbid")
 
     # Emptiness and size are the storage's rules (422 and 413), checked there.
-    content: StoredText
+    content: StoredText | None = None
+    # Any JSON the assistant accepts (its resume schema, if it has one); null is no answer.
+    resume: StoredJson = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "MessageIn":
+        if (self.content is None) == (self.resume is None):
+            raise ValueError("Send either content (a message) or resume (an answer to an interrupt).")
+        return self
 
 
 class MessageOut(_FromOrm):
@@ -67,6 +81,8 @@ class MessageOut(_FromOrm):
     checkpoint_id: str | None
     # "streaming": a reply whose run is in progress, with its text so far.
     status: Literal["complete", "streaming"]
+    # assistant: tool_calls [{id, name, args}]; tool: tool_call_id, name, args,
+    # status; interrupt: interrupt_id, value, pending, and answer once resumed.
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
 
 
@@ -77,18 +93,27 @@ class MessagePageOut(BaseModel):
 
 class ChatReplyOut(BaseModel):
     run_id: uuid.UUID
-    user_message: MessageOut
-    assistant_message: MessageOut
+    status: Literal["succeeded", "interrupted"]
+    # None on a run that resumed an interrupt.
+    user_message: MessageOut | None
+    # The answer; None when the run stopped at an interrupt.
+    assistant_message: MessageOut | None
+    # What the agent asks, when the run stopped at an interrupt.
+    interrupts: list[MessageOut] = []
 
 
 class RunOut(_FromOrm):
     run_id: uuid.UUID
     conversation_id: uuid.UUID
     prompt: str
-    status: Literal["running", "succeeded", "failed"]
+    status: Literal["running", "succeeded", "failed", "interrupted"]
     error_kind: str | None
     error: str | None
     checkpoint_id: str | None
+    # An interrupted run: what the graph asks, [{id, value}].
+    interrupts: list[dict[str, Any]] | None
+    # A run that resumed an interrupt: the answer it was given.
+    resume: Any | None
     started_at: datetime
     finished_at: datetime | None
     sentiment: Literal["positive", "negative"] | None
@@ -130,9 +155,30 @@ class StateMessageOut(BaseModel):
     id: str | None
     role: str
     content: StoredText
+    tool_calls: list[dict[str, Any]] = []
+
+
+class SubgraphStateOut(BaseModel):
+    namespace: str
+    checkpoint_id: str
+    values: dict[str, Any]
 
 
 class CheckpointStateOut(BaseModel):
     checkpoint_id: str
     messages: list[StateMessageOut]
     values: dict[str, Any]
+    # Subgraphs that ran in the step that made this checkpoint: their own state.
+    subgraphs: list[SubgraphStateOut] = []
+
+
+class AssistantOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    uses_tools: bool
+    uses_interrupts: bool
+
+
+class AssistantListOut(BaseModel):
+    items: list[AssistantOut]

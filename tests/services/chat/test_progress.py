@@ -22,6 +22,11 @@ async def _streaming_reply(make_conversation: Owner, sessions: async_sessionmake
     return reply
 
 
+def _progress(sessions: async_sessionmaker[AsyncSession], reply: Message) -> ReplyProgress:
+    assert reply.run_id is not None
+    return ReplyProgress(sessions, reply.conversation_id, reply.run_id, reply.id, interval=0.0)
+
+
 async def _blocked_updates(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         waiting = await conn.scalar(
@@ -42,7 +47,7 @@ async def test_a_stalled_write_neither_blocks_tokens_nor_piles_up(
     make_conversation: Owner, committed: async_sessionmaker[AsyncSession], engine: AsyncEngine
 ) -> None:
     reply = await _streaming_reply(make_conversation, committed)
-    progress = ReplyProgress(committed, reply.id, interval=0.0)
+    progress = _progress(committed, reply)
 
     async with engine.connect() as locker:
         # Another transaction holds the row: the first write waits on it.
@@ -76,7 +81,7 @@ async def test_a_finished_reply_is_left_alone(
             await s.get_one(Message, reply.id), "the whole answer", None
         )
         await s.commit()
-    progress = ReplyProgress(committed, reply.id, interval=0.0)
+    progress = _progress(committed, reply)
     progress.add("the whole")
     await progress.close()
     assert await _content(committed, reply.id) == "the whole answer"

@@ -2,17 +2,19 @@
 
 from dataclasses import dataclass
 
+from app.agents.graph_agent import Token, ToolCalled, ToolFinished
 from app.models import Message, ThreadRun
 
 
 @dataclass(frozen=True)
 class RunStarted:
-    """The run, the user's message and the reply's place, empty and streaming,
-    are stored: a client learns every id it reconciles its own copy with."""
+    """The run and the user's message are stored; for a new message, so is the
+    reply's place, empty and streaming. A client learns every id it reconciles
+    its own copy with. A run that resumes an interrupt has neither message."""
 
     run: ThreadRun
-    user_message: Message
-    reply: Message
+    user_message: Message | None
+    reply: Message | None
 
 
 @dataclass(frozen=True)
@@ -23,13 +25,16 @@ class MessageStored:
 
 
 @dataclass(frozen=True)
-class Token:
-    text: str
+class RunSucceeded:
+    run: ThreadRun
 
 
 @dataclass(frozen=True)
-class RunSucceeded:
+class RunInterrupted:
+    """The graph waits for a person: its questions are in the history."""
+
     run: ThreadRun
+    interrupts: list[Message]
 
 
 @dataclass(frozen=True)
@@ -39,4 +44,18 @@ class RunFailed:
     detail: str
 
 
-ChatEvent = RunStarted | Token | MessageStored | RunSucceeded | RunFailed
+ChatEvent = (
+    RunStarted | Token | ToolCalled | ToolFinished | MessageStored | RunSucceeded | RunInterrupted | RunFailed
+)
+
+__all__ = [
+    "ChatEvent",
+    "MessageStored",
+    "RunFailed",
+    "RunInterrupted",
+    "RunStarted",
+    "RunSucceeded",
+    "Token",
+    "ToolCalled",
+    "ToolFinished",
+]

@@ -1,31 +1,61 @@
-"""Running the agent for a message, and recording the run honestly.
+"""Running an assistant's graph for a message or a resume, and recording the run honestly.
 
-A run is recorded in three short transactions: before (the run, marked
-running, and the user's message), none during (the agent's saver writes its
-own checkpoints), and after (the reply and the outcome). The agent runs in a
-task of its own: a client that disconnects stops receiving events, not the
-run, so a run always ends as succeeded or failed.
+A run is recorded in short transactions: before (the run, marked running,
+and the user's message), one per graph step that added messages a person
+sees (tool calls, tool results), and after (the reply and the outcome: an
+answer, or the interrupt the graph waits at). The graph runs in a task of
+its own: a client that disconnects stops receiving events, not the run, so
+a run always ends as succeeded, interrupted or failed.
 """
 
 import asyncio
+import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from langchain_core.messages import AIMessage, BaseMessage
 from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.agents.chat_graph import AgentReply, ChatAgent
+from app.agents.context import AgentContext
+from app.agents.graph_agent import (
+    Finished,
+    GraphAgent,
+    Paused,
+    PendingInterrupt,
+    StepSaved,
+    Token,
+    ToolCalled,
+    ToolFinished,
+    Waiting,
+)
+from app.agents.registry import CompiledAssistants
 from app.db import session_scope
 from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
-from app.services.chat.events import ChatEvent, MessageStored, RunFailed, RunStarted, RunSucceeded, Token
+from app.services.chat.events import (
+    ChatEvent,
+    MessageStored,
+    RunFailed,
+    RunInterrupted,
+    RunStarted,
+    RunSucceeded,
+)
+from app.services.chat.interrupts import interrupt_message, jsonable
 from app.services.chat.progress import ReplyProgress
-from app.services.conversations.errors import AgentFailed, RunInProgress, ServerStopping
+from app.services.conversations.errors import (
+    AgentFailed,
+    InterruptPending,
+    NoInterruptPending,
+    RunInProgress,
+    ServerStopping,
+)
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
 from app.services.persistence import (
@@ -40,25 +70,43 @@ from app.services.persistence import (
 
 logger = logging.getLogger(__name__)
 
+_NO_RESUME = object()
+
 
 @dataclass
 class RunHandle:
     """One run in progress: its stored messages, its events, its outcome."""
 
     run: ThreadRun
-    user_message: Message
-    # Streaming until the run succeeds; deleted if it fails.
-    assistant_message: Message
+    # None on a run that resumes an interrupt.
+    user_message: Message | None
+    # The reply streaming at the run's start (a new message's run); deleted if the run fails.
+    assistant_message: Message | None
+    agent: GraphAgent
+    # What the graph waits for, read before a run of an assistant that interrupts.
+    waiting: Waiting | None
+    interrupts: list[Message] = field(default_factory=list)
+    # Tool calls by id, as (name, args): a tool result is stored with its call's arguments.
+    calls: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     _events: asyncio.Queue[ChatEvent | None] = field(default_factory=asyncio.Queue)
     _listening: bool = True
-    _task: asyncio.Task[Message] | None = None
+    _task: asyncio.Task[Message | None] | None = None
+    # The root checkpoint the user's message went in at; set by the first step.
+    _input_checkpoint: str | None = None
+    # An answer without tool calls, stored when the run ends (or when another step follows it).
+    _held: tuple[AIMessage, str] | None = None
+    _answered: bool = False
+
+    @property
+    def resumes(self) -> bool:
+        return self.run.resume is not None
 
     def emit(self, event: ChatEvent | None) -> None:
         if self._listening:
             self._events.put_nowait(event)
 
     async def events(self) -> AsyncIterator[ChatEvent]:
-        """Every event of the run, ending with RunSucceeded or RunFailed."""
+        """Every event of the run, ending with RunSucceeded, RunInterrupted or RunFailed."""
         try:
             while (event := await self._events.get()) is not None:
                 yield event
@@ -66,8 +114,9 @@ class RunHandle:
             # A departed listener: stop queueing, let the run finish on its own.
             self._listening = False
 
-    async def reply(self) -> Message:
-        """The stored reply, or AgentFailed; waiting does not tie the run to the caller."""
+    async def reply(self) -> Message | None:
+        """The stored reply (None when the run stopped at an interrupt), or
+        AgentFailed; waiting does not tie the run to the caller."""
         assert self._task is not None  # noqa: S101 - set by ChatRunner.start
         return await asyncio.shield(self._task)
 
@@ -78,56 +127,109 @@ class ChatRunner:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        agent: ChatAgent,
+        agents: CompiledAssistants,
         run_timeout: float,
         retry: RetryPolicy | None = None,
         *,
         progress_interval: float = 0.25,
     ) -> None:
         self.sessions = sessions
-        self.agent = agent
+        self.agents = agents
         self.run_timeout = run_timeout
         self.retry = retry or RetryPolicy()
         self.progress_interval = progress_interval
-        self._tasks: set[asyncio.Task[Message]] = set()
+        self._tasks: set[asyncio.Task[Message | None]] = set()
         self._stopping = False
 
     async def start(self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str) -> RunHandle:
         """Store the user's message and a running run, then start the agent.
 
         The conversation row is locked while checking for a run in progress, so
-        of two messages sent at once the second gets RunInProgress (409).
+        of two messages sent at once the second gets RunInProgress (409). A
+        message while the graph waits at an interrupt is InterruptPending (409).
         """
+        return await self._begin(user_id, conversation_id, content, _NO_RESUME)
+
+    async def resume(self, user_id: uuid.UUID, conversation_id: uuid.UUID, value: Any) -> RunHandle:
+        """Continue the graph from its interrupt with `value` (NoInterruptPending, 409, if none)."""
+        return await self._begin(user_id, conversation_id, None, value)
+
+    async def _begin(
+        self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str | None, resume: Any
+    ) -> RunHandle:
         if self._stopping:
             raise ServerStopping
-        message = {"role": "user", "content": content}
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session, owner_id=user_id)
-            # Before anything is written: the run row keeps the prompt too.
-            storage.check_message(message)
+            if content is not None:
+                # Before anything is written: the run row keeps the prompt too.
+                storage.check_message({"role": "user", "content": content})
             conversation = await storage.get_conversation(conversation_id, for_update=True)
+            assistant = self.agents.registry.get(conversation.assistant_id)
+            agent = self.agents[assistant.id]
+            if resume is not _NO_RESUME:
+                resume = assistant.check_resume(resume)
             runs = RunRepository(session)
             await runs.fail_stale(conversation.id, datetime.now(UTC) - timedelta(seconds=self.run_timeout))
             if await runs.is_running(conversation.id):
                 raise RunInProgress
-            run = ThreadRun(conversation_id=conversation.id, user_id=user_id, prompt=content)
-            session.add(run)
-            await session.flush()
-            user_message = await storage.save_message(conversation.id, message, run_id=run.run_id)
-            assistant_message = await storage.begin_reply(conversation.id, run_id=run.run_id)
-            if conversation.title is None:
-                conversation.title = derive_title(content)
-            await session.flush()
-            await session.refresh(run)
-        handle = RunHandle(run=run, user_message=user_message, assistant_message=assistant_message)
-        handle.emit(RunStarted(run, user_message, assistant_message))
-        task = asyncio.create_task(self._execute(handle), name=f"chat-run-{run.run_id}")
+            waiting = await agent.waiting(conversation.thread_id) if assistant.uses_interrupts else None
+            pending = waiting.interrupts if waiting else []
+            if resume is _NO_RESUME and pending:
+                raise InterruptPending(pending[0].id, pending[0].value)
+            if resume is not _NO_RESUME and not pending:
+                raise NoInterruptPending
+            run, user_message, reply = await self._record_start(
+                session,
+                storage=storage,
+                conversation=conversation,
+                user_id=user_id,
+                content=content,
+                resume=resume,
+            )
+        handle = RunHandle(
+            run, user_message, reply, agent, waiting, calls=dict(waiting.calls) if waiting else {}
+        )
+        handle.emit(RunStarted(handle.run, handle.user_message, handle.assistant_message))
+        task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
         handle._task = task
         self._tasks.add(task)
         task.add_done_callback(self._forget)
         return handle
 
-    def _forget(self, task: "asyncio.Task[Message]") -> None:
+    @staticmethod
+    async def _record_start(
+        session: AsyncSession,
+        *,
+        storage: ConversationStorage,
+        conversation: Conversation,
+        user_id: uuid.UUID,
+        content: str | None,
+        resume: Any,
+    ) -> tuple[ThreadRun, Message | None, Message | None]:
+        resuming = resume is not _NO_RESUME
+        prompt = json.dumps(resume, ensure_ascii=False) if resuming else content
+        run = ThreadRun(
+            conversation_id=conversation.id,
+            user_id=user_id,
+            prompt=prompt,
+            resume=resume if resuming else None,
+        )
+        session.add(run)
+        await session.flush()
+        user_message = reply = None
+        if content is not None:
+            user_message = await storage.save_message(
+                conversation.id, {"role": "user", "content": content}, run_id=run.run_id
+            )
+            reply = await storage.begin_reply(conversation.id, run_id=run.run_id)
+            if conversation.title is None:
+                conversation.title = derive_title(content)
+        await session.flush()
+        await session.refresh(run)
+        return run, user_message, reply
+
+    def _forget(self, task: "asyncio.Task[Message | None]") -> None:
         self._tasks.discard(task)
         # A streamed run has no one awaiting its outcome: an AppError was
         # explained (and logged) already and travelled in its events; anything
@@ -136,38 +238,132 @@ class ChatRunner:
             return
         background_failed(logger, "chat_run", f"{task.get_name()} failed", exc)
 
-    async def _respond(self, handle: RunHandle) -> AgentReply:
-        """Run the agent: its tokens go to the listener, its progress to the history."""
-        progress = ReplyProgress(self.sessions, handle.assistant_message.id, self.progress_interval)
+    def _graph_input(self, handle: RunHandle) -> Any:
+        if not handle.resumes:
+            return handle.agent.message_input(handle.run.prompt)
+        pending = handle.waiting.interrupts if handle.waiting else []
+        if len(pending) == 1:
+            return handle.agent.resume(handle.run.resume)
+        # Several interrupts at once (parallel nodes): each gets the same answer.
+        return handle.agent.resume({interrupt.id: handle.run.resume for interrupt in pending})
 
-        async def on_token(text: str) -> None:
-            handle.emit(Token(text))
-            progress.add(text)
-
-        try:
-            return await self.agent.respond(str(handle.run.conversation_id), handle.run.prompt, on_token)
-        finally:
-            await progress.close()
-
-    async def _execute(self, handle: RunHandle) -> Message:
+    async def _drive(self, handle: RunHandle, progress: ReplyProgress) -> Finished | Paused:
+        """Run the graph: tokens and tool events to the listener, each step's
+        messages to the history, progress of the reply beside."""
         run = handle.run
+        context = AgentContext(run.user_id, run.conversation_id, self.sessions)
+        stream = handle.agent.run(
+            str(run.conversation_id), self._graph_input(handle), context=context, waiting=handle.waiting
+        )
+        async for event in stream:
+            match event:
+                case Token(text=text):
+                    handle.emit(event)
+                    progress.add(text)
+                case ToolCalled(call_id=call_id, name=name, args=args):
+                    handle.calls[call_id] = (name, args)
+                    handle.emit(event)
+                case ToolFinished():
+                    handle.emit(event)
+                case StepSaved(checkpoint_id=checkpoint_id, messages=messages):
+                    await self._step_saved(handle, progress, checkpoint_id, messages)
+                case Finished() | Paused():
+                    return event
+        raise RuntimeError("the graph's stream ended without an outcome")
+
+    async def _step_saved(
+        self, handle: RunHandle, progress: ReplyProgress, checkpoint_id: str, messages: Sequence[BaseMessage]
+    ) -> None:
+        """Store what a step added, except an answer that may be the run's last
+        (held until the run ends, so a plain chat turn stores it once)."""
+        if handle.waiting and handle.waiting.checkpoint_id == checkpoint_id:
+            return  # the checkpoint the resumed graph starts from, seen again
+        handle._input_checkpoint = handle._input_checkpoint or checkpoint_id
+        items = [(m, checkpoint_id) for m in messages]
+        if handle._held is not None and items:
+            items.insert(0, handle._held)
+            handle._held = None
+        if items and isinstance(items[-1][0], AIMessage) and not items[-1][0].tool_calls:
+            handle._held = items.pop()  # type: ignore[assignment]
+        if items or (handle.resumes and not handle._answered):
+            await self.retry.run(lambda: self._store_step(handle, progress, items), what="storing a step")
+
+    async def _store_step(
+        self, handle: RunHandle, progress: ReplyProgress, items: list[tuple[BaseMessage, str]]
+    ) -> None:
+        reply_id = await progress.settle()
+        async with session_scope(self.sessions) as session:
+            storage = ConversationStorage(session)
+            finished_reply = await self._store_messages(storage, handle, reply_id, items)
+            await self._note_progress(storage, handle)
+        if finished_reply:
+            progress.next_segment()
+
+    @staticmethod
+    async def _store_messages(
+        storage: ConversationStorage,
+        handle: RunHandle,
+        reply_id: int | None,
+        items: Sequence[tuple[BaseMessage, str]],
+    ) -> bool:
+        """Store the messages in order; the first answer goes into the reply
+        streaming now, if there is one. True if that reply was used."""
+        used = False
+        for message, checkpoint_id in items:
+            if isinstance(message, AIMessage) and reply_id is not None and not used:
+                reply = await storage.session.get_one(Message, reply_id)
+                await storage.finish_reply(reply, message, checkpoint_id)
+                used = True
+                continue
+            stored = await storage.save_message(
+                handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
+            )
+            if stored.role == "tool":
+                _, args = handle.calls.get(stored.metadata_.get("tool_call_id", ""), ("", {}))
+                stored.metadata_ = {**stored.metadata_, "args": args}
+        return used
+
+    async def _note_progress(self, storage: ConversationStorage, handle: RunHandle) -> None:
+        """Once per run: the user's message gets the checkpoint it went in at,
+        and a resumed interrupt its answer (the graph has taken it)."""
+        if handle.user_message is not None and handle.user_message.checkpoint_id is None:
+            message = await storage.session.get_one(Message, handle.user_message.id)
+            message.checkpoint_id = handle._input_checkpoint
+            handle.user_message = message
+        if handle.resumes and not handle._answered:
+            await storage.answer_interrupts(handle.run.conversation_id, handle.run.resume, handle.run.run_id)
+            handle._answered = True
+        await storage.session.flush()
+
+    async def _execute(self, handle: RunHandle) -> Message | None:
+        run = handle.run
+        reply_id = handle.assistant_message.id if handle.assistant_message else None
+        progress = ReplyProgress(
+            self.sessions, run.conversation_id, run.run_id, reply_id, self.progress_interval
+        )
         try:
-            reply = await self._respond(handle)
-            return await self._succeed(handle, reply.text, reply.checkpoint_id)
+            try:
+                outcome = await self._drive(handle, progress)
+            finally:
+                await progress.close()
+            if isinstance(outcome, Paused):
+                await self._pause(handle, progress, outcome)
+                return None
+            return await self._succeed(handle, progress, outcome)
         except asyncio.CancelledError:
             await asyncio.shield(
-                self._fail(handle, "Interrupted", "The server stopped before the reply was done.")
+                self._fail(handle, progress, "Interrupted", "The server stopped before the reply was done.")
             )
             raise
         except AppError as exc:
-            await self._fail(handle, exc.kind, str(exc))
+            await self._fail(handle, progress, exc.kind, str(exc))
             raise
         except Exception as exc:
             error = await self._explain(run, exc)
             if isinstance(error, AgentFailed):
-                await self._fail(handle, error.error_kind, error.reason)
+                await self._fail(handle, progress, error.error_kind, error.reason)
             else:
-                await self._fail(handle, error.kind, str(error))
+                await self._fail(handle, progress, error.kind, str(error))
             raise error from exc
         finally:
             handle.emit(None)
@@ -199,34 +395,89 @@ class ChatRunner:
                 raise
             return True  # unknown: say what failed, not that it is gone
 
-    async def _succeed(self, handle: RunHandle, text: str, checkpoint_id: str) -> Message:
-        reply, run, user_message = await self.retry.run(
-            lambda: self._record_reply(handle, text, checkpoint_id), what="recording a reply"
+    async def _succeed(self, handle: RunHandle, progress: ReplyProgress, outcome: Finished) -> Message | None:
+        reply, run = await self.retry.run(
+            lambda: self._record_reply(handle, progress, outcome), what="recording a reply"
         )
-        handle.user_message = user_message
-        handle.emit(MessageStored(reply))
+        if reply is not None:
+            handle.emit(MessageStored(reply))
         handle.emit(RunSucceeded(run))
         return reply
 
     async def _record_reply(
-        self, handle: RunHandle, text: str, checkpoint_id: str
-    ) -> tuple[Message, ThreadRun, Message]:
+        self, handle: RunHandle, progress: ReplyProgress, outcome: Finished
+    ) -> tuple[Message | None, ThreadRun]:
         """Store the reply and the outcome in one transaction, safe to retry: a
-        retry after a commit whose answer was lost finds the reply already there."""
+        retry after a commit whose answer was lost finds the run succeeded and
+        its reply there."""
+        reply_id = progress.reply_id
         async with session_scope(self.sessions) as session:
+            storage = ConversationStorage(session)
             run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
-            reply = await session.get_one(Message, handle.assistant_message.id)
-            reply = await ConversationStorage(session).finish_reply(reply, text, checkpoint_id)
-            user_message = await session.get_one(Message, handle.user_message.id)
-            user_message.checkpoint_id = checkpoint_id
-            run.status, run.checkpoint_id, run.finished_at = "succeeded", checkpoint_id, func.now()
+            if run.status == "succeeded":
+                return await RunRepository(session).last_reply(run.run_id), run
+            reply: Message | None = None
+            if handle._held is not None:
+                message, checkpoint_id = handle._held
+                reply = await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
+            elif reply_id is not None:
+                await storage.discard_reply(reply_id)
+            await self._note_progress(storage, handle)
+            run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
             await session.flush()
             await session.refresh(run)
-        return reply, run, user_message
+        return reply, run
 
-    async def _fail(self, handle: RunHandle, kind: str, detail: str) -> None:
+    @staticmethod
+    async def _store_reply(
+        storage: ConversationStorage,
+        handle: RunHandle,
+        reply_id: int | None,
+        message: AIMessage,
+        checkpoint_id: str,
+    ) -> Message:
+        if reply_id is not None:
+            reply = await storage.session.get_one(Message, reply_id)
+            return await storage.finish_reply(reply, message, checkpoint_id)
+        return await storage.save_message(
+            handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
+        )
+
+    async def _pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> None:
+        run = await self.retry.run(
+            lambda: self._record_pause(handle, progress, outcome), what="recording an interrupt"
+        )
+        handle.emit(RunInterrupted(run, handle.interrupts))
+
+    async def _record_pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> ThreadRun:
+        """The run stops at the graph's interrupt: its questions join the history,
+        the run is `interrupted` with them. Safe to retry, as `_record_reply`."""
+        async with session_scope(self.sessions) as session:
+            storage = ConversationStorage(session)
+            run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
+            if run.status == "interrupted":
+                return run
+            if handle._held is not None:
+                message, checkpoint_id = handle._held
+                await self._store_reply(storage, handle, progress.reply_id, message, checkpoint_id)
+            elif progress.reply_id is not None:
+                await storage.discard_reply(progress.reply_id)
+            await self._note_progress(storage, handle)
+            handle.interrupts = await storage.save_messages(
+                run.conversation_id,
+                [interrupt_message(i) for i in outcome.interrupts],
+                outcome.checkpoint_id,
+                run_id=run.run_id,
+            )
+            run.status, run.checkpoint_id, run.finished_at = "interrupted", outcome.checkpoint_id, func.now()
+            run.interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
+            await session.flush()
+            await session.refresh(run)
+        return run
+
+    async def _fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> None:
         """Mark the run failed and drop its unfinished reply; the user's message
-        stays in the history."""
+        and the steps the graph completed stay in the history."""
         handle.emit(RunFailed(str(handle.run.run_id), kind, detail))
         try:
             async with session_scope(self.sessions) as session:
@@ -238,7 +489,8 @@ class ChatRunner:
                         detail,
                         func.now(),
                     )
-                    await ConversationStorage(session).discard_reply(handle.assistant_message.id)
+                    if progress.reply_id is not None:
+                        await ConversationStorage(session).discard_reply(progress.reply_id)
         except Exception as exc:
             # The run stays "running" until chat_run_timeout makes it stale;
             # the client has its error already, so this one is only logged.
@@ -261,3 +513,6 @@ class ChatRunner:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+__all__ = ["ChatRunner", "PendingInterrupt", "RunHandle"]

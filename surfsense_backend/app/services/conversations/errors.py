@@ -1,6 +1,8 @@
 """Errors of the conversation and chat domain."""
 
+import json
 import uuid
+from typing import Any
 
 from app.errors import AppError, Conflict, NotFound
 
@@ -34,3 +36,21 @@ class AgentFailed(AppError):
         # What the run records and its stream's error event says.
         self.error_kind = kind
         self.reason = detail
+
+
+class InterruptPending(Conflict):
+    """The graph waits for an answer: resume it before sending a message."""
+
+    def __init__(self, interrupt_id: str, value: Any) -> None:
+        action = value.get("action") if isinstance(value, dict) else None
+        what = f" to {action}" if isinstance(action, str) else f": {json.dumps(value, default=str)[:200]}"
+        super().__init__(
+            f"The agent is waiting for your answer (interrupt {interrupt_id}){what}; "
+            'resume it with {"resume": ...} before sending a message.'
+        )
+        self.interrupt_id = interrupt_id
+
+
+class NoInterruptPending(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Nothing in this conversation is waiting for an answer; send a message instead.")

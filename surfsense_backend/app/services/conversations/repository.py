@@ -138,6 +138,16 @@ class RunRepository:
         )
         return found is not None
 
+    async def last_reply(self, run_id: uuid.UUID) -> Message | None:
+        """The run's latest complete assistant message."""
+        reply: Message | None = await self.session.scalar(
+            select(Message)
+            .where(Message.run_id == run_id, Message.role == "assistant", Message.status == "complete")
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return reply
+
     async def fail_stale(self, conversation_id: uuid.UUID, started_before: datetime) -> None:
         """Runs of a process that died mid-run: they will never finish, and
         neither will their replies."""
@@ -185,3 +195,25 @@ class CheckpointRepository:
             )
         )
         return found is not None
+
+    async def subgraphs_of_step(
+        self, conversation_id: uuid.UUID, checkpoint_id: str
+    ) -> list[tuple[str, str]]:
+        """Each subgraph namespace whose checkpoints hang off the root checkpoint
+        before `checkpoint_id` (the step that made it ran them), with its latest."""
+        rows = await self.session.execute(
+            text(
+                """
+                SELECT DISTINCT ON (sub.checkpoint_ns) sub.checkpoint_ns, sub.checkpoint_id
+                FROM checkpoints root
+                JOIN checkpoints sub
+                  ON sub.thread_id = root.thread_id AND sub.checkpoint_ns <> ''
+                 AND sub.metadata -> 'parents' ->> '' = root.parent_checkpoint_id
+                WHERE root.thread_id = :thread AND root.checkpoint_ns = ''
+                  AND root.checkpoint_id = :checkpoint
+                ORDER BY sub.checkpoint_ns, sub.checkpoint_id DESC
+                """
+            ),
+            {"thread": str(conversation_id), "checkpoint": checkpoint_id},
+        )
+        return [(row.checkpoint_ns, row.checkpoint_id) for row in rows]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agents.registry import AssistantRegistry
 from app.models import Checkpoint, Conversation, ThreadRun
 from app.services.conversations.cursor import decode_cursor, encode_cursor
 from app.services.conversations.errors import RunNotFound
@@ -40,8 +41,11 @@ class CheckpointPage:
 class ConversationService:
     """Everything a user may do with their conversations, in the caller's transaction."""
 
-    def __init__(self, session: AsyncSession, user_id: uuid.UUID, secret_key: str) -> None:
+    def __init__(
+        self, session: AsyncSession, user_id: uuid.UUID, secret_key: str, assistants: AssistantRegistry
+    ) -> None:
         self.session = session
+        self.assistants = assistants
         self.user_id = user_id
         self.secret_key = secret_key
         self.conversations = ConversationRepository(session, user_id)
@@ -53,8 +57,10 @@ class ConversationService:
             raise ConversationNotFound(conversation_id)
         return conversation
 
-    async def create(self, title: str | None) -> Conversation:
-        conversation = Conversation(user_id=self.user_id, title=title)
+    async def create(self, title: str | None, assistant_id: str = "chat") -> Conversation:
+        """A conversation answered by `assistant_id` (UnknownAssistant, 422, naming the known ones)."""
+        self.assistants.get(assistant_id)
+        conversation = Conversation(user_id=self.user_id, title=title, assistant_id=assistant_id)
         self.conversations.add(conversation)
         await self.session.flush()
         await self.session.refresh(conversation)
@@ -99,7 +105,12 @@ class ConversationService:
             source.id, checkpoint_id
         ):
             raise CheckpointNotFound(checkpoint_id)
-        fork = Conversation(user_id=self.user_id, title=source.title, forked_from_id=source.id)
+        fork = Conversation(
+            user_id=self.user_id,
+            title=source.title,
+            forked_from_id=source.id,
+            assistant_id=source.assistant_id,
+        )
         self.conversations.add(fork)
         await self.session.flush()
         await copy_thread(self.session, source.thread_id, fork.thread_id, until=checkpoint_id)
@@ -137,3 +148,10 @@ class ConversationService:
         if not await CheckpointRepository(self.session).exists(conversation.id, checkpoint_id):
             raise CheckpointNotFound(checkpoint_id)
         return conversation
+
+    async def subgraph_checkpoints(
+        self, conversation: Conversation, checkpoint_id: str
+    ) -> Sequence[tuple[str, str]]:
+        """(namespace, checkpoint id) of the latest state of each subgraph that
+        ran in the step that made `checkpoint_id`."""
+        return await CheckpointRepository(self.session).subgraphs_of_step(conversation.id, checkpoint_id)

@@ -6,12 +6,13 @@ goes through the shared LangGraph saver, so a graph and this adapter read and
 write the same checkpoints.
 """
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -19,7 +20,8 @@ from langgraph.checkpoint.base import (
     create_checkpoint,
     empty_checkpoint,
 )
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import PersistenceConfig, get_persistence_config
@@ -50,6 +52,25 @@ class HistoryPage:
 
 
 @dataclass(frozen=True)
+class SearchHit:
+    conversation_id: uuid.UUID
+    title: str
+    message_id: int
+    role: str
+    content: str
+
+
+# Words of at least three letters; shorter ones match nearly everything.
+_SEARCH_WORD = re.compile(r"\w{3,}")
+_SEARCH_WORDS = 8
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
 class MessageIn:
     role: str
     content: str
@@ -61,10 +82,22 @@ def role_of(message: BaseMessage) -> str:
     return _ROLE_OF_TYPE.get(message.type, message.type)
 
 
+def _message_metadata(message: BaseMessage) -> dict[str, Any]:
+    """What the history keeps of a LangChain message besides its text: its id,
+    an assistant's tool calls, a tool result's call id, tool name and status."""
+    metadata: dict[str, Any] = {"lc_id": message.id} if message.id else {}
+    if isinstance(message, AIMessage) and message.tool_calls:
+        metadata["tool_calls"] = [
+            {"id": c["id"], "name": c["name"], "args": c["args"]} for c in message.tool_calls
+        ]
+    if isinstance(message, ToolMessage):
+        metadata.update(tool_call_id=message.tool_call_id, name=message.name, status=message.status)
+    return metadata
+
+
 def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
     if isinstance(message, BaseMessage):
-        metadata = {"lc_id": message.id} if message.id else {}
-        return MessageIn(role_of(message), message.text, metadata)
+        return MessageIn(role_of(message), message.text, _message_metadata(message))
     if not isinstance(message.get("content"), str):
         raise InvalidMessage("Message content must be a string.")
     return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))
@@ -116,7 +149,9 @@ class ConversationStorage:
     def _validate(self, message: MessageIn) -> None:
         if message.role not in ROLES:
             raise InvalidMessage(f"Unknown role {message.role!r}; expected one of {', '.join(ROLES)}.")
-        if not message.content.strip():
+        # An assistant message that only calls tools, or a tool's empty result, says nothing and is whole.
+        wordless = message.role == "tool" or bool(message.metadata.get("tool_calls"))
+        if not wordless and not message.content.strip():
             raise InvalidMessage("Message content is empty.")
         if reason := unstorable(message.content):
             raise InvalidMessage(f"Message content {reason}.")
@@ -177,13 +212,14 @@ class ConversationStorage:
         conversation.last_message_preview = last_content[:PREVIEW_CHARS]
         conversation.updated_at = func.now()
 
-    async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID) -> Message:
-        """The assistant's reply to a run, empty and `streaming`: its place in the
-        history from the run's start, so a reader who reloads mid-answer sees it.
-        It counts as a message only once `finish_reply` gives it its text."""
+    async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID, text: str = "") -> Message:
+        """The assistant's reply to a run, `streaming` with its text so far: its
+        place in the history from the run's start, so a reader who reloads
+        mid-answer sees it. It counts as a message only once `finish_reply`
+        gives it its whole text."""
         conversation = await self.get_conversation(conversation_id)
         reply = Message(
-            conversation_id=conversation.id, role="assistant", content="", status="streaming", run_id=run_id
+            conversation_id=conversation.id, role="assistant", content=text, status="streaming", run_id=run_id
         )
         self.session.add(reply)
         await self.session.flush()
@@ -201,17 +237,37 @@ class ConversationStorage:
             delete(Message).where(Message.id == reply_id, Message.status == "streaming")
         )
 
-    async def finish_reply(self, reply: Message, text: str, checkpoint_id: str | None) -> Message:
-        """Give a streaming reply its whole text and make it `complete`; a reply
-        that is complete already is returned as it is, so a retry is harmless."""
+    async def finish_reply(
+        self, reply: Message, message: BaseMessage | str, checkpoint_id: str | None
+    ) -> Message:
+        """Give a streaming reply its whole message (text, and tool calls if it
+        makes any) and make it `complete`; a reply that is complete already is
+        returned as it is, so a retry is harmless."""
         if reply.status == "complete":
             return reply
-        self._validate(MessageIn(role="assistant", content=text, metadata={}))
+        finished = _message_in(message if isinstance(message, BaseMessage) else AIMessage(message))
+        self._validate(finished)
         conversation = await self.get_conversation(reply.conversation_id)
+        text = finished.content
         reply.content, reply.checkpoint_id, reply.status = text, checkpoint_id, "complete"
+        reply.metadata_ = {**reply.metadata_, **finished.metadata}
         self._count(conversation, text)
         await self.session.flush()
         return reply
+
+    async def answer_interrupts(self, conversation_id: uuid.UUID, answer: Any, run_id: uuid.UUID) -> None:
+        """Record the answer on the conversation's pending interrupts: the run
+        `run_id` resumed the graph with it."""
+        answered = {"pending": False, "answer": answer, "answered_by": str(run_id)}
+        await self.session.execute(
+            update(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.role == "interrupt",
+                Message.metadata_["pending"].as_boolean(),
+            )
+            .values(metadata_=Message.metadata_.op("||")(literal(answered, JSONB)))
+        )
 
     async def get_conversation_history(
         self, conversation_id: uuid.UUID, limit: int = 50, before: int | None = None
@@ -229,6 +285,32 @@ class ConversationStorage:
         page = rows[:limit]
         page.reverse()
         return HistoryPage(items=page, next_before=page[0].id if has_more else None)
+
+    async def search_messages(
+        self, query: str, *, limit: int = 5, exclude: uuid.UUID | None = None
+    ) -> list[SearchHit]:
+        """The newest complete user and assistant messages that contain every
+        word of `query`, in the owner's conversations (but `exclude`)."""
+        words = _SEARCH_WORD.findall(query)[:_SEARCH_WORDS]
+        if not words:
+            return []
+        statement = (
+            select(Message, Conversation.title)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.status == "complete", Message.role.in_(("user", "assistant")))
+            .where(*(Message.content.ilike(_like(word), escape="\\") for word in words))
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        if self.owner_id is not None:
+            statement = statement.where(Conversation.user_id == self.owner_id)
+        if exclude is not None:
+            statement = statement.where(Message.conversation_id != exclude)
+        rows = (await self.session.execute(statement)).all()
+        return [
+            SearchHit(m.conversation_id, title or "Untitled conversation", m.id, m.role, m.content)
+            for m, title in rows
+        ]
 
     async def saver(self) -> BaseCheckpointSaver[Any]:
         if self._saver is None:

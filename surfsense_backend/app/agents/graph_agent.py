@@ -1,0 +1,261 @@
+"""Running any compiled LangGraph graph for a conversation, as a stream of what
+a person sees: tokens, tool calls and their results, the messages each step
+stored, and how the run ended (an answer, or an interrupt waiting for them).
+
+The graph's own stream is read in three modes: `messages` for tokens,
+`updates` for the messages each node returned (and `__interrupt__`), and
+`checkpoints` for the root graph's checkpoint after each step, which is
+where the step's messages are durable.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+    convert_to_messages,
+)
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+Graph = CompiledStateGraph[Any, Any, Any, Any]
+TokenSink = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCalled:
+    call_id: str
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolFinished:
+    call_id: str
+    name: str
+    args: dict[str, Any]
+    content: str
+    # LangChain's ToolMessage status: "success" or "error".
+    status: str
+
+
+@dataclass(frozen=True)
+class StepSaved:
+    """The root graph saved a checkpoint; `messages` are those its step added."""
+
+    checkpoint_id: str
+    messages: list[BaseMessage]
+
+
+@dataclass(frozen=True)
+class PendingInterrupt:
+    id: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Finished:
+    checkpoint_id: str
+    # The run's last answer without tool calls, if it gave one.
+    reply: AIMessage | None
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The graph called interrupt(): it waits at `checkpoint_id` for a resume."""
+
+    checkpoint_id: str
+    interrupts: list[PendingInterrupt]
+
+
+AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    text: str
+    checkpoint_id: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A thread's pending interrupts, and the tool calls its state holds (a
+    resumed run reports results of calls made before it started)."""
+
+    interrupts: list[PendingInterrupt]
+    calls: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # The latest checkpoint, where a resumed run starts (its stream shows it again).
+    checkpoint_id: str | None = None
+
+
+def _update_messages(update: Any) -> list[BaseMessage]:
+    """The messages a node returned: a dict's `messages`, or a list of such dicts."""
+    updates = update if isinstance(update, list) else [update]
+    found: list[BaseMessage] = []
+    for item in updates:
+        if isinstance(item, dict) and item.get("messages"):
+            written = item["messages"]
+            found.extend(convert_to_messages(written if isinstance(written, list) else [written]))
+    return [m for m in found if not isinstance(m, RemoveMessage | HumanMessage)]
+
+
+def tool_calls_of(messages: Iterable[BaseMessage]) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {
+        call["id"]: (call["name"], call["args"])
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+        if call["id"]
+    }
+
+
+class _Translator:
+    """Folds the graph's stream into AgentEvents; one per run."""
+
+    def __init__(self, calls: dict[str, tuple[str, dict[str, Any]]]) -> None:
+        self.calls = dict(calls)
+        self.step: list[BaseMessage] = []
+        self.seen: set[str] = set()
+        self.checkpoint_id: str | None = None
+        self.reply: AIMessage | None = None
+        self.interrupts: list[PendingInterrupt] = []
+
+    def read(self, mode: str, payload: Any) -> list[AgentEvent]:
+        if mode == "messages":
+            chunk, _ = payload
+            return [Token(chunk.text)] if isinstance(chunk, AIMessageChunk) and chunk.text else []
+        if mode == "updates":
+            return [event for node, update in payload.items() for event in self._update(node, update)]
+        self.checkpoint_id = payload["config"]["configurable"]["checkpoint_id"]
+        saved, self.step = self.step, []
+        return [StepSaved(self.checkpoint_id, saved)] if saved else []
+
+    def _update(self, node: str, update: Any) -> list[AgentEvent]:
+        if node == "__interrupt__":
+            self.interrupts.extend(PendingInterrupt(i.id, i.value) for i in update)
+            return []
+        events: list[AgentEvent] = []
+        for message in _update_messages(update):
+            # A subgraph may hand back messages the run already reported.
+            if message.id is not None and message.id in self.seen:
+                continue
+            if message.id is not None:
+                self.seen.add(message.id)
+            self.step.append(message)
+            events.extend(self._message(message))
+        return events
+
+    def _message(self, message: BaseMessage) -> list[AgentEvent]:
+        if isinstance(message, AIMessage):
+            self.calls.update(tool_calls_of([message]))
+            self.reply = None if message.tool_calls else message
+            return [ToolCalled(c["id"] or "", c["name"], c["args"]) for c in message.tool_calls]
+        if isinstance(message, ToolMessage):
+            name, args = self.calls.get(message.tool_call_id, (message.name or "", {}))
+            return [ToolFinished(message.tool_call_id, name, args, message.text, message.status)]
+        return []
+
+    def outcome(self) -> AgentEvent:
+        if self.checkpoint_id is None:
+            raise RuntimeError("the graph saved no checkpoint")
+        if self.interrupts:
+            return Paused(self.checkpoint_id, self.interrupts)
+        return Finished(self.checkpoint_id, self.reply)
+
+
+class GraphAgent:
+    """A graph compiled once per process with the shared saver, run per conversation."""
+
+    def __init__(self, assistant_id: str, graph: Graph) -> None:
+        self.assistant_id = assistant_id
+        self.graph = graph
+
+    @staticmethod
+    def config(thread_id: str, checkpoint_id: str | None = None, checkpoint_ns: str = "") -> RunnableConfig:
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    @staticmethod
+    def message_input(text: str) -> dict[str, list[AnyMessage]]:
+        return {"messages": [HumanMessage(content=text)]}
+
+    async def run(
+        self, thread_id: str, graph_input: Any, *, context: Any = None, waiting: Waiting | None = None
+    ) -> AsyncIterator[AgentEvent]:
+        """Run the graph on `graph_input` (a state update, or a Command that
+        resumes); the last event is Finished or Paused."""
+        translator = _Translator(waiting.calls if waiting else {})
+        stream = self.graph.astream(
+            graph_input,
+            self.config(thread_id),
+            context=context,
+            stream_mode=["messages", "updates", "checkpoints"],
+        )
+        async for item in stream:
+            mode, payload = cast(tuple[str, Any], item)
+            for event in translator.read(mode, payload):
+                yield event
+        yield translator.outcome()
+
+    async def respond(
+        self, thread_id: str, text: str, on_token: TokenSink, context: Any = None
+    ) -> AgentReply:
+        """One turn from a message to its answer, tokens to `on_token`."""
+        async for event in self.run(thread_id, self.message_input(text), context=context):
+            match event:
+                case Token(text=token):
+                    await on_token(token)
+                case Finished(reply=AIMessage() as reply, checkpoint_id=checkpoint_id):
+                    return AgentReply(reply.text, checkpoint_id)
+                case Finished() | Paused():
+                    raise RuntimeError(f"the graph ended without a reply: {event}")
+        raise AssertionError("unreachable: run() always ends with its outcome")
+
+    async def waiting(self, thread_id: str) -> Waiting:
+        """What the thread's latest state waits for: interrupts to answer."""
+        snapshot = await self.graph.aget_state(self.config(thread_id))
+        interrupts = [PendingInterrupt(i.id, i.value) for task in snapshot.tasks for i in task.interrupts]
+        messages = snapshot.values.get("messages", []) if isinstance(snapshot.values, dict) else []
+        checkpoint_id = snapshot.config.get("configurable", {}).get("checkpoint_id")
+        return Waiting(interrupts, tool_calls_of(messages), checkpoint_id)
+
+    @staticmethod
+    def resume(value: Any) -> Command[Any]:
+        return Command(resume=value)
+
+    async def state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
+        """The graph's state at a checkpoint (DeltaChannel history rebuilt), or None."""
+        snapshot = await self.graph.aget_state(self.config(thread_id, checkpoint_id))
+        if not snapshot.values and snapshot.created_at is None:
+            return None
+        return dict(snapshot.values)
+
+    async def values_at(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
+        """Channel values at a checkpoint, for retention to snapshot; {} outside the root graph."""
+        if checkpoint_ns:
+            return {}
+        return await self.state_at(thread_id, checkpoint_id) or {}
+
+    async def saved_values(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
+        """The channel values a checkpoint stores itself, in any namespace (a
+        subgraph's state, which the root graph's snapshot does not hold)."""
+        saver = self.graph.checkpointer
+        if saver is None or isinstance(saver, bool):
+            return {}
+        found = await saver.aget_tuple(self.config(thread_id, checkpoint_id, checkpoint_ns))
+        return dict(found.checkpoint["channel_values"]) if found else {}

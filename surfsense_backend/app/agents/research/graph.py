@@ -1,0 +1,131 @@
+"""The research agent's graph.
+
+    agent ──tool calls──> approve ──approved──> tools ──search──> summarise ──> agent
+      │                     └──rejected (a tool error per call)──────────────> agent
+      └──no tool call──> END
+
+`approve` calls interrupt() before any call that needs approval, with what it
+would do and why; the answer is `ApprovalIn`. `summarise` is a subgraph with
+a state of its own (its checkpoints live in its own namespace).
+"""
+
+from typing import Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.agents.chat_graph import messages_channel
+from app.agents.context import AgentContext
+from app.agents.graph_agent import Graph
+from app.agents.local_model import SUMMARY_PREFIX
+from app.agents.research.summary import build_summary_graph
+from app.agents.research.tools import NEEDS_APPROVAL, TOOLS
+
+PROMPT = (
+    "You are a research assistant with access to the user's past conversations. "
+    "Use search_conversations to find what they discussed, and save_note when they ask you "
+    "to keep something; the user approves each note before it is saved."
+)
+
+
+class ApprovalIn(BaseModel):
+    """The answer to the agent's request to run a tool: resume with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approved: bool
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+def _research_state(context_messages: int) -> type:
+    class ResearchState(TypedDict):
+        messages: messages_channel(context_messages)  # type: ignore[valid-type]
+        # The latest search's findings, and the subgraph's summary of them.
+        findings: list[str]
+        summary: str
+
+    return ResearchState
+
+
+def _since_last_question(messages: list[AnyMessage]) -> list[AnyMessage]:
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    return messages[start + 1 :]
+
+
+def _prompt(state: Any) -> list[AnyMessage]:
+    """The system prompt, with the summary of a search made for this question."""
+    messages: list[AnyMessage] = state["messages"]
+    searched = any(
+        isinstance(m, ToolMessage) and m.name == "search_conversations"
+        for m in _since_last_question(messages)
+    )
+    system = PROMPT + (f"\n\n{SUMMARY_PREFIX}{state['summary']}" if searched and state.get("summary") else "")
+    return [SystemMessage(system), *messages]
+
+
+def _last_ai(state: Any) -> AIMessage | None:
+    last = state["messages"][-1] if state["messages"] else None
+    return last if isinstance(last, AIMessage) else None
+
+
+def _after_agent(state: Any) -> str:
+    message = _last_ai(state)
+    if message is None or not message.tool_calls:
+        return END
+    return "approve" if any(c["name"] in NEEDS_APPROVAL for c in message.tool_calls) else "tools"
+
+
+def _approve(state: Any) -> Command[Any]:
+    """Ask the user before a call that needs approval; interrupt() returns their answer."""
+    message = _last_ai(state)
+    assert message is not None  # noqa: S101 - routed here only after a tool call
+    call = next(c for c in message.tool_calls if c["name"] in NEEDS_APPROVAL)
+    answer = interrupt(
+        {
+            "action": call["name"],
+            "tool_call_id": call["id"],
+            "args": call["args"],
+            "question": f"Save this note? “{call['args'].get('text', '')}”",
+            "reason": "You asked me to keep this, and I save notes only with your approval.",
+        }
+    )
+    approval = ApprovalIn.model_validate(answer)
+    if approval.approved:
+        return Command(goto="tools")
+    why = "The user rejected it" + (f": {approval.comment}" if approval.comment else ".")
+    refused = [
+        ToolMessage(why, tool_call_id=c["id"] or "", name=c["name"], status="error")
+        for c in message.tool_calls
+    ]
+    return Command(goto="agent", update={"messages": refused})
+
+
+def _after_tools(state: Any) -> str:
+    ran = [m for m in reversed(state["messages"]) if isinstance(m, ToolMessage)]
+    return "summarise" if ran and ran[0].name == "search_conversations" else "agent"
+
+
+def build_research_graph(
+    model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int = 0
+) -> Graph:
+    async def agent(state: Any) -> dict[str, list[AnyMessage]]:
+        # Bound per call: a model without tool calling fails this agent's runs, not the app's start.
+        return {"messages": [await model.bind_tools(TOOLS).ainvoke(_prompt(state))]}
+
+    builder: StateGraph[Any, AgentContext] = StateGraph(
+        _research_state(context_messages), context_schema=AgentContext
+    )
+    builder.add_node("agent", agent)
+    builder.add_node("approve", _approve, destinations=("tools", "agent"))
+    builder.add_node("tools", ToolNode(TOOLS))
+    builder.add_node("summarise", build_summary_graph())
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", _after_agent, ["approve", "tools", END])
+    builder.add_conditional_edges("tools", _after_tools, ["summarise", "agent"])
+    builder.add_edge("summarise", "agent")
+    return builder.compile(checkpointer=saver)

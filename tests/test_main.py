@@ -50,7 +50,7 @@ class TestLifespan:
         assert sweeper is not None
         assert sweeper._task is not None
         assert not sweeper._task.done()
-        assert app.state.checkpointer.rebase == app.state.chat_runner.agent.values_at
+        assert app.state.checkpointer.rebase == app.state.chat_runner.agents.values_at
 
     async def test_shutdown_closes_the_checkpointer(self, database_url: str) -> None:
         app = create_app(database_url)

@@ -95,6 +95,7 @@ class RunHandle:
     _input_checkpoint: str | None = None
     # An answer without tool calls, stored when the run ends (or when another step follows it).
     _held: tuple[AIMessage, str] | None = None
+    _user_noted: bool = False
     _answered: bool = False
 
     @property
@@ -295,7 +296,8 @@ class ChatRunner:
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
             finished_reply = await self._store_messages(storage, handle, reply_id, items)
-            await self._note_progress(storage, handle)
+            user_message = await self._note_progress(storage, handle)
+        self._noted(handle, user_message)
         if finished_reply:
             progress.next_segment()
 
@@ -323,17 +325,26 @@ class ChatRunner:
                 stored.metadata_ = {**stored.metadata_, "args": args}
         return used
 
-    async def _note_progress(self, storage: ConversationStorage, handle: RunHandle) -> None:
+    @staticmethod
+    async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> Message | None:
         """Once per run: the user's message gets the checkpoint it went in at,
-        and a resumed interrupt its answer (the graph has taken it)."""
-        if handle.user_message is not None and handle.user_message.checkpoint_id is None:
-            message = await storage.session.get_one(Message, handle.user_message.id)
-            message.checkpoint_id = handle._input_checkpoint
-            handle.user_message = message
+        and a resumed interrupt its answer (the graph has taken it). Returns the
+        user's message as stored; `_noted` records it once the transaction commits."""
+        user_message = None
+        if handle.user_message is not None and not handle._user_noted:
+            user_message = await storage.session.get_one(Message, handle.user_message.id)
+            user_message.checkpoint_id = handle._input_checkpoint
         if handle.resumes and not handle._answered:
             await storage.answer_interrupts(handle.run.conversation_id, handle.run.resume, handle.run.run_id)
-            handle._answered = True
         await storage.session.flush()
+        return user_message
+
+    @staticmethod
+    def _noted(handle: RunHandle, user_message: Message | None) -> None:
+        """After a commit: what `_note_progress` stored need not be stored again."""
+        if user_message is not None:
+            handle.user_message, handle._user_noted = user_message, True
+        handle._answered = handle._answered or handle.resumes
 
     async def _execute(self, handle: RunHandle) -> Message | None:
         run = handle.run
@@ -422,10 +433,11 @@ class ChatRunner:
                 reply = await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
             elif reply_id is not None:
                 await storage.discard_reply(reply_id)
-            await self._note_progress(storage, handle)
+            user_message = await self._note_progress(storage, handle)
             run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
             await session.flush()
             await session.refresh(run)
+        self._noted(handle, user_message)
         return reply, run
 
     @staticmethod
@@ -456,14 +468,15 @@ class ChatRunner:
             storage = ConversationStorage(session)
             run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
             if run.status == "interrupted":
+                handle.interrupts = list(await RunRepository(session).interrupts_of(run.run_id))
                 return run
             if handle._held is not None:
                 message, checkpoint_id = handle._held
                 await self._store_reply(storage, handle, progress.reply_id, message, checkpoint_id)
             elif progress.reply_id is not None:
                 await storage.discard_reply(progress.reply_id)
-            await self._note_progress(storage, handle)
-            handle.interrupts = await storage.save_messages(
+            user_message = await self._note_progress(storage, handle)
+            interrupts = await storage.save_messages(
                 run.conversation_id,
                 [interrupt_message(i) for i in outcome.interrupts],
                 outcome.checkpoint_id,
@@ -473,6 +486,8 @@ class ChatRunner:
             run.interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
             await session.flush()
             await session.refresh(run)
+        self._noted(handle, user_message)
+        handle.interrupts = interrupts
         return run
 
     async def _fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> None:

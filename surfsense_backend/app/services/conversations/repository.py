@@ -148,6 +148,11 @@ class RunRepository:
         )
         return reply
 
+    async def interrupts_of(self, run_id: uuid.UUID) -> Sequence[Message]:
+        """What the run asked when it stopped, in order."""
+        statement = select(Message).where(Message.run_id == run_id, Message.role == "interrupt")
+        return (await self.session.scalars(statement.order_by(Message.id))).all()
+
     async def fail_stale(self, conversation_id: uuid.UUID, started_before: datetime) -> None:
         """Runs of a process that died mid-run: they will never finish, and
         neither will their replies."""

@@ -1,0 +1,106 @@
+"""The research agent through a real server that is restarted while it waits for
+the user: approve and reject, each tool call → tool result → interrupt →
+restart → resume → final answer, checked in the history, the runs, the
+checkpoints and both streams."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.models import User
+from tests.research_client import ASK, SUMMARY, history, research_conversation, runs, shape, stream
+from tests.server import Server
+
+DOMAIN = "research.example.com"
+
+
+@pytest.fixture
+async def server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
+    server = Server(database_url, tmp_path)
+    await server.start()
+    yield server
+    server.stop()
+    async with engine.begin() as conn:
+        await conn.execute(delete(User).where(User.email.like(f"%@{DOMAIN}")))
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.AsyncClient]:
+    yield httpx.AsyncClient(base_url=server.url, timeout=60)
+
+
+async def _logged_in(client: httpx.AsyncClient) -> None:
+    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
+    await client.post("/auth/register", json={"email": email, "password": password})
+    login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
+    client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "then", "result", "ending"),
+    [
+        ({"approved": True, "comment": "keep it"}, "events", "ui", "save_note success", "Saved note "),
+        (
+            {"approved": False, "comment": "not now"},
+            "ui",
+            "events",
+            "save_note error",
+            "I did not run save_note.",
+        ),
+    ],
+    ids=["approve", "reject"],
+)
+async def test_an_interrupt_waits_across_a_restart(
+    server: Server,
+    client: httpx.AsyncClient,
+    answer: dict[str, object],
+    first: str,
+    then: str,
+    result: str,
+    ending: str,
+) -> None:
+    async with client:
+        await _logged_in(client)
+        conversation = await research_conversation(client)
+        await stream(client, conversation, {"content": ASK}, first)
+        before = shape(await history(client, conversation))
+        assert before == [
+            ("user", ASK),
+            ("assistant", "call search_conversations"),
+            ("tool", "search_conversations success"),
+            ("assistant", "call save_note"),
+            ("interrupt", f"Save this note? “{SUMMARY}”"),
+        ]
+
+        server.stop()
+        await server.start()
+
+        # Still waiting, after the restart: a message is refused, the answer taken.
+        refused = await client.post(
+            f"/api/v1/conversations/{conversation}/messages", json={"content": "hello?"}
+        )
+        assert refused.json()["error"] == "InterruptPending"
+        resumed = await stream(client, conversation, {"resume": answer}, then)
+        if then == "events":
+            assert [name for name, _ in resumed][0] == "tool-result"
+            assert [name for name, _ in resumed][-2:] == ["message", "done"]
+        else:
+            assert [p for p in resumed if p["type"].startswith("tool-output")]
+
+        after = await history(client, conversation)
+        assert shape(after)[: len(before)] == before
+        assert shape(after)[len(before)] == ("tool", result)
+        assert after[-1]["role"] == "assistant" and ending in after[-1]["content"]
+        assert after[len(before) - 1]["metadata"]["answer"] == answer
+        statuses = [(r["status"], r["resume"]) for r in await runs(client, conversation)]
+        assert statuses == [("interrupted", None), ("succeeded", answer)]
+        checkpoints = (await client.get(f"/api/v1/conversations/{conversation}/checkpoints")).json()["items"]
+        latest = (
+            await client.get(f"/api/v1/conversations/{conversation}/checkpoints/{checkpoints[0]['id']}")
+        ).json()
+        assert [m["content"] for m in latest["messages"]][-1] == after[-1]["content"]

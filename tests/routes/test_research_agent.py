@@ -58,7 +58,7 @@ class TestApproval:
             {"query": "durable memory"},
         )
         _, interrupt = events[4]
-        assert interrupt["role"] == "interrupt" and interrupt["content"] == QUESTION
+        assert (interrupt["role"], interrupt["content"]) == ("interrupt", QUESTION)
         assert interrupt["metadata"]["value"]["action"] == "save_note"
         assert interrupt["metadata"]["pending"] is True
         assert events[-1][1]["status"] == "interrupted"

@@ -2,7 +2,9 @@
 
 `read_reply.mjs` sends through `DefaultChatTransport`, which validates every
 chunk against the SDK's schema, and folds them with `readUIMessageStream`, as
-`useChat` does. `make test` installs the packages (`npm ci`) when npm is there.
+`useChat` does; `read_research.mjs` does the same with the research agent's
+tool calls, its interrupt, and the resume that answers it. `make test`
+installs the packages (`npm ci`) when npm is there.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import User
 from tests.client_tools import missing
+from tests.research_client import ASK, SUMMARY, history, research_conversation
 from tests.server import Server
 
 HERE = Path(__file__).parent
@@ -88,3 +91,66 @@ async def test_use_chats_transport_reads_a_reply(node: str, server: Server, pack
     # The run's part came twice with one id: the client kept one, the outcome.
     runs = [part for part in message["parts"] if part["type"] == "data-run"]
     assert [run["data"]["status"] for run in runs] == ["succeeded"]
+
+
+async def _read_research(node: str, package: str, server: Server, token: str, conversation: str) -> Any:
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(HERE / "read_research.mjs"),
+        package,
+        server.url,
+        token,
+        conversation,
+        ASK,
+        json.dumps({"approved": True, "comment": "from the AI SDK"}),
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return json.loads(out)
+
+
+def _tool(message: dict[str, Any], name: str) -> dict[str, Any]:
+    [part] = [p for p in message["parts"] if p["type"] == f"tool-{name}"]
+    return part
+
+
+@pytest.mark.parametrize("package", ["ai", "ai5"])
+async def test_use_chats_transport_reads_tools_and_an_interrupt(
+    node: str, server: Server, package: str
+) -> None:
+    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        await client.post("/auth/register", json={"email": email, "password": password})
+        login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
+        token = login.json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        conversation = await research_conversation(client)
+
+        result = await _read_research(node, package, server, token, conversation)
+
+        messages = await history(client, conversation)
+    first, second = result["first"], result["second"]
+    assert first["errors"] == second["errors"] == []
+    search = _tool(first["message"], "search_conversations")
+    assert (search["state"], search["input"]) == ("output-available", {"query": "durable memory"})
+    assert search["output"] == messages[2]["content"]
+    pending = _tool(first["message"], "save_note")
+    assert (pending["state"], pending["input"]) == ("input-available", {"text": SUMMARY})
+    [interrupt] = [p for p in first["message"]["parts"] if p["type"] == "data-interrupt"]
+    assert interrupt["data"]["content"] == f"Save this note? “{SUMMARY}”"
+    assert interrupt["id"] == interrupt["data"]["metadata"]["interrupt_id"]
+    assert [p["data"]["status"] for p in first["message"]["parts"] if p["type"] == "data-run"] == [
+        "interrupted"
+    ]
+
+    saved = _tool(second["message"], "save_note")
+    assert (saved["state"], saved["input"]) == ("output-available", {"text": SUMMARY})
+    assert saved["output"].startswith("Saved note ")
+    [text] = [p for p in second["message"]["parts"] if p["type"] == "text"]
+    assert text["text"] == messages[-1]["content"]
+    assert [p["data"]["status"] for p in second["message"]["parts"] if p["type"] == "data-run"] == [
+        "succeeded"
+    ]

@@ -57,10 +57,10 @@ export async function call(method, path, options) {
   return response.status === 204 ? null : response.json();
 }
 
-/** POST a message and yield the parts of the UI message stream as they arrive. */
-export async function* streamReply(conversationId, content) {
+/** POST a message (`{content}`) or a resume (`{resume}`); yield the parts of the UI message stream. */
+export async function* streamReply(conversationId, body) {
   const response = await send("POST", `/api/v1/conversations/${conversationId}/messages?stream=ui`, {
-    json: { content },
+    json: body,
   });
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";

@@ -1,6 +1,7 @@
 // The chat page: sign up and log in, conversations, history, streaming replies.
 // Plain DOM, no build step; every piece of user text goes in through textContent.
 
+import { addToolCall, approvalCard, setToolResult, toolCalls } from "./agent_parts.js";
 import { ApiError, Unreachable, call, streamReply, token } from "./api.js";
 
 const PAGE_SIZE = 20;
@@ -15,6 +16,7 @@ const state = {
   feedback: new Map(), // run id -> "positive" | "negative" | null
   sending: false,
   poll: null,
+  assistants: new Map(), // id -> {name, description, ...}
 };
 
 function element(tag, { className, text, attrs = {} } = {}) {
@@ -111,6 +113,7 @@ async function showChat() {
   $("me").textContent = me.email;
   $("auth-view").hidden = true;
   $("chat-view").hidden = false;
+  await loadAssistants();
   await loadConversations();
   await openFromAddress();
   $("message-input").focus();
@@ -131,6 +134,22 @@ async function openFromAddress() {
     }
   });
   if (conversation) await openConversation(conversation);
+}
+
+/** The assistant picker of "New conversation". */
+async function loadAssistants() {
+  const found = await attempt(() => call("GET", "/api/v1/assistants"));
+  if (!found) return;
+  const picker = $("assistant");
+  const chosen = picker.value;
+  state.assistants = new Map(found.items.map((assistant) => [assistant.id, assistant]));
+  picker.replaceChildren(...found.items.map((assistant) =>
+    element("option", { text: assistant.name, attrs: { value: assistant.id, title: assistant.description } })));
+  if (state.assistants.has(chosen)) picker.value = chosen;
+}
+
+function newConversationBody() {
+  return { assistant_id: $("assistant").value || "chat" };
 }
 
 async function loadConversations({ more = false } = {}) {
@@ -199,12 +218,13 @@ function closeConversation() {
   state.conversationId = null;
   history.replaceState(null, "", location.pathname);
   $("conversation-title").textContent = "Start a conversation";
+  $("conversation-assistant").textContent = "";
   $("messages").replaceChildren();
   $("load-older").hidden = true;
 }
 
 async function newConversation() {
-  const created = await attempt(() => call("POST", "/api/v1/conversations", { json: {} }));
+  const created = await attempt(() => call("POST", "/api/v1/conversations", { json: newConversationBody() }));
   if (created) {
     await openConversation(created);
     await loadConversations();
@@ -217,6 +237,8 @@ async function openConversation(conversation) {
   // In the address, so a reload opens the same conversation.
   history.replaceState(null, "", `#${conversation.id}`);
   $("conversation-title").textContent = conversation.title ?? "New conversation";
+  const assistant = state.assistants.get(conversation.assistant_id);
+  $("conversation-assistant").textContent = assistant ? `with ${assistant.name}` : "";
   $("messages").replaceChildren();
   $("composer-error").textContent = "";
   for (const item of $("conversation-list").children) {
@@ -249,7 +271,7 @@ async function loadNewest() {
   const conversationId = state.conversationId;
   const page = await historyPage();
   if (conversationId !== state.conversationId) return;
-  $("messages").replaceChildren(...page.items.map(messageItem));
+  $("messages").replaceChildren(...historyItems(page.items));
   state.nextBefore = page.next_before;
   $("load-older").hidden = !page.next_before;
   scrollToEnd();
@@ -268,17 +290,54 @@ async function loadOlder() {
   if (!page) return;
   const list = $("messages");
   const first = list.firstChild;
-  list.prepend(...page.items.map(messageItem));
+  list.prepend(...historyItems(page.items));
   state.nextBefore = page.next_before;
   $("load-older").hidden = !page.next_before;
   (first ?? list).scrollIntoView?.({ block: "start" });
   if (!page.next_before) $("message-input").focus();
 }
 
+/**
+ * A page of history as list items: a tool result goes inside the call that
+ * asked for it (collapsed under that message), unless the call is on an
+ * older page; an interrupt is an approval card.
+ */
+function historyItems(messages) {
+  const items = [];
+  const calls = new Map(); // tool call id -> the list its result goes into
+  for (const message of messages) {
+    if (message.role === "tool" && calls.has(message.metadata.tool_call_id)) {
+      const { tool_call_id: callId, status } = message.metadata;
+      setToolResult(calls.get(callId), callId, message.content, status);
+      continue;
+    }
+    const item = messageItem(message);
+    for (const call of message.metadata?.tool_calls ?? []) calls.set(call.id, item.querySelector(".tool-calls"));
+    items.push(item);
+  }
+  return items;
+}
+
+const WHO = { user: "You", assistant: "Agent", tool: "Tool", interrupt: "Agent asks" };
+
 function messageItem(message) {
   const item = element("li", { className: `message ${message.role}` });
-  const body = element("div", { className: "body", text: message.content });
-  item.append(element("span", { className: "who", text: message.role === "user" ? "You" : "Agent" }), body);
+  item.append(element("span", { className: "who", text: WHO[message.role] ?? message.role }));
+  if (message.role === "interrupt") {
+    item.append(approvalCard(message, answerInterrupt));
+    item.dataset.id = String(message.id);
+    return item;
+  }
+  if (message.role === "tool") {
+    const { tool_call_id: id, name, args, status } = message.metadata;
+    const list = toolCalls([{ id, name, args }]);
+    setToolResult(list, id, message.content, status);
+    item.append(list);
+    item.dataset.id = String(message.id);
+    return item;
+  }
+  item.append(element("div", { className: "body", text: message.content }));
+  if (message.metadata?.tool_calls?.length) item.append(toolCalls(message.metadata.tool_calls));
   setMessage(item, message);
   return item;
 }
@@ -293,7 +352,8 @@ function setMessage(item, message) {
   if (message.status !== "complete") return;
   if (message.role !== "assistant") return;
   const actions = element("div", { className: "actions" });
-  if (message.run_id) actions.append(...feedbackButtons(message.run_id));
+  // Feedback is on the run's answer, not on each step that called a tool.
+  if (message.run_id && !message.metadata?.tool_calls?.length) actions.append(...feedbackButtons(message.run_id));
   // An answer's checkpoint holds the conversation up to and including it.
   if (message.checkpoint_id) {
     actions.append(button("Fork from here", () => fork(message.checkpoint_id), {
@@ -358,47 +418,77 @@ async function sendMessage(event) {
   if (!content || state.sending) return;
   $("composer-error").textContent = "";
   if (!state.conversationId) {
-    const created = await attempt(() => call("POST", "/api/v1/conversations", { json: {} }));
+    const created = await attempt(() => call("POST", "/api/v1/conversations", { json: newConversationBody() }));
     if (!created) return;
     await openConversation(created);
   }
-  stopPolling();
-  state.sending = true;
-  $("send").disabled = true;
-  const user = messageItem({ id: "pending", role: "user", content, status: "streaming" });
-  const reply = messageItem({ id: "pending", role: "assistant", content: "", status: "streaming" });
-  $("messages").append(user, reply);
-  scrollToEnd();
   input.value = "";
-  const sent = await attempt(() => readReply(content, user, reply), { inline: $("composer-error") });
+  const user = messageItem({ id: "pending", role: "user", content, status: "streaming", metadata: {} });
+  $("messages").append(user);
+  const sent = await run({ content }, user);
   if (sent === undefined) {
     // Not sent: the text goes back in the box, nothing is lost.
     user.remove();
-    reply.remove();
     input.value = content;
   }
-  state.sending = false;
-  $("send").disabled = false;
   input.focus();
-  // Show what was stored (the user's message has its checkpoint now), and
-  // the conversation moved to the top of the list.
-  await attempt(loadNewest);
-  await loadConversations();
 }
 
-/** Fold the UI message stream into the two new items, token by token. */
-async function readReply(content, user, reply) {
-  const body = reply.querySelector(".body");
-  for await (const part of streamReply(state.conversationId, content)) {
+/** Answer the interrupt the agent waits at: the run resumes from it. */
+async function answerInterrupt(answer) {
+  if (state.sending) return;
+  await run({ resume: answer }, null);
+}
+
+/**
+ * Send a message or a resume and show the run as it streams; then show what
+ * was stored (the user's message has its checkpoint now), and the
+ * conversation moved to the top of the list.
+ */
+async function run(body, user) {
+  stopPolling();
+  state.sending = true;
+  $("send").disabled = true;
+  const reply = messageItem({ id: "pending", role: "assistant", content: "", status: "streaming", metadata: {} });
+  $("messages").append(reply);
+  scrollToEnd();
+  const sent = await attempt(() => readReply(body, user, reply), { inline: $("composer-error") });
+  if (sent === undefined) reply.remove();
+  state.sending = false;
+  $("send").disabled = false;
+  await attempt(loadNewest);
+  await loadConversations();
+  return sent;
+}
+
+/** Fold the UI message stream into the new items: tokens, tool calls, interrupts. */
+async function readReply(body, user, reply) {
+  const text = reply.querySelector(".body");
+  const tools = toolCalls([]);
+  reply.append(tools);
+  for await (const part of streamReply(state.conversationId, body)) {
     switch (part.type) {
       case "data-user-message":
-        setMessage(user, part.data);
+        if (user) setMessage(user, part.data);
         break;
       case "start":
-        reply.dataset.id = part.messageId;
+        if (part.messageId) reply.dataset.id = part.messageId;
         break;
       case "text-delta":
-        body.textContent += part.delta;
+        text.textContent += part.delta;
+        scrollToEnd();
+        break;
+      case "tool-input-available":
+        addToolCall(tools, { id: part.toolCallId, name: part.toolName, args: part.input });
+        break;
+      case "tool-output-available":
+        setToolResult(tools, part.toolCallId, String(part.output), "success");
+        break;
+      case "tool-output-error":
+        setToolResult(tools, part.toolCallId, part.errorText, "error");
+        break;
+      case "data-interrupt":
+        reply.after(messageItem(part.data));
         scrollToEnd();
         break;
       case "data-assistant-message":

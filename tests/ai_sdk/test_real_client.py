@@ -114,7 +114,7 @@ async def _read_research(node: str, package: str, server: Server, token: str, co
 
 def _tool(message: dict[str, Any], name: str) -> dict[str, Any]:
     [part] = [p for p in message["parts"] if p["type"] == f"tool-{name}"]
-    return part
+    return dict(part)
 
 
 @pytest.mark.parametrize("package", ["ai", "ai5"])

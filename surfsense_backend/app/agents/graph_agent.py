@@ -27,6 +27,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
+NOT_RUN = "Not run: the conversation went on without it."
 TokenSink = Callable[[str], Awaitable[None]]
 
 
@@ -92,11 +93,14 @@ class AgentReply:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A thread's pending interrupts, and the tool calls its state holds (a
-    resumed run reports results of calls made before it started)."""
+    """What a thread's latest state waits for: interrupts to answer, and tool
+    calls that have no result (a fork, or a crash, between a call and its
+    tool). `calls` are the tool calls its state holds: a resumed run reports
+    results of calls made before it started."""
 
     interrupts: list[PendingInterrupt]
     calls: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    unanswered: list[str] = field(default_factory=list)
     # The latest checkpoint, where a resumed run starts (its stream shows it again).
     checkpoint_id: str | None = None
 
@@ -110,6 +114,21 @@ def _update_messages(update: Any) -> list[BaseMessage]:
             written = item["messages"]
             found.extend(convert_to_messages(written if isinstance(written, list) else [written]))
     return [m for m in found if not isinstance(m, RemoveMessage | HumanMessage)]
+
+
+def unanswered_calls(messages: list[BaseMessage]) -> list[str]:
+    """Ids of the tool calls of the state's last AI message that have no result."""
+    last = next((i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), None)
+    if last is None:
+        return []
+    answered = {m.tool_call_id for m in messages[last + 1 :] if isinstance(m, ToolMessage)}
+    calls = cast(AIMessage, messages[last]).tool_calls
+    return [c["id"] for c in calls if c["id"] and c["id"] not in answered]
+
+
+def not_run(call_id: str, name: str) -> ToolMessage:
+    """The result of a call the conversation went past: every model API needs one."""
+    return ToolMessage(NOT_RUN, tool_call_id=call_id, name=name, status="error")
 
 
 def tool_calls_of(messages: Iterable[BaseMessage]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -191,18 +210,29 @@ class GraphAgent:
         return {"configurable": configurable}
 
     @staticmethod
-    def message_input(text: str) -> dict[str, list[AnyMessage]]:
-        return {"messages": [HumanMessage(content=text)]}
+    def message_input(text: str, before: list[ToolMessage] | None = None) -> dict[str, list[AnyMessage]]:
+        """A new message; `before`: results for calls the state left unanswered."""
+        return {"messages": [*(before or []), HumanMessage(content=text)]}
 
     async def run(
-        self, thread_id: str, graph_input: Any, *, context: Any = None, waiting: Waiting | None = None
+        self,
+        thread_id: str,
+        graph_input: Any,
+        *,
+        context: Any = None,
+        waiting: Waiting | None = None,
+        run_id: str | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """Run the graph on `graph_input` (a state update, or a Command that
-        resumes); the last event is Finished or Paused."""
+        resumes); the last event is Finished or Paused. `run_id` goes into
+        the metadata of every checkpoint the run saves, in every namespace,
+        so `adelete_for_runs` finds them."""
         translator = _Translator(waiting.calls if waiting else {})
+        config = self.config(thread_id)
+        config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
         stream = self.graph.astream(
             graph_input,
-            self.config(thread_id),
+            config,
             context=context,
             stream_mode=["messages", "updates", "checkpoints"],
         )
@@ -232,7 +262,20 @@ class GraphAgent:
         interrupts = [PendingInterrupt(i.id, i.value) for task in snapshot.tasks for i in task.interrupts]
         messages = snapshot.values.get("messages", []) if isinstance(snapshot.values, dict) else []
         checkpoint_id = snapshot.config.get("configurable", {}).get("checkpoint_id")
-        return Waiting(interrupts, tool_calls_of(messages), checkpoint_id)
+        # New input starts a step of its own and drops what tasks wrote from
+        # the latest checkpoint (a fork, or a crash before the next one): the
+        # results they hold do not answer a call for it.
+        pending = {
+            m.tool_call_id
+            for task in snapshot.tasks
+            if isinstance(task.result, dict)
+            for m in _update_messages(task.result)
+            if isinstance(m, ToolMessage)
+        }
+        unanswered = unanswered_calls(
+            [m for m in messages if not (isinstance(m, ToolMessage) and m.tool_call_id in pending)]
+        )
+        return Waiting(interrupts, tool_calls_of(messages), unanswered, checkpoint_id)
 
     @staticmethod
     def resume(value: Any) -> Command[Any]:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.agents.context import AgentContext
 from app.agents.graph_agent import (
@@ -33,6 +34,7 @@ from app.agents.graph_agent import (
     ToolCalled,
     ToolFinished,
     Waiting,
+    not_run,
 )
 from app.agents.registry import CompiledAssistants
 from app.db import session_scope
@@ -174,12 +176,14 @@ class ChatRunner:
             await runs.fail_stale(conversation.id, datetime.now(UTC) - timedelta(seconds=self.run_timeout))
             if await runs.is_running(conversation.id):
                 raise RunInProgress
-            waiting = await agent.waiting(conversation.thread_id) if assistant.uses_interrupts else None
+            reads_state = assistant.uses_interrupts or assistant.uses_tools
+            waiting = await agent.waiting(conversation.thread_id) if reads_state else None
             pending = waiting.interrupts if waiting else []
             if resume is _NO_RESUME and pending:
                 raise InterruptPending(pending[0].id, pending[0].value)
             if resume is not _NO_RESUME and not pending:
                 raise NoInterruptPending
+            unanswered = self._unanswered(waiting) if resume is _NO_RESUME else []
             run, user_message, reply = await self._record_start(
                 session,
                 storage=storage,
@@ -187,6 +191,7 @@ class ChatRunner:
                 user_id=user_id,
                 content=content,
                 resume=resume,
+                unanswered=unanswered,
             )
         handle = RunHandle(
             run, user_message, reply, agent, waiting, calls=dict(waiting.calls) if waiting else {}
@@ -207,6 +212,7 @@ class ChatRunner:
         user_id: uuid.UUID,
         content: str | None,
         resume: Any,
+        unanswered: list[ToolMessage],
     ) -> tuple[ThreadRun, Message | None, Message | None]:
         resuming = resume is not _NO_RESUME
         prompt = json.dumps(resume, ensure_ascii=False) if resuming else content
@@ -220,6 +226,8 @@ class ChatRunner:
         await session.flush()
         user_message = reply = None
         if content is not None:
+            # The calls the new message goes past are answered "not run" first, as its input will.
+            await storage.save_messages(conversation.id, unanswered, run_id=run.run_id)
             user_message = await storage.save_message(
                 conversation.id, {"role": "user", "content": content}, run_id=run.run_id
             )
@@ -239,9 +247,15 @@ class ChatRunner:
             return
         background_failed(logger, "chat_run", f"{task.get_name()} failed", exc)
 
+    @staticmethod
+    def _unanswered(waiting: Waiting | None) -> list[ToolMessage]:
+        if waiting is None:
+            return []
+        return [not_run(call_id, waiting.calls[call_id][0]) for call_id in waiting.unanswered]
+
     def _graph_input(self, handle: RunHandle) -> Any:
         if not handle.resumes:
-            return handle.agent.message_input(handle.run.prompt)
+            return handle.agent.message_input(handle.run.prompt, self._unanswered(handle.waiting))
         pending = handle.waiting.interrupts if handle.waiting else []
         if len(pending) == 1:
             return handle.agent.resume(handle.run.resume)
@@ -254,7 +268,11 @@ class ChatRunner:
         run = handle.run
         context = AgentContext(run.user_id, run.conversation_id, self.sessions)
         stream = handle.agent.run(
-            str(run.conversation_id), self._graph_input(handle), context=context, waiting=handle.waiting
+            str(run.conversation_id),
+            self._graph_input(handle),
+            context=context,
+            waiting=handle.waiting,
+            run_id=str(run.run_id),
         )
         async for event in stream:
             match event:
@@ -296,8 +314,8 @@ class ChatRunner:
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
             finished_reply = await self._store_messages(storage, handle, reply_id, items)
-            user_message = await self._note_progress(storage, handle)
-        self._noted(handle, user_message)
+            await self._note_progress(storage, handle)
+        self._noted(handle)
         if finished_reply:
             progress.next_segment()
 
@@ -326,24 +344,23 @@ class ChatRunner:
         return used
 
     @staticmethod
-    async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> Message | None:
-        """Once per run: the user's message gets the checkpoint it went in at,
-        and a resumed interrupt its answer (the graph has taken it). Returns the
-        user's message as stored; `_noted` records it once the transaction commits."""
-        user_message = None
-        if handle.user_message is not None and not handle._user_noted:
-            user_message = await storage.session.get_one(Message, handle.user_message.id)
-            user_message.checkpoint_id = handle._input_checkpoint
+    async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> None:
+        """Once per run: the messages it began with (the user's, and results
+        for calls it went past) get the checkpoint they went in at, and a
+        resumed interrupt its answer (the graph has taken it). `_noted`
+        records that once the transaction commits."""
+        if not handle._user_noted and handle._input_checkpoint is not None:
+            await storage.date_messages(handle.run.run_id, handle._input_checkpoint)
         if handle.resumes and not handle._answered:
             await storage.answer_interrupts(handle.run.conversation_id, handle.run.resume, handle.run.run_id)
-        await storage.session.flush()
-        return user_message
 
     @staticmethod
-    def _noted(handle: RunHandle, user_message: Message | None) -> None:
+    def _noted(handle: RunHandle) -> None:
         """After a commit: what `_note_progress` stored need not be stored again."""
-        if user_message is not None:
-            handle.user_message, handle._user_noted = user_message, True
+        if handle._input_checkpoint is not None:
+            if handle.user_message is not None:
+                set_committed_value(handle.user_message, "checkpoint_id", handle._input_checkpoint)
+            handle._user_noted = True
         handle._answered = handle._answered or handle.resumes
 
     async def _execute(self, handle: RunHandle) -> Message | None:
@@ -433,11 +450,11 @@ class ChatRunner:
                 reply = await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
             elif reply_id is not None:
                 await storage.discard_reply(reply_id)
-            user_message = await self._note_progress(storage, handle)
+            await self._note_progress(storage, handle)
             run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
             await session.flush()
             await session.refresh(run)
-        self._noted(handle, user_message)
+        self._noted(handle)
         return reply, run
 
     @staticmethod
@@ -475,7 +492,7 @@ class ChatRunner:
                 await self._store_reply(storage, handle, progress.reply_id, message, checkpoint_id)
             elif progress.reply_id is not None:
                 await storage.discard_reply(progress.reply_id)
-            user_message = await self._note_progress(storage, handle)
+            await self._note_progress(storage, handle)
             interrupts = await storage.save_messages(
                 run.conversation_id,
                 [interrupt_message(i) for i in outcome.interrupts],
@@ -486,7 +503,7 @@ class ChatRunner:
             run.interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
             await session.flush()
             await session.refresh(run)
-        self._noted(handle, user_message)
+        self._noted(handle)
         handle.interrupts = interrupts
         return run
 

@@ -74,9 +74,13 @@ async def export_conversation(session: AsyncSession, conversation_id: uuid.UUID)
     runs = await session.scalars(
         select(ThreadRun).where(ThreadRun.conversation_id == conversation_id).order_by(ThreadRun.started_at)
     )
-    checkpoints = await session.scalar(
-        select(func.count()).select_from(Checkpoint).where(Checkpoint.conversation_id == conversation_id)
+    namespaces = await session.execute(
+        select(Checkpoint.checkpoint_ns, func.count())
+        .where(Checkpoint.conversation_id == conversation_id)
+        .group_by(Checkpoint.checkpoint_ns)
+        .order_by(Checkpoint.checkpoint_ns)
     )
+    per_namespace = {ns: int(count) for ns, count in namespaces.all()}
     return {
         "conversation": {
             **ConversationOut.model_validate(conversation).model_dump(mode="json"),
@@ -84,7 +88,9 @@ async def export_conversation(session: AsyncSession, conversation_id: uuid.UUID)
         },
         "messages": [MessageOut.model_validate(m).model_dump(mode="json") for m in messages],
         "runs": [RunOut.model_validate(r).model_dump(mode="json") for r in runs],
-        "checkpoints": int(checkpoints or 0),
+        "checkpoints": sum(per_namespace.values()),
+        # The root graph's ("") and each subgraph's, by namespace.
+        "checkpoint_namespaces": per_namespace,
     }
 
 

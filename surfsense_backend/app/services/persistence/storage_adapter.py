@@ -255,6 +255,15 @@ class ConversationStorage:
         await self.session.flush()
         return reply
 
+    async def date_messages(self, run_id: uuid.UUID, checkpoint_id: str) -> None:
+        """Give a run's messages stored before its graph's first checkpoint
+        (the user's message, say) the checkpoint they went in at."""
+        await self.session.execute(
+            update(Message)
+            .where(Message.run_id == run_id, Message.checkpoint_id.is_(None), Message.status == "complete")
+            .values(checkpoint_id=checkpoint_id)
+        )
+
     async def answer_interrupts(self, conversation_id: uuid.UUID, answer: Any, run_id: uuid.UUID) -> None:
         """Record the answer on the conversation's pending interrupts: the run
         `run_id` resumed the graph with it."""

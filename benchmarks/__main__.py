@@ -21,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.config import Settings
 from app.db import create_engine
-from benchmarks.configs import CONFIGS, chat
+from benchmarks.configs import CONFIGS, chat, research
 from benchmarks.database import behind_latency, fresh_database, server_url
 from benchmarks.report import plot, print_table
 from benchmarks.workloads import (
@@ -43,6 +43,7 @@ SIZES = {
     "w1_conversations": 50,
     "w1_turns": 5 if QUICK else 20,
     "w1_rounds": 1 if QUICK else 3,
+    "w1_research_turns": 2 if QUICK else 5,
     "w2_turns": 100 if QUICK else 1000,
     "w3_messages": 10_000,
     "w3_repeat": 20 if QUICK else 100,
@@ -63,6 +64,22 @@ async def _w1(database_url: str, configs: tuple[str, ...] = CONFIGS) -> dict[str
         for name in _rotated(configs, round_):
             async with chat(name, database_url) as c:
                 samples[name].append(await w1_throughput(c, SIZES["w1_conversations"], SIZES["w1_turns"]))
+    return {
+        name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        for name, runs in samples.items()
+    }
+
+
+async def _w1_research(database_url: str) -> dict[str, dict[str, float]]:
+    """W1 with the research agent: each turn a search, the summarising
+    subgraph, an interrupt and the resume that approves the note."""
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in CONFIGS}
+    for round_ in range(SIZES["w1_rounds"]):
+        for name in _rotated(CONFIGS, round_):
+            async with research(name, database_url) as agent:
+                samples[name].append(
+                    await w1_throughput(agent, SIZES["w1_conversations"], SIZES["w1_research_turns"])
+                )
     return {
         name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for name, runs in samples.items()
@@ -136,6 +153,8 @@ async def run() -> dict[str, Any]:
     print(f"benchmark database ready ({'quick' if QUICK else 'full'} sizes: {SIZES})", file=sys.stderr)
     results: dict[str, Any] = {"w1": await _w1(database_url), "w1_floor": await _w1_call_floor(database_url)}
     print("W1 done", file=sys.stderr)
+    results["w1_research"] = await _w1_research(database_url)
+    print("W1 research agent done", file=sys.stderr)
     with behind_latency(database_url, ONE_WAY_MS) as distant:
         # The in-memory saver does not talk to the database: W1 is its ceiling.
         results["w1_latency"] = await _w1(distant, ("ours", "stock"))

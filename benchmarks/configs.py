@@ -1,8 +1,9 @@
 """The savers and graphs compared: ours, the stock saver, and the in-memory ceiling."""
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
@@ -13,13 +14,20 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.agents import compile_assistants
 from app.agents.chat_graph import ChatAgent
+from app.agents.context import AgentContext
 from app.agents.local_model import LocalChatModel
+from app.agents.research import build_research_graph
 from app.config import PersistenceConfig, Settings, psycopg_conninfo
+from app.db import create_engine
+from app.models import Conversation, User
 from app.services.persistence import MessageCheckpointer
 
 CONFIGS = ("ours", "stock", "memory")
@@ -40,6 +48,9 @@ class Chat:
     graph: CompiledStateGraph[Any, Any, Any, Any]
     saver: BaseCheckpointSaver[Any]
     retain: Callable[[], Awaitable[int]] | None = None
+
+    async def new_thread(self) -> str:
+        return str(uuid.uuid4())
 
     async def turn(self, thread_id: str, text: str) -> None:
         async for item in self.graph.astream(
@@ -105,3 +116,59 @@ async def chat(name: str, database_url: str, context_messages: int | None = None
     else:
         memory = InMemorySaver()
         yield Chat(name, ChatAgent(model, memory, context_messages).graph, memory)
+
+
+# The research agent's whole flow in one turn: a search, the subgraph's
+# summary, a note asked for, the interrupt, and the resume that approves it.
+RESEARCH_ASK = "search for durable memory and save a note"
+
+
+@dataclass
+class ResearchChat(Chat):
+    """The research agent on a configuration's saver: each thread is a
+    conversation of one user (its tools read and write as that user)."""
+
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    user_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    async def new_thread(self) -> str:
+        assert self.sessions is not None
+        async with self.sessions() as s:
+            conversation = Conversation(user_id=self.user_id, assistant_id="research")
+            s.add(conversation)
+            await s.commit()
+        return str(conversation.id)
+
+    async def turn(self, thread_id: str, text: str) -> None:
+        assert self.sessions is not None
+        context = AgentContext(self.user_id, uuid.UUID(thread_id), self.sessions)
+        config: Any = {"configurable": {"thread_id": thread_id}}
+        inputs: list[Any] = [
+            {"messages": [HumanMessage(content=RESEARCH_ASK)]},
+            Command(resume={"approved": True}),
+        ]
+        for graph_input in inputs:
+            async for _ in self.graph.astream(graph_input, config, context=context, stream_mode="messages"):
+                pass
+
+
+@asynccontextmanager
+async def research(name: str, database_url: str) -> AsyncIterator[ResearchChat]:
+    """The research agent, as the app builds it, on ours, the stock saver or in memory."""
+    engine = create_engine(database_url, Settings(database_url=database_url))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as s:
+        user = User(email=f"bench-research-{uuid.uuid4().hex}@example.com", hashed_password="-")
+        s.add(user)
+        await s.commit()
+    model = LocalChatModel()
+    context_messages = Settings(database_url=database_url).chat_context_messages
+    try:
+        async with chat(name, database_url) as base:
+            if name == "ours":
+                graph = compile_assistants(base.saver, model)["research"].graph
+            else:
+                graph = build_research_graph(model, base.saver, context_messages)
+            yield ResearchChat(name, graph, base.saver, sessions=sessions, user_id=user.id)
+    finally:
+        await engine.dispose()

@@ -11,6 +11,17 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("", "w1", "cpu_ms_per_turn", "CPU of the app process a turn, ms", "ours"),
     ("", "w1", "db_calls_per_turn", "database calls a turn", "ours"),
     (
+        "W1, research agent (search, subgraph, interrupt, resume)",
+        "w1_research",
+        "turns_per_s",
+        "turns/s (higher is better)",
+        "ours",
+    ),
+    ("", "w1_research", "p50_ms", "turn p50, ms", "ours"),
+    ("", "w1_research", "p99_ms", "turn p99, ms", "ours"),
+    ("", "w1_research", "cpu_ms_per_turn", "CPU of the app process a turn, ms", "ours"),
+    ("", "w1_research", "db_calls_per_turn", "saver database calls a turn", "ours"),
+    (
         "W1, database 2 ms away (round trip)",
         "w1_latency",
         "turns_per_s",

@@ -77,7 +77,7 @@ async def w1_throughput(chat: Chat, conversations: int, turns: int) -> dict[str,
     latencies: list[float] = []
 
     async def converse() -> None:
-        thread = str(uuid.uuid4())
+        thread = await chat.new_thread()
         for _ in range(turns):
             start = time.perf_counter()
             await chat.turn(thread, TEXT)

@@ -1,0 +1,44 @@
+"""The README's example of registering an assistant works as written."""
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# The one Python block of the README that registers an Assistant.
+_BLOCK = re.compile(r"```python\n((?:(?!```).)*?ASSISTANTS\.register\(.*?)```", re.S)
+
+# Run in a process of its own: registering changes the registry of that process only.
+_RUN = """
+import asyncio
+from langgraph.checkpoint.memory import InMemorySaver
+from app.agents import compile_assistants
+from app.agents.local_model import LocalChatModel
+
+{example}
+
+async def main():
+    agents = compile_assistants(InMemorySaver(), LocalChatModel())
+    reply = await agents["translator"].respond("t", "bonjour", lambda token: asyncio.sleep(0))
+    print(sorted(agents), reply.text)
+
+asyncio.run(main())
+"""
+
+
+def test_the_registration_example_registers_and_runs() -> None:
+    [example] = _BLOCK.findall((ROOT / "README.md").read_text())
+    script = _RUN.format(example=textwrap.dedent(example))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "surfsense_backend"), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['chat', 'research', 'translator'] Reply 1: you said “bonjour”."

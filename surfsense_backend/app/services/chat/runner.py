@@ -9,26 +9,20 @@ a run always ends as succeeded, interrupted or failed.
 """
 
 import asyncio
-import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.agents.context import AgentContext
 from app.agents.graph_agent import (
     Finished,
-    GraphAgent,
     Paused,
-    PendingInterrupt,
     StepSaved,
     Token,
     ToolCalled,
@@ -42,15 +36,15 @@ from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
 from app.services.chat.events import (
-    ChatEvent,
     MessageStored,
     RunFailed,
     RunInterrupted,
     RunStarted,
     RunSucceeded,
 )
-from app.services.chat.interrupts import interrupt_message, jsonable
+from app.services.chat.handle import RunHandle
 from app.services.chat.progress import ReplyProgress
+from app.services.chat.recorder import RunRecorder
 from app.services.conversations.errors import (
     AgentFailed,
     InterruptPending,
@@ -59,7 +53,6 @@ from app.services.conversations.errors import (
     ServerStopping,
 )
 from app.services.conversations.repository import RunRepository
-from app.services.conversations.titles import derive_title
 from app.services.persistence import (
     ConversationNotFound,
     ConversationStorage,
@@ -67,61 +60,11 @@ from app.services.persistence import (
     RetryPolicy,
     is_database_error,
     is_database_outage,
-    is_transient,
 )
 
 logger = logging.getLogger(__name__)
 
 _NO_RESUME = object()
-
-
-@dataclass
-class RunHandle:
-    """One run in progress: its stored messages, its events, its outcome."""
-
-    run: ThreadRun
-    # None on a run that resumes an interrupt.
-    user_message: Message | None
-    # The reply streaming at the run's start (a new message's run); deleted if the run fails.
-    assistant_message: Message | None
-    agent: GraphAgent
-    # What the graph waits for, read before a run of an assistant that interrupts.
-    waiting: Waiting | None
-    interrupts: list[Message] = field(default_factory=list)
-    # Tool calls by id, as (name, args): a tool result is stored with its call's arguments.
-    calls: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
-    _events: asyncio.Queue[ChatEvent | None] = field(default_factory=asyncio.Queue)
-    _listening: bool = True
-    _task: asyncio.Task[Message | None] | None = None
-    # The root checkpoint the user's message went in at; set by the first step.
-    _input_checkpoint: str | None = None
-    # An answer without tool calls, stored when the run ends (or when another step follows it).
-    _held: tuple[AIMessage, str] | None = None
-    _user_noted: bool = False
-    _answered: bool = False
-
-    @property
-    def resumes(self) -> bool:
-        return self.run.resume is not None
-
-    def emit(self, event: ChatEvent | None) -> None:
-        if self._listening:
-            self._events.put_nowait(event)
-
-    async def events(self) -> AsyncIterator[ChatEvent]:
-        """Every event of the run, ending with RunSucceeded, RunInterrupted or RunFailed."""
-        try:
-            while (event := await self._events.get()) is not None:
-                yield event
-        finally:
-            # A departed listener: stop queueing, let the run finish on its own.
-            self._listening = False
-
-    async def reply(self) -> Message | None:
-        """The stored reply (None when the run stopped at an interrupt), or
-        AgentFailed; waiting does not tie the run to the caller."""
-        assert self._task is not None  # noqa: S101 - set by ChatRunner.start
-        return await asyncio.shield(self._task)
 
 
 class ChatRunner:
@@ -141,6 +84,7 @@ class ChatRunner:
         self.run_timeout = run_timeout
         self.retry = retry or RetryPolicy()
         self.progress_interval = progress_interval
+        self.recorder = RunRecorder(sessions)
         self._tasks: set[asyncio.Task[Message | None]] = set()
         self._stopping = False
 
@@ -184,13 +128,13 @@ class ChatRunner:
             if resume is not _NO_RESUME and not pending:
                 raise NoInterruptPending
             unanswered = self._unanswered(waiting) if resume is _NO_RESUME else []
-            run, user_message, reply = await self._record_start(
+            run, user_message, reply = await self.recorder.start(
                 session,
                 storage=storage,
                 conversation=conversation,
                 user_id=user_id,
                 content=content,
-                resume=resume,
+                resume=None if resume is _NO_RESUME else resume,
                 unanswered=unanswered,
             )
         handle = RunHandle(
@@ -202,41 +146,6 @@ class ChatRunner:
         self._tasks.add(task)
         task.add_done_callback(self._forget)
         return handle
-
-    @staticmethod
-    async def _record_start(
-        session: AsyncSession,
-        *,
-        storage: ConversationStorage,
-        conversation: Conversation,
-        user_id: uuid.UUID,
-        content: str | None,
-        resume: Any,
-        unanswered: list[ToolMessage],
-    ) -> tuple[ThreadRun, Message | None, Message | None]:
-        resuming = resume is not _NO_RESUME
-        prompt = json.dumps(resume, ensure_ascii=False) if resuming else content
-        run = ThreadRun(
-            conversation_id=conversation.id,
-            user_id=user_id,
-            prompt=prompt,
-            resume=resume if resuming else None,
-        )
-        session.add(run)
-        await session.flush()
-        user_message = reply = None
-        if content is not None:
-            # The calls the new message goes past are answered "not run" first, as its input will.
-            await storage.save_messages(conversation.id, unanswered, run_id=run.run_id)
-            user_message = await storage.save_message(
-                conversation.id, {"role": "user", "content": content}, run_id=run.run_id
-            )
-            reply = await storage.begin_reply(conversation.id, run_id=run.run_id)
-            if conversation.title is None:
-                conversation.title = derive_title(content)
-        await session.flush()
-        await session.refresh(run)
-        return run, user_message, reply
 
     def _forget(self, task: "asyncio.Task[Message | None]") -> None:
         self._tasks.discard(task)
@@ -305,63 +214,7 @@ class ChatRunner:
         if items and isinstance(items[-1][0], AIMessage) and not items[-1][0].tool_calls:
             handle._held = items.pop()  # type: ignore[assignment]
         if items or (handle.resumes and not handle._answered):
-            await self.retry.run(lambda: self._store_step(handle, progress, items), what="storing a step")
-
-    async def _store_step(
-        self, handle: RunHandle, progress: ReplyProgress, items: list[tuple[BaseMessage, str]]
-    ) -> None:
-        reply_id = await progress.settle()
-        async with session_scope(self.sessions) as session:
-            storage = ConversationStorage(session)
-            finished_reply = await self._store_messages(storage, handle, reply_id, items)
-            await self._note_progress(storage, handle)
-        self._noted(handle)
-        if finished_reply:
-            progress.next_segment()
-
-    @staticmethod
-    async def _store_messages(
-        storage: ConversationStorage,
-        handle: RunHandle,
-        reply_id: int | None,
-        items: Sequence[tuple[BaseMessage, str]],
-    ) -> bool:
-        """Store the messages in order; the first answer goes into the reply
-        streaming now, if there is one. True if that reply was used."""
-        used = False
-        for message, checkpoint_id in items:
-            if isinstance(message, AIMessage) and reply_id is not None and not used:
-                reply = await storage.session.get_one(Message, reply_id)
-                await storage.finish_reply(reply, message, checkpoint_id)
-                used = True
-                continue
-            stored = await storage.save_message(
-                handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
-            )
-            if stored.role == "tool":
-                _, args = handle.calls.get(stored.metadata_.get("tool_call_id", ""), ("", {}))
-                stored.metadata_ = {**stored.metadata_, "args": args}
-        return used
-
-    @staticmethod
-    async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> None:
-        """Once per run: the messages it began with (the user's, and results
-        for calls it went past) get the checkpoint they went in at, and a
-        resumed interrupt its answer (the graph has taken it). `_noted`
-        records that once the transaction commits."""
-        if not handle._user_noted and handle._input_checkpoint is not None:
-            await storage.date_messages(handle.run.run_id, handle._input_checkpoint)
-        if handle.resumes and not handle._answered:
-            await storage.answer_interrupts(handle.run.conversation_id, handle.run.resume, handle.run.run_id)
-
-    @staticmethod
-    def _noted(handle: RunHandle) -> None:
-        """After a commit: what `_note_progress` stored need not be stored again."""
-        if handle._input_checkpoint is not None:
-            if handle.user_message is not None:
-                set_committed_value(handle.user_message, "checkpoint_id", handle._input_checkpoint)
-            handle._user_noted = True
-        handle._answered = handle._answered or handle.resumes
+            await self.retry.run(lambda: self.recorder.step(handle, progress, items), what="storing a step")
 
     async def _execute(self, handle: RunHandle) -> Message | None:
         run = handle.run
@@ -425,115 +278,22 @@ class ChatRunner:
 
     async def _succeed(self, handle: RunHandle, progress: ReplyProgress, outcome: Finished) -> Message | None:
         reply, run = await self.retry.run(
-            lambda: self._record_reply(handle, progress, outcome), what="recording a reply"
+            lambda: self.recorder.finish(handle, progress, outcome), what="recording a reply"
         )
         if reply is not None:
             handle.emit(MessageStored(reply))
         handle.emit(RunSucceeded(run))
         return reply
 
-    async def _record_reply(
-        self, handle: RunHandle, progress: ReplyProgress, outcome: Finished
-    ) -> tuple[Message | None, ThreadRun]:
-        """Store the reply and the outcome in one transaction, safe to retry: a
-        retry after a commit whose answer was lost finds the run succeeded and
-        its reply there."""
-        reply_id = progress.reply_id
-        async with session_scope(self.sessions) as session:
-            storage = ConversationStorage(session)
-            run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
-            if run.status == "succeeded":
-                return await RunRepository(session).last_reply(run.run_id), run
-            reply: Message | None = None
-            if handle._held is not None:
-                message, checkpoint_id = handle._held
-                reply = await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
-            elif reply_id is not None:
-                await storage.discard_reply(reply_id)
-            await self._note_progress(storage, handle)
-            run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
-            await session.flush()
-            await session.refresh(run)
-        self._noted(handle)
-        return reply, run
-
-    @staticmethod
-    async def _store_reply(
-        storage: ConversationStorage,
-        handle: RunHandle,
-        reply_id: int | None,
-        message: AIMessage,
-        checkpoint_id: str,
-    ) -> Message:
-        if reply_id is not None:
-            reply = await storage.session.get_one(Message, reply_id)
-            return await storage.finish_reply(reply, message, checkpoint_id)
-        return await storage.save_message(
-            handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
-        )
-
     async def _pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> None:
         run = await self.retry.run(
-            lambda: self._record_pause(handle, progress, outcome), what="recording an interrupt"
+            lambda: self.recorder.pause(handle, progress, outcome), what="recording an interrupt"
         )
         handle.emit(RunInterrupted(run, handle.interrupts))
 
-    async def _record_pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> ThreadRun:
-        """The run stops at the graph's interrupt: its questions join the history,
-        the run is `interrupted` with them. Safe to retry, as `_record_reply`."""
-        async with session_scope(self.sessions) as session:
-            storage = ConversationStorage(session)
-            run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
-            if run.status == "interrupted":
-                handle.interrupts = list(await RunRepository(session).interrupts_of(run.run_id))
-                return run
-            if handle._held is not None:
-                message, checkpoint_id = handle._held
-                await self._store_reply(storage, handle, progress.reply_id, message, checkpoint_id)
-            elif progress.reply_id is not None:
-                await storage.discard_reply(progress.reply_id)
-            await self._note_progress(storage, handle)
-            interrupts = await storage.save_messages(
-                run.conversation_id,
-                [interrupt_message(i) for i in outcome.interrupts],
-                outcome.checkpoint_id,
-                run_id=run.run_id,
-            )
-            run.status, run.checkpoint_id, run.finished_at = "interrupted", outcome.checkpoint_id, func.now()
-            run.interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
-            await session.flush()
-            await session.refresh(run)
-        self._noted(handle)
-        handle.interrupts = interrupts
-        return run
-
     async def _fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> None:
-        """Mark the run failed and drop its unfinished reply; the user's message
-        and the steps the graph completed stay in the history."""
         handle.emit(RunFailed(str(handle.run.run_id), kind, detail))
-        try:
-            async with session_scope(self.sessions) as session:
-                run = await session.get(ThreadRun, handle.run.run_id)
-                if run is not None:  # None: its conversation was deleted meanwhile
-                    run.status, run.error_kind, run.error, run.finished_at = (
-                        "failed",
-                        kind,
-                        detail,
-                        func.now(),
-                    )
-                    if progress.reply_id is not None:
-                        await ConversationStorage(session).discard_reply(progress.reply_id)
-        except Exception as exc:
-            # The run stays "running" until chat_run_timeout makes it stale;
-            # the client has its error already, so this one is only logged.
-            if is_transient(exc):
-                logger.warning(
-                    "could not record that run %s failed: %s", handle.run.run_id, type(exc).__name__
-                )
-            else:
-                background_failed(
-                    logger, "chat_run", f"could not record that run {handle.run.run_id} failed", exc
-                )
+        await self.recorder.fail(handle, progress, kind, detail)
 
     async def shutdown(self, grace: float) -> None:
         """Refuse new runs; let those in flight finish for `grace` seconds, then
@@ -547,4 +307,4 @@ class ChatRunner:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-__all__ = ["ChatRunner", "PendingInterrupt", "RunHandle"]
+__all__ = ["ChatRunner", "RunHandle"]

@@ -1,0 +1,102 @@
+"""An OpenAI-compatible chat completions server on loopback, for the code path
+`LLM_PROVIDER=openai` takes: LangChain's ChatOpenAI, its tool binding, its
+streamed tool calls. It plays a model that follows the research agent's
+prompt: search, then save the summary as a note, then answer; offered no
+tools, it repeats what it was told."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+from app.agents.local_model import SUMMARY_PREFIX
+from tests.processes import free_port
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+    body = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def _call(name: str, args: dict[str, Any], n: int) -> list[bytes]:
+    call = {
+        "index": 0,
+        "id": f"call_{n}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
+    return [_chunk({"role": "assistant", "content": None, "tool_calls": [call]}), _chunk({}, "tool_calls")]
+
+
+def _answer(text: str) -> list[bytes]:
+    words = text.split(" ")
+    pieces = [_chunk({"role": "assistant", "content": ""})]
+    pieces += [
+        _chunk({"content": word + (" " if i < len(words) - 1 else "")}) for i, word in enumerate(words)
+    ]
+    return [*pieces, _chunk({}, "stop")]
+
+
+def _reply(body: dict[str, Any], n: int) -> list[bytes]:
+    messages = body["messages"]
+    last = messages[-1]
+    if not body.get("tools"):
+        return _answer(f"You said: {last['content']}")
+    if last["role"] == "user":
+        return _call("search_conversations", {"query": "durable memory"}, n)
+    ran = {m.get("tool_call_id") for m in messages if m["role"] == "tool"}
+    calls = [c for m in messages if m["role"] == "assistant" for c in m.get("tool_calls") or []]
+    names = {c["function"]["name"] for c in calls if c["id"] in ran}
+    if names == {"search_conversations"}:
+        system = next(m["content"] for m in messages if m["role"] == "system")
+        return _call("save_note", {"text": system.split(SUMMARY_PREFIX, 1)[1]}, n)
+    return _answer(f"Done. {last['content']}")
+
+
+class OpenAICompatible:
+    """Records each request it was sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.app = FastAPI()
+        self.app.post("/v1/chat/completions")(self._complete)
+
+    async def _complete(self, request: Request) -> StreamingResponse:
+        body = await request.json()
+        self.requests.append(body)
+        frames = [*_reply(body, len(self.requests)), b"data: [DONE]\n\n"]
+
+        async def stream() -> AsyncIterator[bytes]:
+            for frame in frames:
+                yield frame
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator["OpenAICompatible"]:
+        server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        task = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+            yield self
+        finally:
+            server.should_exit = True
+            await task

@@ -9,6 +9,7 @@ a new saver (as after a restart).
 
 from typing import Annotated, Any, TypedDict
 
+import pytest
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -187,3 +188,35 @@ async def _interrupted_again(graph: CompiledStateGraph[Any, Any, Any, Any], thre
     result = await graph.ainvoke(None, _config(thread))
     [pending] = result["__interrupt__"]
     assert pending.value["action"] == "save_note"
+
+
+class TestFailedSteps:
+    async def test_the_error_write_of_a_failed_step_is_owned(
+        self,
+        checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        _, conversation = await make_conversation()
+
+        def broken(state: Any) -> dict[str, Any]:
+            raise LookupError("the tool's service is gone")
+
+        builder: StateGraph[Any] = StateGraph(_Agent)
+        builder.add_node("ok", lambda state: {"note": "kept"})
+        builder.add_node("broken", broken)
+        # Two tasks in one step: the one that succeeded keeps its write, the other's error is written.
+        builder.add_edge(START, "ok")
+        builder.add_edge(START, "broken")
+        graph = builder.compile(checkpointer=await checkpointer.get_saver())
+        with pytest.raises(LookupError):
+            await graph.ainvoke({"messages": [HumanMessage(content="go")]}, _config(conversation.thread_id))
+        async with committed() as s:
+            writes = list(
+                await s.execute(
+                    text("SELECT channel, conversation_id FROM checkpoint_writes WHERE thread_id = :t"),
+                    {"t": conversation.thread_id},
+                )
+            )
+        assert "__error__" in {channel for channel, _ in writes}
+        assert {owner for _, owner in writes} == {conversation.id}

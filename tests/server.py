@@ -5,10 +5,15 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.models import User
 from tests.processes import failure, free_port, spawn, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,3 +76,18 @@ class Server:
         code = stop(self.process, sig)
         self.process = None
         return code
+
+
+@asynccontextmanager
+async def running(
+    database_url: str, data_dir: Path, engine: AsyncEngine, domain: str, **env: str
+) -> AsyncIterator[Server]:
+    """A started server, stopped afterwards, and the users registered at `domain` deleted."""
+    server = Server(database_url, data_dir, **env)
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        async with engine.begin() as conn:
+            await conn.execute(delete(User).where(User.email.like(f"%@{domain}")))

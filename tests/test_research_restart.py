@@ -10,24 +10,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.models import User
 from tests.research_client import ASK, SUMMARY, history, research_conversation, runs, shape, stream
-from tests.server import Server
+from tests.server import Server, running
 
 DOMAIN = "research.example.com"
 
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
-    server = Server(database_url, tmp_path)
-    await server.start()
-    yield server
-    server.stop()
-    async with engine.begin() as conn:
-        await conn.execute(delete(User).where(User.email.like(f"%@{DOMAIN}")))
+    async with running(database_url, tmp_path, engine, DOMAIN) as server:
+        yield server
 
 
 @pytest.fixture

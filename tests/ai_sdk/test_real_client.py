@@ -17,13 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.models import User
 from tests.client_tools import missing
 from tests.research_client import ASK, SUMMARY, history, research_conversation
-from tests.server import Server
+from tests.server import Server, running
 
 HERE = Path(__file__).parent
 DOMAIN = "ai-sdk.example.com"
@@ -40,23 +38,16 @@ def node() -> str:
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
-    server = Server(database_url, tmp_path)
-    await server.start()
-    yield server
-    server.stop()
-    async with engine.begin() as conn:
-        await conn.execute(delete(User).where(User.email.like(f"%@{DOMAIN}")))
+    async with running(database_url, tmp_path, engine, DOMAIN) as server:
+        yield server
 
 
-async def _read_reply(node: str, package: str, server: Server, token: str, conversation: str) -> Any:
+async def _node(node: str, script: str, *args: str) -> Any:
+    """Run one of this folder's scripts; its JSON output."""
     process = await asyncio.create_subprocess_exec(
         node,
-        str(HERE / "read_reply.mjs"),
-        package,
-        server.url,
-        token,
-        conversation,
-        f"hello from {package}",
+        str(HERE / script),
+        *args,
         cwd=HERE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -76,7 +67,9 @@ async def test_use_chats_transport_reads_a_reply(node: str, server: Server, pack
         headers = {"Authorization": f"Bearer {token}"}
         conversation = (await client.post("/api/v1/conversations", json={}, headers=headers)).json()["id"]
 
-        result = await _read_reply(node, package, server, token, conversation)
+        result = await _node(
+            node, "read_reply.mjs", package, server.url, token, conversation, f"hello from {package}"
+        )
 
         history = (await client.get(f"/api/v1/conversations/{conversation}/messages", headers=headers)).json()
     assert result["errors"] == []
@@ -91,25 +84,6 @@ async def test_use_chats_transport_reads_a_reply(node: str, server: Server, pack
     # The run's part came twice with one id: the client kept one, the outcome.
     runs = [part for part in message["parts"] if part["type"] == "data-run"]
     assert [run["data"]["status"] for run in runs] == ["succeeded"]
-
-
-async def _read_research(node: str, package: str, server: Server, token: str, conversation: str) -> Any:
-    process = await asyncio.create_subprocess_exec(
-        node,
-        str(HERE / "read_research.mjs"),
-        package,
-        server.url,
-        token,
-        conversation,
-        ASK,
-        json.dumps({"approved": True, "comment": "from the AI SDK"}),
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    return json.loads(out)
 
 
 def _tool(message: dict[str, Any], name: str) -> dict[str, Any]:
@@ -129,7 +103,8 @@ async def test_use_chats_transport_reads_tools_and_an_interrupt(
         client.headers["Authorization"] = f"Bearer {token}"
         conversation = await research_conversation(client)
 
-        result = await _read_research(node, package, server, token, conversation)
+        answer = json.dumps({"approved": True, "comment": "from the AI SDK"})
+        result = await _node(node, "read_research.mjs", package, server.url, token, conversation, ASK, answer)
 
         messages = await history(client, conversation)
     first, second = result["first"], result["second"]

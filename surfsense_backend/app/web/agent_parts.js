@@ -2,13 +2,7 @@
 // message that made them, and the approval card of an interrupt.
 // Every piece of text goes in through textContent.
 
-function element(tag, { className, text, attrs = {} } = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  return node;
-}
+import { button, element } from "./dom.js";
 
 const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
 
@@ -63,14 +57,12 @@ export function approvalCard(message, onAnswer) {
     const id = `comment-${message.id}`;
     card.append(element("label", { text: "Comment (optional)", attrs: { for: id } }));
     const comment = element("textarea", { attrs: { id, rows: "2" } });
-    const approve = element("button", { text: "Approve", attrs: { type: "button", class: "approve" } });
-    const reject = element("button", { text: "Reject", attrs: { type: "button", class: "danger" } });
     const answerWith = (approved) => {
       approve.disabled = reject.disabled = true;
       onAnswer({ approved, comment: comment.value.trim() || null });
     };
-    approve.addEventListener("click", () => answerWith(true));
-    reject.addEventListener("click", () => answerWith(false));
+    const approve = button("Approve", () => answerWith(true), { class: "approve" });
+    const reject = button("Reject", () => answerWith(false), { class: "danger" });
     const buttons = element("div", { className: "actions" });
     buttons.append(approve, reject);
     card.append(comment, buttons);

@@ -3,6 +3,7 @@
 
 import { addToolCall, approvalCard, setToolResult, toolCalls } from "./agent_parts.js";
 import { ApiError, Unreachable, call, streamReply, token } from "./api.js";
+import { button, element } from "./dom.js";
 
 const PAGE_SIZE = 20;
 const POLL_MS = 700;
@@ -18,20 +19,6 @@ const state = {
   poll: null,
   assistants: new Map(), // id -> {name, description, ...}
 };
-
-function element(tag, { className, text, attrs = {} } = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  return node;
-}
-
-function button(label, onClick, attrs = {}) {
-  const node = element("button", { text: label, attrs: { type: "button", ...attrs } });
-  node.addEventListener("click", onClick);
-  return node;
-}
 
 // ---- errors: one place decides what the user is told ----
 

@@ -26,6 +26,7 @@ from benchmarks.database import behind_latency, fresh_database, server_url
 from benchmarks.report import plot, print_table
 from benchmarks.workloads import (
     bare_call_cpu_us,
+    statements_per_turn,
     w1_throughput,
     w2_long_conversation,
     w3_history,
@@ -44,6 +45,7 @@ SIZES = {
     "w1_turns": 5 if QUICK else 20,
     "w1_rounds": 1 if QUICK else 3,
     "w1_research_turns": 2 if QUICK else 5,
+    "statement_turns": 20,
     "w2_turns": 100 if QUICK else 1000,
     "w3_messages": 10_000,
     "w3_repeat": 20 if QUICK else 100,
@@ -155,6 +157,7 @@ async def run() -> dict[str, Any]:
     print("W1 done", file=sys.stderr)
     results["w1_research"] = await _w1_research(database_url)
     print("W1 research agent done", file=sys.stderr)
+    results["statements"] = await statements_per_turn(database_url, SIZES["statement_turns"])
     with behind_latency(database_url, ONE_WAY_MS) as distant:
         # The in-memory saver does not talk to the database: W1 is its ceiling.
         results["w1_latency"] = await _w1(distant, ("ours", "stock"))

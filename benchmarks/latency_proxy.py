@@ -37,7 +37,8 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
         writer.close()
 
 
-async def _upstream(target: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def upstream(target: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to PostgreSQL at a host, or in a socket directory."""
     if target.startswith("/"):  # a socket directory, as libpq names it
         return await asyncio.open_unix_connection(f"{target}/.s.PGSQL.{port}")
     return await asyncio.open_connection(target, port)
@@ -45,7 +46,7 @@ async def _upstream(target: str, port: int) -> tuple[asyncio.StreamReader, async
 
 async def serve(target: str, port: int, delay: float) -> None:
     async def handle(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await _upstream(target, port)
+        server_reader, server_writer = await upstream(target, port)
         await asyncio.gather(
             _pump(client_reader, server_writer, delay),
             _pump(server_reader, client_writer, delay),

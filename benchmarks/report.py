@@ -106,6 +106,12 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
         f"ours/in-memory {distant['ours']['turns_per_s'] / w1['memory']['turns_per_s']:.0%}"
     )
     print(_w1_floor(results))
+    sent = results["statements"]
+    print(
+        f"Statements a JSON turn of the chat agent, through the routes, counted on the wire: "
+        f"{sent['statements_per_turn']:.1f} ({sent['simple_queries_per_turn']:.1f} simple queries, "
+        f"{sent['executes_per_turn']:.1f} extended-protocol executes)"
+    )
 
 
 def _w1_floor(results: dict[str, Any]) -> str:

@@ -9,16 +9,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from langchain_core.language_models import BaseChatModel
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.agents import ASSISTANTS
+from app.agents.local_model import LocalChatModel
 from app.main import create_app
 from app.models import Conversation, User
 from app.services.conversations.service import ConversationService
 from app.services.persistence import ConversationStorage
 from benchmarks.configs import Chat
+from benchmarks.statement_counter import counter_for
 
 # 200 characters, as the stock saver's measurements in DESIGN.md used.
 TEXT = ("Durable chat memory keeps every turn of a conversation safe across restarts. " * 3)[:200]
@@ -190,9 +193,11 @@ async def _bulk_messages(engine: AsyncEngine, conversation_id: uuid.UUID, count:
         await conn.execute(text("ANALYZE messages"))
 
 
-async def _client(engine: AsyncEngine, database_url: str) -> tuple[Any, httpx.AsyncClient, uuid.UUID]:
+async def _client(
+    database_url: str, chat_model: BaseChatModel | None = None
+) -> tuple[Any, httpx.AsyncClient, uuid.UUID]:
     """The app in-process, and a logged-in client; the user's id."""
-    app = create_app(database_url)
+    app = create_app(database_url, chat_model=chat_model)
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
@@ -206,7 +211,7 @@ async def _client(engine: AsyncEngine, database_url: str) -> tuple[Any, httpx.As
 
 async def w3_history(engine: AsyncEngine, database_url: str, messages: int, repeat: int) -> dict[str, float]:
     """The newest page of 50 and a page deep in the past, of a `messages`-long history."""
-    lifespan, client, user_id = await _client(engine, database_url)
+    lifespan, client, user_id = await _client(database_url)
     try:
         conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
         conversation_id = uuid.UUID(conversation)
@@ -285,3 +290,29 @@ async def w7_operator_commands(database_url: str) -> dict[str, float]:
             raise RuntimeError(f"surfsense-db {' '.join(args)} failed")
         results[name] = time.perf_counter() - start
     return results
+
+
+async def statements_per_turn(database_url: str, turns: int) -> dict[str, float]:
+    """What the server receives for one JSON turn of the chat agent through the
+    routes (`POST .../messages`, its authentication included), counted on the
+    wire by a proxy in front of it: simple queries and extended-protocol executes."""
+    counter = counter_for(database_url)
+    async with counter.serving():
+        # No token delay: no progress write lands inside a turn, so each turn counts the same.
+        lifespan, client, _ = await _client(counter.url(database_url), LocalChatModel())
+        try:
+            conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
+            url = f"/api/v1/conversations/{conversation}/messages"
+            await client.post(url, json={"content": TEXT})  # warm: first-use lookups
+            before = counter.messages.copy()
+            for _ in range(turns):
+                assert (await client.post(url, json={"content": TEXT})).status_code == 200
+            sent = counter.messages - before
+        finally:
+            await client.aclose()
+            await lifespan.__aexit__(None, None, None)
+    return {
+        "statements_per_turn": (sent[b"Q"] + sent[b"E"]) / turns,
+        "simple_queries_per_turn": sent[b"Q"] / turns,
+        "executes_per_turn": sent[b"E"] / turns,
+    }

@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
@@ -71,3 +71,21 @@ class BrokenStreamChatModel(LocalChatModel):
                 raise ConnectionResetError("the model provider hung up mid-reply")
             yield chunk
             sent += 1
+
+
+class FailsAfterToolModel(LocalChatModel):
+    """The local model, whose provider fails when asked to answer a `tool` result."""
+
+    tool: str = "save_note"
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        if isinstance(messages[-1], ToolMessage) and messages[-1].name == self.tool:
+            raise ConnectionAbortedError("the model provider hung up")
+        async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
+            yield chunk

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.models import Note
-from tests.http_client import Caller
+from tests.chat_models import FailsAfterToolModel
+from tests.http_client import Caller, CallerOn
 from tests.research_client import ASK, SUMMARY, history, research_conversation, runs, shape, stream
 
 QUESTION = f"Save this note? “{SUMMARY}”"
@@ -183,3 +184,23 @@ class TestCheckpoints:
         latest = states[0]
         assert [m["role"] for m in latest["messages"]] == ["user", "assistant", "tool", "assistant"]
         assert latest["messages"][-1]["tool_calls"][0]["name"] == "save_note"
+
+
+class TestAFailedResume:
+    async def test_the_answer_is_recorded_once_the_graph_took_it(self, caller_on: CallerOn) -> None:
+        caller = await caller_on(FailsAfterToolModel())
+        conversation = await research_conversation(caller.client)
+        await caller.send(conversation, ASK)
+        url = f"/api/v1/conversations/{conversation}/messages"
+        failed = await caller.client.post(url, json={"resume": {"approved": True}})
+        assert failed.status_code == 502
+        messages = await history(caller.client, conversation)
+        # The note was saved before the model failed: the question is answered, the result kept.
+        assert shape(messages)[-2:] == [("interrupt", QUESTION), ("tool", "save_note success")]
+        assert messages[-2]["metadata"]["pending"] is False
+        assert [r["status"] for r in await runs(caller.client, conversation)] == ["interrupted", "failed"]
+        # Nothing waits any more: a new message is taken.
+        assert (await caller.send(conversation, "hello again")).status_code == 200
+        assert (await caller.client.post(url, json={"resume": {"approved": True}})).json()["error"] == (
+            "NoInterruptPending"
+        )

@@ -160,7 +160,7 @@ class _Translator:
             return [event for node, update in payload.items() for event in self._update(node, update)]
         self.checkpoint_id = payload["config"]["configurable"]["checkpoint_id"]
         saved, self.step = self.step, []
-        return [StepSaved(self.checkpoint_id, saved)] if saved else []
+        return [StepSaved(self.checkpoint_id, saved)]
 
     def _update(self, node: str, update: Any) -> list[AgentEvent]:
         if node == "__interrupt__":

@@ -203,10 +203,13 @@ class ChatRunner:
         self, handle: RunHandle, progress: ReplyProgress, checkpoint_id: str, messages: Sequence[BaseMessage]
     ) -> None:
         """Store what a step added, except an answer that may be the run's last
-        (held until the run ends, so a plain chat turn stores it once)."""
+        (held until the run ends, so a plain chat turn stores it once). A
+        resumed run's first step, messages or not, has taken the answer."""
         if handle.waiting and handle.waiting.checkpoint_id == checkpoint_id:
             return  # the checkpoint the resumed graph starts from, seen again
-        handle._input_checkpoint = handle._input_checkpoint or checkpoint_id
+        if messages:
+            # The user's message is dated with the first step that answered it.
+            handle._input_checkpoint = handle._input_checkpoint or checkpoint_id
         items = [(m, checkpoint_id) for m in messages]
         if handle._held is not None and items:
             items.insert(0, handle._held)

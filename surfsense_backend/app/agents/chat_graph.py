@@ -119,4 +119,3 @@ class ChatAgent(GraphAgent):
         self, model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int = 0
     ) -> None:
         super().__init__("chat", build_chat_graph(model, saver, context_messages))
-        self.model = model

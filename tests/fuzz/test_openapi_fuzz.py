@@ -16,12 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.models import User
 from tests.processes import spawn, stop, tail
-from tests.server import ROOT, Server
+from tests.server import ROOT, Server, running
 
 DOMAIN = "fuzz.example.com"
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
@@ -32,14 +30,8 @@ SEED = os.environ.get("SCHEMATHESIS_SEED", "20261202")
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
-    server = Server(database_url, tmp_path)
-    await server.start()
-    try:
+    async with running(database_url, tmp_path, engine, DOMAIN) as server:
         yield server
-    finally:
-        server.stop()
-        async with engine.begin() as conn:
-            await conn.execute(delete(User).where(User.email.like(f"%@{DOMAIN}")))
 
 
 async def _token(server: Server) -> str:

@@ -24,6 +24,7 @@ from app.services.chat.progress import ReplyProgress
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
 from app.services.persistence import ConversationStorage, is_transient
+from app.services.persistence.storage_adapter import message_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,8 @@ class RunRecorder:
         if finished_reply:
             progress.next_segment()
 
-    @staticmethod
     async def _store_messages(
+        self,
         storage: ConversationStorage,
         handle: RunHandle,
         reply_id: int | None,
@@ -88,17 +89,29 @@ class RunRecorder:
         used = False
         for message, checkpoint_id in items:
             if isinstance(message, AIMessage) and reply_id is not None and not used:
-                reply = await storage.session.get_one(Message, reply_id)
-                await storage.finish_reply(reply, message, checkpoint_id)
+                await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
                 used = True
                 continue
-            stored = await storage.save_message(
-                handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
+            await storage.save_message(
+                handle.run.conversation_id,
+                self._with_args(handle, message),
+                checkpoint_id,
+                run_id=handle.run.run_id,
             )
-            if stored.role == "tool":
-                _, args = handle.calls.get(stored.metadata_.get("tool_call_id", ""), ("", {}))
-                stored.metadata_ = {**stored.metadata_, "args": args}
         return used
+
+    @staticmethod
+    def _with_args(handle: RunHandle, message: BaseMessage) -> BaseMessage | dict[str, Any]:
+        """A tool result as the history keeps it: with its call's arguments,
+        which the result itself does not carry, in the one INSERT."""
+        if not isinstance(message, ToolMessage):
+            return message
+        _, args = handle.calls.get(message.tool_call_id, ("", {}))
+        return {
+            "role": "tool",
+            "content": message.text,
+            "metadata": {**message_metadata(message), "args": args},
+        }
 
     @staticmethod
     async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> None:
@@ -131,18 +144,25 @@ class RunRecorder:
             run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
             if run.status == "succeeded":
                 return await RunRepository(session).last_reply(run.run_id), run
-            reply: Message | None = None
-            if handle._held is not None:
-                message, checkpoint_id = handle._held
-                reply = await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
-            elif reply_id is not None:
-                await storage.discard_reply(reply_id)
+            reply = await self._last_answer(storage, handle, reply_id)
             await self._note_progress(storage, handle)
             run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
             await session.flush()
             await session.refresh(run)
         self._noted(handle)
         return reply, run
+
+    async def _last_answer(
+        self, storage: ConversationStorage, handle: RunHandle, reply_id: int | None
+    ) -> Message | None:
+        """At the run's end: its held answer goes into the reply streaming now
+        (or a message of its own); a reply left streaming without one is dropped."""
+        if handle._held is not None:
+            message, checkpoint_id = handle._held
+            return await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
+        if reply_id is not None:
+            await storage.discard_reply(reply_id)
+        return None
 
     @staticmethod
     async def _store_reply(
@@ -168,11 +188,7 @@ class RunRecorder:
             if run.status == "interrupted":
                 handle.interrupts = list(await RunRepository(session).interrupts_of(run.run_id))
                 return run
-            if handle._held is not None:
-                message, checkpoint_id = handle._held
-                await self._store_reply(storage, handle, progress.reply_id, message, checkpoint_id)
-            elif progress.reply_id is not None:
-                await storage.discard_reply(progress.reply_id)
+            await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
             interrupts = await storage.save_messages(
                 run.conversation_id,

@@ -82,7 +82,7 @@ def role_of(message: BaseMessage) -> str:
     return _ROLE_OF_TYPE.get(message.type, message.type)
 
 
-def _message_metadata(message: BaseMessage) -> dict[str, Any]:
+def message_metadata(message: BaseMessage) -> dict[str, Any]:
     """What the history keeps of a LangChain message besides its text: its id,
     an assistant's tool calls, a tool result's call id, tool name and status."""
     metadata: dict[str, Any] = {"lc_id": message.id} if message.id else {}
@@ -97,7 +97,7 @@ def _message_metadata(message: BaseMessage) -> dict[str, Any]:
 
 def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
     if isinstance(message, BaseMessage):
-        return MessageIn(role_of(message), message.text, _message_metadata(message))
+        return MessageIn(role_of(message), message.text, message_metadata(message))
     if not isinstance(message.get("content"), str):
         raise InvalidMessage("Message content must be a string.")
     return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))

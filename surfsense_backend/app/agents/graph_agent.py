@@ -55,10 +55,13 @@ class ToolFinished:
 
 @dataclass(frozen=True)
 class StepSaved:
-    """The root graph saved a checkpoint; `messages` are those its step added."""
+    """The root graph saved a checkpoint; `messages` are those its step added,
+    and `args` the arguments of the calls its tool results answer (a result
+    does not carry them; the call may be from an earlier run)."""
 
     checkpoint_id: str
     messages: list[BaseMessage]
+    args: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,12 @@ class _Translator:
             return [event for node, update in payload.items() for event in self._update(node, update)]
         self.checkpoint_id = payload["config"]["configurable"]["checkpoint_id"]
         saved, self.step = self.step, []
-        return [StepSaved(self.checkpoint_id, saved)]
+        args = {
+            m.tool_call_id: self.calls.get(m.tool_call_id, ("", {}))[1]
+            for m in saved
+            if isinstance(m, ToolMessage)
+        }
+        return [StepSaved(self.checkpoint_id, saved, args)]
 
     def _update(self, node: str, update: Any) -> list[AgentEvent]:
         if node == "__interrupt__":

@@ -3,9 +3,8 @@
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, ToolMessage
 
 from app.agents.graph_agent import GraphAgent, Waiting
 from app.models import Message, ThreadRun
@@ -25,8 +24,8 @@ class RunHandle:
     # What the graph waits for, read before a run of an assistant that interrupts.
     waiting: Waiting | None
     interrupts: list[Message] = field(default_factory=list)
-    # Tool calls by id, as (name, args): a tool result is stored with its call's arguments.
-    calls: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Results for the calls a new message goes past ("not run"): stored, and sent to the graph.
+    unanswered: list[ToolMessage] = field(default_factory=list)
     _events: asyncio.Queue[ChatEvent | None] = field(default_factory=asyncio.Queue)
     _listening: bool = True
     _task: asyncio.Task[Message | None] | None = None

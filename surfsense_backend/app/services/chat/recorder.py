@@ -65,13 +65,17 @@ class RunRecorder:
         return run, user_message, reply
 
     async def step(
-        self, handle: RunHandle, progress: ReplyProgress, items: list[tuple[BaseMessage, str]]
+        self,
+        handle: RunHandle,
+        progress: ReplyProgress,
+        items: list[tuple[BaseMessage, str]],
+        args: dict[str, dict[str, Any]],
     ) -> None:
-        """Store what a step added, at its checkpoint."""
+        """Store what a step added, at its checkpoint; tool results with their calls' `args`."""
         reply_id = await progress.settle()
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
-            finished_reply = await self._store_messages(storage, handle, reply_id, items)
+            finished_reply = await self._store_messages(storage, handle, reply_id, items, args)
             await self._note_progress(storage, handle)
         self._noted(handle)
         if finished_reply:
@@ -83,6 +87,7 @@ class RunRecorder:
         handle: RunHandle,
         reply_id: int | None,
         items: Sequence[tuple[BaseMessage, str]],
+        args: dict[str, dict[str, Any]],
     ) -> bool:
         """Store the messages in order; the first answer goes into the reply
         streaming now, if there is one. True if that reply was used."""
@@ -94,24 +99,11 @@ class RunRecorder:
                 continue
             await storage.save_message(
                 handle.run.conversation_id,
-                self._with_args(handle, message),
+                _with_args(message, args),
                 checkpoint_id,
                 run_id=handle.run.run_id,
             )
         return used
-
-    @staticmethod
-    def _with_args(handle: RunHandle, message: BaseMessage) -> BaseMessage | dict[str, Any]:
-        """A tool result as the history keeps it: with its call's arguments,
-        which the result itself does not carry, in the one INSERT."""
-        if not isinstance(message, ToolMessage):
-            return message
-        _, args = handle.calls.get(message.tool_call_id, ("", {}))
-        return {
-            "role": "tool",
-            "content": message.text,
-            "metadata": {**message_metadata(message), "args": args},
-        }
 
     @staticmethod
     async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> None:
@@ -230,3 +222,11 @@ class RunRecorder:
                 background_failed(
                     logger, "chat_run", f"could not record that run {handle.run.run_id} failed", exc
                 )
+
+
+def _with_args(message: BaseMessage, args: dict[str, dict[str, Any]]) -> BaseMessage | dict[str, Any]:
+    """A tool result as the history keeps it: with its call's arguments, in the one INSERT."""
+    if not isinstance(message, ToolMessage):
+        return message
+    metadata = {**message_metadata(message), "args": args.get(message.tool_call_id, {})}
+    return {"role": "tool", "content": message.text, "metadata": metadata}

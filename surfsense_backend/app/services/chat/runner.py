@@ -11,11 +11,10 @@ a run always ends as succeeded, interrupted or failed.
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -137,9 +136,7 @@ class ChatRunner:
                 resume=None if resume is _NO_RESUME else resume,
                 unanswered=unanswered,
             )
-        handle = RunHandle(
-            run, user_message, reply, agent, waiting, calls=dict(waiting.calls) if waiting else {}
-        )
+        handle = RunHandle(run, user_message, reply, agent, waiting, unanswered=unanswered)
         handle.emit(RunStarted(handle.run, handle.user_message, handle.assistant_message))
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
         handle._task = task
@@ -164,7 +161,7 @@ class ChatRunner:
 
     def _graph_input(self, handle: RunHandle) -> Any:
         if not handle.resumes:
-            return handle.agent.message_input(handle.run.prompt, self._unanswered(handle.waiting))
+            return handle.agent.message_input(handle.run.prompt, handle.unanswered)
         pending = handle.waiting.interrupts if handle.waiting else []
         if len(pending) == 1:
             return handle.agent.resume(handle.run.resume)
@@ -188,36 +185,33 @@ class ChatRunner:
                 case Token(text=text):
                     handle.emit(event)
                     progress.add(text)
-                case ToolCalled(call_id=call_id, name=name, args=args):
-                    handle.calls[call_id] = (name, args)
+                case ToolCalled() | ToolFinished():
                     handle.emit(event)
-                case ToolFinished():
-                    handle.emit(event)
-                case StepSaved(checkpoint_id=checkpoint_id, messages=messages):
-                    await self._step_saved(handle, progress, checkpoint_id, messages)
+                case StepSaved():
+                    await self._step_saved(handle, progress, event)
                 case Finished() | Paused():
                     return event
         raise RuntimeError("the graph's stream ended without an outcome")
 
-    async def _step_saved(
-        self, handle: RunHandle, progress: ReplyProgress, checkpoint_id: str, messages: Sequence[BaseMessage]
-    ) -> None:
+    async def _step_saved(self, handle: RunHandle, progress: ReplyProgress, step: StepSaved) -> None:
         """Store what a step added, except an answer that may be the run's last
         (held until the run ends, so a plain chat turn stores it once). A
         resumed run's first step, messages or not, has taken the answer."""
-        if handle.waiting and handle.waiting.checkpoint_id == checkpoint_id:
+        if handle.waiting and handle.waiting.checkpoint_id == step.checkpoint_id:
             return  # the checkpoint the resumed graph starts from, seen again
-        if messages:
+        if step.messages:
             # The user's message is dated with the first step that answered it.
-            handle._input_checkpoint = handle._input_checkpoint or checkpoint_id
-        items = [(m, checkpoint_id) for m in messages]
+            handle._input_checkpoint = handle._input_checkpoint or step.checkpoint_id
+        items = [(m, step.checkpoint_id) for m in step.messages]
         if handle._held is not None and items:
             items.insert(0, handle._held)
             handle._held = None
         if items and isinstance(items[-1][0], AIMessage) and not items[-1][0].tool_calls:
             handle._held = items.pop()  # type: ignore[assignment]
         if items or (handle.resumes and not handle._answered):
-            await self.retry.run(lambda: self.recorder.step(handle, progress, items), what="storing a step")
+            await self.retry.run(
+                lambda: self.recorder.step(handle, progress, items, step.args), what="storing a step"
+            )
 
     async def _execute(self, handle: RunHandle) -> Message | None:
         run = handle.run

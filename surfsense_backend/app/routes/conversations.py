@@ -42,7 +42,7 @@ from app.services.chat.runner import ChatRunner
 from app.services.conversations.repository import ArchivedFilter
 from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound
-from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, role_of
+from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, message_metadata, role_of
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
@@ -249,9 +249,7 @@ async def list_checkpoints(
 
 
 def _state_message(message: BaseMessage) -> StateMessageOut:
-    calls = [
-        {"id": c["id"], "name": c["name"], "args": c["args"]} for c in getattr(message, "tool_calls", [])
-    ]
+    calls = message_metadata(message).get("tool_calls", [])
     return StateMessageOut(id=message.id, role=role_of(message), content=message.text, tool_calls=calls)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.agents import chat_agent
+from app.agents import compile_assistants
 from app.agents.local_model import LocalChatModel
 from app.models import Checkpoint, User
 from app.services.persistence import ConversationStorage, MessageCheckpointer
@@ -112,7 +112,7 @@ class TestPrune:
     ) -> None:
         """The CLI prunes DeltaChannel chat threads with the graph's snapshots,
         as the app's sweeper does: exactly the kept checkpoints, the same state."""
-        agent = chat_agent(await checkpointer.get_saver(), LocalChatModel())
+        agent = compile_assistants(await checkpointer.get_saver(), LocalChatModel())["chat"]
         checkpointer.rebase = agent.values_at
 
         async def ignore(_: str) -> None:

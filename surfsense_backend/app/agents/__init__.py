@@ -6,7 +6,6 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from app.agents.assistants import ASSISTANTS
-from app.agents.chat_graph import ChatAgent
 from app.agents.models import create_chat_model
 from app.agents.registry import AssistantOf, CompiledAssistants
 from app.config import get_llm_settings, get_settings
@@ -29,10 +28,4 @@ def compile_assistants(
     return ASSISTANTS.compile(chosen, saver, get_settings().chat_context_messages, assistant_of)
 
 
-def chat_agent(saver: BaseCheckpointSaver[Any], model: BaseChatModel | None = None) -> ChatAgent:
-    """The chat agent alone, as the app configures it."""
-    chosen = model or create_chat_model(get_llm_settings())
-    return ChatAgent(chosen, saver, get_settings().chat_context_messages)
-
-
-__all__ = ["ASSISTANTS", "ChatAgent", "CompiledAssistants", "chat_agent", "compile_assistants"]
+__all__ = ["ASSISTANTS", "CompiledAssistants", "compile_assistants"]

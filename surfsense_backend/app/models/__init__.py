@@ -7,10 +7,21 @@ from app.models.deleted_thread import DeletedThread
 from app.models.login_failure import LoginFailure
 from app.models.message import ROLES, Message
 from app.models.note import Note
-from app.models.thread_run import RUN_STATUSES, SENTIMENTS, ThreadRun
+from app.models.run_event import RunEvent
+from app.models.thread_run import (
+    ACTIVE_STATUSES,
+    CANCEL_ACTIONS,
+    FINAL_STATUSES,
+    RUN_STATUSES,
+    SENTIMENTS,
+    ThreadRun,
+)
 from app.models.user import User
 
 __all__ = [
+    "ACTIVE_STATUSES",
+    "CANCEL_ACTIONS",
+    "FINAL_STATUSES",
     "PREVIEW_CHARS",
     "ROLES",
     "RUN_STATUSES",
@@ -25,6 +36,7 @@ __all__ = [
     "LoginFailure",
     "Message",
     "Note",
+    "RunEvent",
     "ThreadRun",
     "User",
 ]

@@ -1,18 +1,29 @@
-"""Thread runs: one agent run per message sent, with its outcome and feedback."""
+"""Thread runs: one agent run per message sent, with its outcome and feedback.
+
+A run is held by the process executing it under a lease that process renews;
+a run whose lease ran out belongs to a process that died. Runs waiting their
+turn on a conversation are `pending`, in the order they were sent.
+"""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
 
-# "interrupted": the graph stopped at interrupt() and waits for a resume.
-RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
+# "pending": queued behind the conversation's active run (multitask_strategy
+# enqueue). "interrupted": the graph stopped at interrupt() and waits for a
+# resume. "cancelled": stopped on request, keeping the steps it completed.
+RUN_STATUSES = ("pending", "running", "succeeded", "failed", "interrupted", "cancelled")
+ACTIVE_STATUSES = ("pending", "running")
+FINAL_STATUSES = ("succeeded", "failed", "interrupted", "cancelled")
 SENTIMENTS = ("positive", "negative")
+# interrupt: stop, keep the work so far; rollback: stop, and remove every trace of the run.
+CANCEL_ACTIONS = ("interrupt", "rollback")
 
 
 class ThreadRun(Base):
@@ -20,7 +31,23 @@ class ThreadRun(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
         CheckConstraint(f"sentiment IN {SENTIMENTS}", name="sentiment"),
+        CheckConstraint(f"cancel_action IN {CANCEL_ACTIONS}", name="cancel_action"),
         Index("ix_thread_runs_conversation_id_started_at", "conversation_id", "started_at"),
+        # One running run per conversation, whichever process claims it; the
+        # index is also the short list the lease keepers scan.
+        Index(
+            "ix_thread_runs_running_conversation_id",
+            "conversation_id",
+            unique=True,
+            postgresql_where=text("status = 'running'"),
+        ),
+        # The queue: the pending runs of a conversation, oldest first.
+        Index(
+            "ix_thread_runs_pending_conversation_id_started_at",
+            "conversation_id",
+            "started_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -35,6 +62,12 @@ class ThreadRun(Base):
     # a run that resumed it, the answer it was given.
     interrupts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
     resume: Mapped[Any | None] = mapped_column(JSONB(none_as_null=True))
+    # The process holding a running run, and until when its lease lasts.
+    lease_owner: Mapped[uuid.UUID | None]
+    lease_expires_at: Mapped[datetime | None]
+    # Set by a cancel (or a newer message's multitask strategy); the holder acts on it.
+    cancel_action: Mapped[str | None] = mapped_column(String(16))
+    # When it was sent; a pending run keeps its place in the queue by it.
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
     sentiment: Mapped[str | None] = mapped_column(String(16))

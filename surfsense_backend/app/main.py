@@ -65,10 +65,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
             agents,
-            settings.chat_run_timeout,
             RetryPolicy.from_config(config),
+            lease=settings.chat_run_lease,
+            poll_interval=settings.chat_poll_interval,
             progress_interval=settings.chat_progress_interval,
         )
+        app.state.chat_runner.start_keeping_leases()
+        app.state.stream_heartbeat = settings.stream_heartbeat
         if checkpointer is not None:
             # Retention snapshots DeltaChannels from the state of the graph that wrote them.
             checkpointer.rebase = agents.values_at

@@ -172,7 +172,7 @@ class TestFailures:
                     conversation_id=uuid.UUID(conversation),
                     user_id=alice.id,
                     prompt="lost in a crash",
-                    started_at=text("now() - interval '2 hours'"),
+                    lease_expires_at=text("now() - interval '1 second'"),
                 )
             )
         assert (await alice.send(conversation, "after the crash")).status_code == 200
@@ -218,12 +218,12 @@ class TestConcurrency:
         client = caller.client
         conversation = await caller.conversation()
         runner = caller.app.state.chat_runner
-        handle = await runner.start(caller.id, uuid.UUID(conversation), "are you there?")
-        events = handle.events()
-        assert (await anext(events)).__class__.__name__ == "RunStarted"
+        run = await runner.submit(caller.id, uuid.UUID(conversation), content="are you there?")
+        events = runner.follow(run.run_id)
+        assert (await anext(events))[1].__class__.__name__ == "RunStarted"
         await events.aclose()  # the listener leaves mid-run
         model.gate.set()
-        reply = await handle.reply()
+        reply = await runner.local(run.run_id).reply()
         assert reply.content == "Reply 1: you said “are you there?”."
         runs = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
         assert runs[0]["status"] == "succeeded"
@@ -234,14 +234,14 @@ class TestConcurrency:
         model = GatedChatModel()
         caller = await caller_on(model)
         conversation = uuid.UUID(await caller.conversation())
-        handle = await caller.app.state.chat_runner.start(caller.id, conversation, "never finished")
+        run = await caller.app.state.chat_runner.submit(caller.id, conversation, content="never finished")
         await model.started.wait()
         await caller.app.state.chat_runner.shutdown(grace=0.05)
         async with engine.connect() as conn:
             row = (
                 await conn.execute(
                     text("SELECT status, error_kind FROM thread_runs WHERE run_id = :r"),
-                    {"r": handle.run.run_id},
+                    {"r": run.run_id},
                 )
             ).one()
         assert tuple(row) == ("failed", "Interrupted")

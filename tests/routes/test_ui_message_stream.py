@@ -38,7 +38,15 @@ def check_ui_message_stream(response: httpx.Response, body: str) -> list[dict[st
     assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
     assert response.headers["content-type"].startswith("text/event-stream")
     assert body.endswith("\n\n")
-    frames = body.split("\n\n")[:-1]
+    frames, ids = [], []
+    for raw in body.split("\n\n")[:-1]:
+        frame = raw
+        if raw.startswith("id: "):
+            seq, frame = raw.removeprefix("id: ").split("\n", 1)
+            ids.append(int(seq))
+        frames.append(frame)
+    # Event numbers go up, each event's on its last frame: a reconnect resumes after it.
+    assert ids == sorted(set(ids)), ids
     assert all(frame.startswith("data: ") and "\n" not in frame for frame in frames), frames
     assert frames[-1] == "data: [DONE]"
     parts = [json.loads(frame.removeprefix("data: ")) for frame in frames[:-1]]
@@ -121,7 +129,7 @@ class TestUIMessageStream:
         ) as response:
             body = "".join([chunk async for chunk in response.aiter_text()])
         assert "x-vercel-ai-ui-message-stream" not in response.headers
-        assert body.startswith("event: message\n")
+        assert body.startswith("id: 1\nevent: message\n")
         assert body.rstrip().splitlines()[-2] == "event: done"
 
     async def test_an_unknown_protocol_is_refused(self, alice: Caller) -> None:

@@ -302,6 +302,12 @@ class GraphAgent:
             return {}
         return await self.state_at(thread_id, checkpoint_id) or {}
 
+    async def forget_runs(self, run_ids: list[str]) -> None:
+        """Delete the checkpoints (every namespace) and writes the runs saved: a rollback."""
+        saver = self.graph.checkpointer
+        if saver is not None and not isinstance(saver, bool):
+            await saver.adelete_for_runs(run_ids)
+
     async def saved_values(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
         """The channel values a checkpoint stores itself, in any namespace (a
         subgraph's state, which the root graph's snapshot does not hold)."""

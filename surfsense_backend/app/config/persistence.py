@@ -21,6 +21,8 @@ class PersistenceConfig(BaseSettings):
     retention_batch_threads: int = Field(default=500, ge=1)
     # Archived conversations older than this are deleted by the sweeper; unset keeps them.
     archive_ttl_days: float | None = Field(default=None, gt=0)
+    # A run's stored events (for replays and reconnects) are swept this long after it ends.
+    run_events_ttl_hours: float = Field(default=24.0, gt=0)
 
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)

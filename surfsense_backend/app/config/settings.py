@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Worker processes `make run` serves with; runs live in PostgreSQL, so
+    # any worker streams, joins, queues behind or cancels any run.
+    web_concurrency: int = Field(default=1, ge=1)
     data_dir: Path = Path(".data")
     # SQLAlchemy's pool; together with PERSISTENCE_POOL_MAX_SIZE it must stay
     # under the server's max_connections.
@@ -35,9 +38,15 @@ class Settings(BaseSettings):
     # Failed logins allowed per account and per client address within the window.
     login_max_failures: int = Field(default=10, ge=1)
     login_failure_window: float = Field(default=900.0, gt=0)
-    # A run still marked running after this long belongs to a process that died;
-    # the next message to its conversation marks it failed instead of waiting.
-    chat_run_timeout: float = Field(default=600.0, gt=0)
+    # A run is held by its process under a lease it renews every poll
+    # interval; a run whose lease ran out (its process died) is marked
+    # interrupted within a lease and a quarter, and its conversation is free.
+    chat_run_lease: float = Field(default=10.0, ge=1)
+    # How often a process renews its leases and reads cancels (a cancel stops
+    # a run within this), and how often a stream of another process's run polls.
+    chat_poll_interval: float = Field(default=0.5, gt=0, le=5)
+    # An idle stream sends an SSE comment this often, so proxies keep it open.
+    stream_heartbeat: float = Field(default=15.0, gt=0)
     # How often a streaming reply's text so far is stored, for readers who
     # reload mid-answer: one UPDATE per run per interval.
     chat_progress_interval: float = Field(default=0.25, gt=0)
@@ -52,6 +61,9 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY is required when ENVIRONMENT=production")
             if self.database_url is None:
                 raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
+        if self.chat_poll_interval * 3 > self.chat_run_lease:
+            # Renewed at least three times per lease: one slow renewal loses nothing.
+            raise ValueError("CHAT_RUN_LEASE must be at least three CHAT_POLL_INTERVALs")
         if self.chat_context_messages == 1:
             # A window of one would hold the reply without the message it answers.
             raise ValueError("CHAT_CONTEXT_MESSAGES must be 0 (all) or at least 2")

@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
 from langchain_core.messages import BaseMessage
 
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
-from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream
+from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream, with_heartbeats
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
 from app.schemas.conversations import (
@@ -136,29 +136,32 @@ async def fork_conversation(
     return ConversationOut.model_validate(fork)
 
 
+STREAM_RESPONSE: dict[str, Any] = {
+    "content": {
+        EVENT_STREAM: {
+            # Each Server-Sent Event, as a client parses it off the stream.
+            "schema": {
+                "type": "object",
+                "description": "stream=events: token/message/done/error events, each "
+                "`data` a JSON object; stream=ui: AI SDK UI message stream v1 frames "
+                "(unnamed events, `data` a JSON part), then `data: [DONE]`",
+                "properties": {
+                    "event": {"type": "string"},
+                    "data": {"type": "string"},
+                    "id": {"type": "string"},
+                },
+                "required": ["data"],
+            }
+        }
+    }
+}
+
+
 @router.post(
     "/conversations/{conversation_id}/messages",
     responses={
         **error_responses(404, 409, 413, 502),
-        200: {
-            "content": {
-                EVENT_STREAM: {
-                    # Each Server-Sent Event, as a client parses it off the stream.
-                    "schema": {
-                        "type": "object",
-                        "description": "stream=events: token/message/done/error events, each "
-                        "`data` a JSON object; stream=ui: AI SDK UI message stream v1 frames "
-                        "(unnamed events, `data` a JSON part), then `data: [DONE]`",
-                        "properties": {
-                            "event": {"type": "string"},
-                            "data": {"type": "string"},
-                            "id": {"type": "string"},
-                        },
-                        "required": ["data"],
-                    }
-                }
-            }
-        },
+        200: STREAM_RESPONSE,
     },
 )
 async def send_message(
@@ -186,22 +189,130 @@ async def send_message(
     await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
     if body.content is not None:
-        handle = await runner.start(user.id, conversation_id, body.content)
+        run = await runner.submit(
+            user.id, conversation_id, content=body.content, strategy=body.multitask_strategy
+        )
     else:
-        handle = await runner.resume(user.id, conversation_id, body.resume)
-    if stream == "ui":
-        headers = {**STREAM_HEADERS, **UI_MESSAGE_STREAM_HEADER}
-        return StreamingResponse(ui_message_stream(handle), media_type=EVENT_STREAM, headers=headers)
-    if stream == "events" or (stream is None and EVENT_STREAM in request.headers.get("accept", "")):
-        return StreamingResponse(event_stream(handle), media_type=EVENT_STREAM, headers=STREAM_HEADERS)
-    reply = await handle.reply()
+        run = await runner.submit(
+            user.id, conversation_id, resume=body.resume, strategy=body.multitask_strategy
+        )
+    if stream is not None or EVENT_STREAM in request.headers.get("accept", ""):
+        return _stream_response(request, run.run_id, stream or "events")
+    result = await runner.result(run)
     return ChatReplyOut(
-        run_id=handle.run.run_id,
-        status="interrupted" if handle.interrupts else "succeeded",
-        user_message=MessageOut.model_validate(handle.user_message) if handle.user_message else None,
-        assistant_message=MessageOut.model_validate(reply) if reply else None,
-        interrupts=[MessageOut.model_validate(m) for m in handle.interrupts],
+        run_id=run.run_id,
+        status=result.status,
+        user_message=MessageOut.model_validate(result.user_message) if result.user_message else None,
+        assistant_message=MessageOut.model_validate(result.reply) if result.reply else None,
+        interrupts=[MessageOut.model_validate(m) for m in result.interrupts],
     )
+
+
+def _stream_response(request: Request, run_id: uuid.UUID, protocol: str, after: int = 0) -> StreamingResponse:
+    """The run's events from the one after `after`, in `protocol`, with heartbeats."""
+    runner: ChatRunner = request.app.state.chat_runner
+    every = request.app.state.stream_heartbeat
+    if protocol == "ui":
+        # The encoder reads the run from its start; frames go out after `after`.
+        frames = ui_message_stream(runner.follow(run_id), after)
+        headers = {**STREAM_HEADERS, **UI_MESSAGE_STREAM_HEADER}
+    else:
+        frames = event_stream(runner.follow(run_id, after))
+        headers = STREAM_HEADERS
+    return StreamingResponse(with_heartbeats(frames, every), media_type=EVENT_STREAM, headers=headers)
+
+
+LastEventId = Annotated[int, Header(alias="Last-Event-ID", ge=0, le=BIGINT_MAX)]
+
+
+@router.get(
+    "/conversations/{conversation_id}/stream",
+    response_class=StreamingResponse,
+    responses={
+        **error_responses(404),
+        200: STREAM_RESPONSE,
+        204: {"description": "No run is active in the conversation."},
+    },
+)
+async def stream_active_run(
+    conversation_id: uuid.UUID,
+    *,
+    request: Request,
+    session: SessionDep,
+    service: Service,
+    stream: Annotated[Literal["events", "ui"], Query()] = "ui",
+    last_event_id: LastEventId = 0,
+) -> Response:
+    """Join the conversation's active run: its stream from its start (the
+    AI SDK's `resume: true` reconnect URL, `{api}/{chatId}/stream`), or
+    from `Last-Event-ID`; 204 when no run is active."""
+    run = await service.active_run(conversation_id)
+    await session.commit()
+    if run is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return _stream_response(request, run.run_id, stream, last_event_id)
+
+
+@router.get("/conversations/{conversation_id}/runs/{run_id}", responses=error_responses(404))
+async def get_run(conversation_id: uuid.UUID, run_id: uuid.UUID, service: Service) -> RunOut:
+    return RunOut.model_validate(await service.run(conversation_id, run_id))
+
+
+@router.get(
+    "/conversations/{conversation_id}/runs/{run_id}/stream",
+    response_class=StreamingResponse,
+    responses={**error_responses(404), 200: STREAM_RESPONSE},
+)
+async def stream_run(
+    conversation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    *,
+    request: Request,
+    session: SessionDep,
+    service: Service,
+    stream: Annotated[Literal["events", "ui"], Query()] = "events",
+    last_event_id: LastEventId = 0,
+) -> StreamingResponse:
+    """Any run's events, live or ended, from the one after `Last-Event-ID`
+    (from any process: the events are stored as the run goes)."""
+    await service.run(conversation_id, run_id)
+    await session.commit()
+    return _stream_response(request, run_id, stream, last_event_id)
+
+
+@router.post(
+    "/conversations/{conversation_id}/runs/{run_id}/cancel",
+    responses={
+        **error_responses(404, 409),
+        202: {"description": "Asked; the run stops within a poll interval (`wait=false`)."},
+        204: {"description": "Rolled back and gone (`action=rollback`, `wait=true`)."},
+    },
+)
+async def cancel_run(
+    conversation_id: uuid.UUID,
+    run_id: uuid.UUID,
+    *,
+    request: Request,
+    session: SessionDep,
+    service: Service,
+    action: Annotated[Literal["interrupt", "rollback"], Query()] = "interrupt",
+    wait: bool = False,
+) -> Response:
+    """Stop a pending or running run, from any process: `interrupt` keeps
+    the steps it completed, `rollback` removes every trace of it. With
+    `wait`, answer once it has stopped: the run, or 204 after a rollback."""
+    run = await service.run(conversation_id, run_id)
+    await session.commit()
+    runner: ChatRunner = request.app.state.chat_runner
+    await runner.cancel(run, action)
+    if not wait:
+        return JSONResponse(RunOut.model_validate(run).model_dump(mode="json"), status_code=202)
+    async for _ in runner.follow(run_id):
+        pass
+    if action == "rollback":
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    await session.refresh(run)
+    return JSONResponse(RunOut.model_validate(run).model_dump(mode="json"))
 
 
 @router.get("/conversations/{conversation_id}/messages", responses=error_responses(404))

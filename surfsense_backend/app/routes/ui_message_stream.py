@@ -10,17 +10,23 @@ ids a client reconciles its optimistic copy with travel as data parts:
 `data-user-message` and `data-assistant-message` (the stored messages) and
 `data-run` (sent when the run starts and again, with the same id so clients
 replace it, when it ends, with its status and checkpoint id).
+
+Each event's last frame carries its number as the SSE `id`. The encoder
+keeps state (open text and steps, tools announced), so a stream resumed
+after an event reads the run from its start and sends only what follows.
 """
 
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from app.models import Message, ThreadRun
-from app.schemas.conversations import MessageOut
+from app.routes.sse import with_id
+from app.services.chat.event_log import Sequenced
 from app.services.chat.events import (
     ChatEvent,
+    Json,
     MessageStored,
+    RunCancelled,
     RunFailed,
     RunInterrupted,
     RunStarted,
@@ -29,7 +35,6 @@ from app.services.chat.events import (
     ToolCalled,
     ToolFinished,
 )
-from app.services.chat.runner import RunHandle
 
 Part = dict[str, Any]
 
@@ -39,17 +44,15 @@ DONE = b"data: [DONE]\n\n"
 FINISH: Part = {"type": "finish"}
 
 
-def _message(kind: str, message: Message) -> Part:
-    data = MessageOut.model_validate(message).model_dump(mode="json")
-    return {"type": f"data-{kind}-message", "id": str(message.id), "data": data}
+def _message(kind: str, message: Json) -> Part:
+    return {"type": f"data-{kind}-message", "id": str(message["id"]), "data": message}
 
 
-def _interrupt(message: Message) -> Part:
-    data = MessageOut.model_validate(message).model_dump(mode="json")
+def _interrupt(message: Json) -> Part:
     return {
         "type": "data-interrupt",
-        "id": str(message.metadata_.get("interrupt_id", message.id)),
-        "data": data,
+        "id": str(message["metadata"].get("interrupt_id", message["id"])),
+        "data": message,
     }
 
 
@@ -70,8 +73,8 @@ class UIMessageEncoder:
 
     def parts(self, event: ChatEvent) -> list[Part]:  # noqa: PLR0911 - one per event kind
         match event:
-            case RunStarted(run=run, user_message=user_message, reply=reply):
-                return self._started(run, user_message, reply)
+            case RunStarted(run_id=run_id, user_message=user_message, reply=reply):
+                return self._started(run_id, user_message, reply)
             case Token(text=text):
                 return [*self._open_text(), {"type": "text-delta", "id": self._text_id, "delta": text}]
             case ToolCalled(call_id=call_id, name=name, args=args):
@@ -84,12 +87,14 @@ class UIMessageEncoder:
                 return [*self._end_text(), *self._announce(call_id, name, args), result]
             case MessageStored(message=reply):
                 return [*self._close_step(), _message("assistant", reply)]
-            case RunSucceeded(run=run):
-                done = _run(str(run.run_id), "succeeded", checkpoint_id=run.checkpoint_id)
+            case RunSucceeded(run_id=run_id, checkpoint_id=checkpoint_id):
+                done = _run(run_id, "succeeded", checkpoint_id=checkpoint_id)
                 return [*self._close_step(), done, FINISH]
-            case RunInterrupted(run=run, interrupts=interrupts):
-                stopped = _run(str(run.run_id), "interrupted", checkpoint_id=run.checkpoint_id)
+            case RunInterrupted(run_id=run_id, checkpoint_id=checkpoint_id, interrupts=interrupts):
+                stopped = _run(run_id, "interrupted", checkpoint_id=checkpoint_id)
                 return [*self._close_step(), *(_interrupt(m) for m in interrupts), stopped, FINISH]
+            case RunCancelled(run_id=run_id, action=action):
+                return [*self._close_step(), _run(run_id, "cancelled", action=action), FINISH]
             case RunFailed(run_id=run_id, kind=kind, detail=detail):
                 return [
                     *self._close_step(),
@@ -98,10 +103,10 @@ class UIMessageEncoder:
                     FINISH,
                 ]
 
-    def _started(self, run: ThreadRun, user_message: Message | None, reply: Message | None) -> list[Part]:
-        self._run_id = str(run.run_id)
+    def _started(self, run_id: str, user_message: Json | None, reply: Json | None) -> list[Part]:
+        self._run_id = run_id
         self._step_open = True
-        start: Part = {"type": "start", "messageId": str(reply.id)} if reply else {"type": "start"}
+        start: Part = {"type": "start", "messageId": str(reply["id"])} if reply else {"type": "start"}
         return [
             start,
             *([_message("user", user_message)] if user_message else []),
@@ -143,9 +148,12 @@ def frame(part: Part) -> bytes:
     return f"data: {json.dumps(part, ensure_ascii=False)}\n\n".encode()
 
 
-async def ui_message_stream(handle: RunHandle) -> AsyncIterator[bytes]:
+async def ui_message_stream(events: AsyncIterator[Sequenced], after: int = 0) -> AsyncIterator[bytes]:
+    """The run's UI message stream; `events` from the run's first, frames
+    sent from the event after `after` on."""
     encoder = UIMessageEncoder()
-    async for event in handle.events():
-        for part in encoder.parts(event):
-            yield frame(part)
+    async for seq, event in events:
+        frames = [frame(part) for part in encoder.parts(event)]
+        if seq > after:
+            yield b"".join(with_id(frames, seq))
     yield DONE

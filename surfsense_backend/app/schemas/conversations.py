@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from app.models import PREVIEW_CHARS
 from app.schemas.json_value import StoredJson
@@ -64,6 +64,9 @@ class MessageIn(BaseModel):
     content: StoredText | None = None
     # Any JSON the assistant accepts (its resume schema, if it has one); null is no answer.
     resume: StoredJson = None
+    # When a run is already active in the conversation: refuse (409), queue
+    # behind it, or cancel it (keeping or removing its work) and go next.
+    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "reject"
 
     @model_validator(mode="after")
     def _one_of(self) -> "MessageIn":
@@ -83,7 +86,7 @@ class MessageOut(_FromOrm):
     status: Literal["complete", "streaming"]
     # assistant: tool_calls [{id, name, args}]; tool: tool_call_id, name, args,
     # status; interrupt: interrupt_id, value, pending, and answer once resumed.
-    metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    metadata: dict[str, Any] = Field(validation_alias=AliasChoices("metadata_", "metadata"))
 
 
 class MessagePageOut(BaseModel):
@@ -106,7 +109,7 @@ class RunOut(_FromOrm):
     run_id: uuid.UUID
     conversation_id: uuid.UUID
     prompt: str
-    status: Literal["running", "succeeded", "failed", "interrupted"]
+    status: Literal["pending", "running", "succeeded", "failed", "interrupted", "cancelled"]
     error_kind: str | None
     error: str | None
     checkpoint_id: str | None

@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.models import Message, ThreadRun
+from app.services.chat.event_log import EventLog
 from app.services.chat.progress import ReplyProgress
 from app.services.persistence import ConversationStorage
 from tests.conftest import Owner
@@ -24,7 +25,9 @@ async def _streaming_reply(make_conversation: Owner, sessions: async_sessionmake
 
 def _progress(sessions: async_sessionmaker[AsyncSession], reply: Message) -> ReplyProgress:
     assert reply.run_id is not None
-    return ReplyProgress(sessions, reply.conversation_id, reply.run_id, reply.id, interval=0.0)
+    return ReplyProgress(
+        sessions, reply.conversation_id, reply.run_id, reply.id, interval=0.0, log=EventLog()
+    )
 
 
 async def _blocked_updates(engine: AsyncEngine) -> int:
@@ -62,14 +65,21 @@ async def test_a_stalled_write_neither_blocks_tokens_nor_piles_up(
         progress.add("1: ")
         progress.add("you said")
         await locker.rollback()
-    await progress.close()
+    async with progress.exclusive():
+        pass  # the write in flight has ended
     # The tokens went by at once, and started no write while one was in flight:
     # the only write stored the text it started with.
     assert await _content(committed, reply.id) == "Reply "
 
+    # What came meanwhile is stored after it, by the write a timer starts.
     progress.add("…")
+    for _ in range(1000):
+        if await _content(committed, reply.id) == "Reply 1: you said…":
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the text added during a write was never stored")
     await progress.close()
-    assert await _content(committed, reply.id) == "Reply 1: you said…"
 
 
 async def test_a_finished_reply_is_left_alone(

@@ -1,9 +1,24 @@
-"""The internal stream of one chat run, written once; each wire format encodes it."""
+"""The internal stream of one chat run, written once; each wire format encodes it.
 
+Events carry what a client is shown as JSON (stored messages as the API
+renders them), so they are stored as they are and a replay from the database
+encodes exactly what the live stream did.
+"""
+
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from app.agents.graph_agent import Token, ToolCalled, ToolFinished
-from app.models import Message, ThreadRun
+from app.models import Message
+from app.schemas.conversations import MessageOut
+
+Json = dict[str, Any]
+
+
+def message_json(message: Message) -> Json:
+    """A stored message as the API shows it."""
+    return MessageOut.model_validate(message).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -12,29 +27,31 @@ class RunStarted:
     reply's place, empty and streaming. A client learns every id it reconciles
     its own copy with. A run that resumes an interrupt has neither message."""
 
-    run: ThreadRun
-    user_message: Message | None
-    reply: Message | None
+    run_id: str
+    user_message: Json | None
+    reply: Json | None
 
 
 @dataclass(frozen=True)
 class MessageStored:
     """The reply is complete in the history."""
 
-    message: Message
+    message: Json
 
 
 @dataclass(frozen=True)
 class RunSucceeded:
-    run: ThreadRun
+    run_id: str
+    checkpoint_id: str | None
 
 
 @dataclass(frozen=True)
 class RunInterrupted:
-    """The graph waits for a person: its questions are in the history."""
+    """The graph waits for a person: its questions (stored messages) are in the history."""
 
-    run: ThreadRun
-    interrupts: list[Message]
+    run_id: str
+    checkpoint_id: str | None
+    interrupts: list[Json]
 
 
 @dataclass(frozen=True)
@@ -44,13 +61,61 @@ class RunFailed:
     detail: str
 
 
+@dataclass(frozen=True)
+class RunCancelled:
+    """Stopped on request: `interrupt` kept the steps it completed, `rollback` left no trace."""
+
+    run_id: str
+    action: str
+
+
 ChatEvent = (
-    RunStarted | Token | ToolCalled | ToolFinished | MessageStored | RunSucceeded | RunInterrupted | RunFailed
+    RunStarted
+    | Token
+    | ToolCalled
+    | ToolFinished
+    | MessageStored
+    | RunSucceeded
+    | RunInterrupted
+    | RunFailed
+    | RunCancelled
 )
+FINAL_EVENTS = (RunSucceeded, RunInterrupted, RunFailed, RunCancelled)
+
+# The names events are stored under: part of the stored format, never renamed.
+_NAMES: dict[type[Any], str] = {
+    RunStarted: "started",
+    Token: "token",
+    ToolCalled: "tool-call",
+    ToolFinished: "tool-result",
+    MessageStored: "message",
+    RunSucceeded: "succeeded",
+    RunInterrupted: "interrupted",
+    RunFailed: "failed",
+    RunCancelled: "cancelled",
+}
+_TYPES = {name: cls for cls, name in _NAMES.items()}
+
+
+def is_final(event: ChatEvent) -> bool:
+    return isinstance(event, FINAL_EVENTS)
+
+
+def to_json(event: ChatEvent) -> Json:
+    return {"type": _NAMES[type(event)], **dataclasses.asdict(event)}
+
+
+def from_json(data: Json) -> ChatEvent:
+    fields = dict(data)
+    event: ChatEvent = _TYPES[fields.pop("type")](**fields)
+    return event
+
 
 __all__ = [
+    "FINAL_EVENTS",
     "ChatEvent",
     "MessageStored",
+    "RunCancelled",
     "RunFailed",
     "RunInterrupted",
     "RunStarted",
@@ -58,4 +123,8 @@ __all__ = [
     "Token",
     "ToolCalled",
     "ToolFinished",
+    "from_json",
+    "is_final",
+    "message_json",
+    "to_json",
 ]

@@ -1,19 +1,23 @@
-"""One run in progress, as its runner and its streams see it."""
+"""One run in progress in this process, as its runner and its streams see it."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, ToolMessage
 
 from app.agents.graph_agent import GraphAgent, Waiting
 from app.models import Message, ThreadRun
+from app.services.chat.event_log import EventLog
 from app.services.chat.events import ChatEvent
+
+# Why a run's task was cancelled, besides the server stopping: a cancel
+# request's action, or "lost" when its lease was taken over.
+LOST = "lost"
 
 
 @dataclass
 class RunHandle:
-    """One run in progress: its stored messages, its events, its outcome."""
+    """One run executing here: its stored messages, its events, its outcome."""
 
     run: ThreadRun
     # None on a run that resumes an interrupt.
@@ -26,8 +30,11 @@ class RunHandle:
     interrupts: list[Message] = field(default_factory=list)
     # Results for the calls a new message goes past ("not run"): stored, and sent to the graph.
     unanswered: list[ToolMessage] = field(default_factory=list)
-    _events: asyncio.Queue[ChatEvent | None] = field(default_factory=asyncio.Queue)
-    _listening: bool = True
+    log: EventLog = field(default_factory=EventLog)
+    # Set when the run is cancelled: interrupt, rollback, or LOST.
+    cancel_action: str | None = None
+    # The run is recording its outcome: too late to cancel, and its lease may end any moment.
+    ending: bool = False
     _task: asyncio.Task[Message | None] | None = None
     # The root checkpoint the user's message went in at; set by the first step.
     _input_checkpoint: str | None = None
@@ -40,21 +47,20 @@ class RunHandle:
     def resumes(self) -> bool:
         return self.run.resume is not None
 
-    def emit(self, event: ChatEvent | None) -> None:
-        if self._listening:
-            self._events.put_nowait(event)
+    def emit(self, event: ChatEvent) -> None:
+        self.log.append(event)
 
-    async def events(self) -> AsyncIterator[ChatEvent]:
-        """Every event of the run, ending with RunSucceeded, RunInterrupted or RunFailed."""
-        try:
-            while (event := await self._events.get()) is not None:
-                yield event
-        finally:
-            # A departed listener: stop queueing, let the run finish on its own.
-            self._listening = False
+    def stop(self, action: str) -> bool:
+        """Cancel the run's task with `action`; False if it is already recording its end."""
+        if self.ending or self._task is None or self._task.done() or self.cancel_action is not None:
+            return False
+        self.cancel_action = action
+        self._task.cancel()
+        return True
 
     async def reply(self) -> Message | None:
-        """The stored reply (None when the run stopped at an interrupt), or
-        AgentFailed; waiting does not tie the run to the caller."""
-        assert self._task is not None  # noqa: S101 - set by ChatRunner.start
+        """The stored reply (None when the run stopped at an interrupt or was
+        cancelled), or the error it failed with; waiting does not tie the run
+        to the caller."""
+        assert self._task is not None  # noqa: S101 - set by ChatRunner when it starts the task
         return await asyncio.shield(self._task)

@@ -3,9 +3,7 @@ and its end (an answer, an interrupt, or a failure). Each is short, and each
 but the failure is safe to retry: a retry after a commit whose answer was
 lost finds its work done."""
 
-import json
 import logging
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,12 +16,25 @@ from app.agents.graph_agent import Finished, Paused
 from app.db import session_scope
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
+from app.services.chat.event_log import EventLog
+from app.services.chat.events import (
+    ChatEvent,
+    MessageStored,
+    RunCancelled,
+    RunFailed,
+    RunInterrupted,
+    RunStarted,
+    RunSucceeded,
+    message_json,
+    to_json,
+)
 from app.services.chat.handle import RunHandle
 from app.services.chat.interrupts import interrupt_message, jsonable
 from app.services.chat.progress import ReplyProgress
+from app.services.conversations.errors import RunLost
 from app.services.conversations.repository import RunRepository
 from app.services.conversations.titles import derive_title
-from app.services.persistence import ConversationStorage, is_transient
+from app.services.persistence import ConversationNotFound, ConversationStorage, is_transient
 from app.services.persistence.storage_adapter import message_metadata
 
 logger = logging.getLogger(__name__)
@@ -39,30 +50,34 @@ class RunRecorder:
         *,
         storage: ConversationStorage,
         conversation: Conversation,
-        user_id: uuid.UUID,
-        content: str | None,
-        resume: Any,
+        run: ThreadRun,
+        log: EventLog,
         unanswered: list[ToolMessage],
-    ) -> tuple[ThreadRun, Message | None, Message | None]:
-        """In the caller's transaction: the run, and for a message the user's
-        message and the reply's place; `resume` None for a message's run."""
-        prompt = json.dumps(resume, ensure_ascii=False) if content is None else content
-        run = ThreadRun(conversation_id=conversation.id, user_id=user_id, prompt=prompt, resume=resume)
+    ) -> tuple[Message | None, Message | None, ChatEvent]:
+        """In the caller's transaction: the run (new, or pending until now), and
+        for a message the user's message and the reply's place; the run's first
+        event, stored (append it to `log` once the transaction commits)."""
         session.add(run)
         await session.flush()
         user_message = reply = None
-        if content is not None:
+        if run.resume is None:
             # The calls the new message goes past are answered "not run" first, as its input will.
             await storage.save_messages(conversation.id, unanswered, run_id=run.run_id)
             user_message = await storage.save_message(
-                conversation.id, {"role": "user", "content": content}, run_id=run.run_id
+                conversation.id, {"role": "user", "content": run.prompt}, run_id=run.run_id
             )
             reply = await storage.begin_reply(conversation.id, run_id=run.run_id)
             if conversation.title is None:
-                conversation.title = derive_title(content)
+                conversation.title = derive_title(run.prompt)
         await session.flush()
         await session.refresh(run)
-        return run, user_message, reply
+        started = RunStarted(
+            str(run.run_id),
+            message_json(user_message) if user_message else None,
+            message_json(reply) if reply else None,
+        )
+        await _store_events(session, run, log, started)
+        return user_message, reply, started
 
     async def step(
         self,
@@ -71,12 +86,15 @@ class RunRecorder:
         items: list[tuple[BaseMessage, str]],
         args: dict[str, dict[str, Any]],
     ) -> None:
-        """Store what a step added, at its checkpoint; tool results with their calls' `args`."""
-        reply_id = await progress.settle()
-        async with session_scope(self.sessions) as session:
-            storage = ConversationStorage(session)
-            finished_reply = await self._store_messages(storage, handle, reply_id, items, args)
-            await self._note_progress(storage, handle)
+        """Store what a step added, at its checkpoint; tool results with their
+        calls' `args`; the run's events not stored yet."""
+        async with progress.exclusive() as reply_id:
+            async with session_scope(self.sessions) as session:
+                storage = ConversationStorage(session)
+                finished_reply = await self._store_messages(storage, handle, reply_id, items, args)
+                await self._note_progress(storage, handle)
+                await _store_events(session, handle.run, handle.log)
+            handle.log.append_stored()
         self._noted(handle)
         if finished_reply:
             progress.next_segment()
@@ -127,22 +145,37 @@ class RunRecorder:
 
     async def finish(
         self, handle: RunHandle, progress: ReplyProgress, outcome: Finished
-    ) -> tuple[Message | None, ThreadRun]:
-        """The reply and the outcome in one transaction; a retry after a commit
-        whose answer was lost finds the run succeeded and its reply there."""
-        reply_id = progress.reply_id
+    ) -> tuple[Message | None, list[ChatEvent]]:
+        """The reply, the outcome and the stream's end in one transaction; a
+        retry after a commit whose answer was lost finds the run succeeded and
+        its events stored. The reply, and the events to append (stored)."""
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
-            run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
+            run = await self._locked(session, handle)
             if run.status == "succeeded":
-                return await RunRepository(session).last_reply(run.run_id), run
-            reply = await self._last_answer(storage, handle, reply_id)
+                reply = await RunRepository(session).last_reply(run.run_id)
+                return reply, _succeeded(run, reply)
+            reply = await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
             run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
+            run.lease_owner = None
             await session.flush()
             await session.refresh(run)
+            events = _succeeded(run, reply)
+            await _store_events(session, run, handle.log, *events)
         self._noted(handle)
-        return reply, run
+        return reply, events
+
+    @staticmethod
+    async def _locked(session: AsyncSession, handle: RunHandle) -> ThreadRun:
+        """The run, locked; RunLost if another process took it over meanwhile,
+        ConversationNotFound if the conversation was deleted (the run with it)."""
+        run = await session.get(ThreadRun, handle.run.run_id, with_for_update=True)
+        if run is None:
+            raise ConversationNotFound(handle.run.conversation_id)
+        if run.status == "failed" and run.error_kind == "Interrupted":
+            raise RunLost(handle.run.run_id)
+        return run
 
     async def _last_answer(
         self, storage: ConversationStorage, handle: RunHandle, reply_id: int | None
@@ -171,15 +204,15 @@ class RunRecorder:
             handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
         )
 
-    async def pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> ThreadRun:
+    async def pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> ChatEvent:
         """The run stops at the graph's interrupt: its questions join the history,
-        the run is `interrupted` with them."""
+        the run is `interrupted` with them. The event to append, stored."""
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
-            run = await session.get_one(ThreadRun, handle.run.run_id, with_for_update=True)
+            run = await self._locked(session, handle)
             if run.status == "interrupted":
                 handle.interrupts = list(await RunRepository(session).interrupts_of(run.run_id))
-                return run
+                return _interrupted(run, handle.interrupts)
             await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
             interrupts = await storage.save_messages(
@@ -190,15 +223,58 @@ class RunRecorder:
             )
             run.status, run.checkpoint_id, run.finished_at = "interrupted", outcome.checkpoint_id, func.now()
             run.interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
+            run.lease_owner = None
             await session.flush()
             await session.refresh(run)
+            event = _interrupted(run, interrupts)
+            await _store_events(session, run, handle.log, event)
         self._noted(handle)
         handle.interrupts = interrupts
-        return run
+        return event
 
-    async def fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> None:
+    async def cancel(self, handle: RunHandle, progress: ReplyProgress) -> ChatEvent:
+        """A run stopped on request (`interrupt`): `cancelled`, keeping the steps
+        it completed and an answer it had finished; an unfinished reply goes."""
+        event = RunCancelled(str(handle.run.run_id), "interrupt")
+        async with session_scope(self.sessions) as session:
+            run = await self._locked(session, handle)
+            storage = ConversationStorage(session)
+            await self._last_answer(storage, handle, progress.reply_id)
+            await self._note_progress(storage, handle)
+            run.status, run.finished_at, run.lease_owner = "cancelled", func.now(), None
+            await _store_events(session, run, handle.log, event)
+        self._noted(handle)
+        return event
+
+    async def roll_back(self, handle: RunHandle) -> ChatEvent:
+        """A run stopped on request (`rollback`): its checkpoints (every
+        namespace), messages, events and the run itself are removed."""
+        await handle.agent.forget_runs([str(handle.run.run_id)])
+        async with session_scope(self.sessions) as session:
+            await RunRepository(session).delete_run(handle.run.run_id)
+        return RunCancelled(str(handle.run.run_id), "rollback")
+
+    @staticmethod
+    async def cancel_pending(runs: RunRepository, run: ThreadRun, action: str) -> None:
+        """A queued run cancelled before it started: `cancelled`, its stream
+        ended; a rollback removes it."""
+        if action == "rollback":
+            await runs.delete_run(run.run_id)
+            return
+        run.status, run.finished_at = "cancelled", func.now()
+        await runs.add_events(run.run_id, 1, [to_json(RunCancelled(str(run.run_id), action))])
+
+    @staticmethod
+    async def refuse_pending(runs: RunRepository, run: ThreadRun, kind: str, detail: str) -> None:
+        """A queued run that cannot start when its turn comes: failed, with why."""
+        run.status, run.error_kind, run.error, run.finished_at = "failed", kind, detail, func.now()
+        await runs.add_events(run.run_id, 1, [to_json(RunFailed(str(run.run_id), kind, detail))])
+
+    async def fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> ChatEvent:
         """Mark the run failed and drop its unfinished reply; the user's message
-        and the steps the graph completed stay in the history."""
+        and the steps the graph completed stay in the history. The event to
+        append: stored, unless the database could not be reached."""
+        event = RunFailed(str(handle.run.run_id), kind, detail)
         try:
             async with session_scope(self.sessions) as session:
                 run = await session.get(ThreadRun, handle.run.run_id)
@@ -209,11 +285,13 @@ class RunRecorder:
                         detail,
                         func.now(),
                     )
+                    run.lease_owner = None
                     if progress.reply_id is not None:
                         await ConversationStorage(session).discard_reply(progress.reply_id)
+                    await _store_events(session, run, handle.log, event)
         except Exception as exc:
-            # The run stays "running" until chat_run_timeout makes it stale;
-            # the client has its error already, so this one is only logged.
+            # The run stays "running" until its lease runs out, then is marked
+            # interrupted; its streams here end with this event all the same.
             if is_transient(exc):
                 logger.warning(
                     "could not record that run %s failed: %s", handle.run.run_id, type(exc).__name__
@@ -222,6 +300,7 @@ class RunRecorder:
                 background_failed(
                     logger, "chat_run", f"could not record that run {handle.run.run_id} failed", exc
                 )
+        return event
 
 
 def _with_args(message: BaseMessage, args: dict[str, dict[str, Any]]) -> BaseMessage | dict[str, Any]:
@@ -230,3 +309,18 @@ def _with_args(message: BaseMessage, args: dict[str, dict[str, Any]]) -> BaseMes
         return message
     metadata = {**message_metadata(message), "args": args.get(message.tool_call_id, {})}
     return {"role": "tool", "content": message.text, "metadata": metadata}
+
+
+async def _store_events(session: AsyncSession, run: ThreadRun, log: EventLog, *more: ChatEvent) -> None:
+    """In the caller's transaction: the events not stored yet, and `more`."""
+    if batch := log.batch(*more):
+        await RunRepository(session).add_events(run.run_id, *batch)
+
+
+def _succeeded(run: ThreadRun, reply: Message | None) -> list[ChatEvent]:
+    done = RunSucceeded(str(run.run_id), run.checkpoint_id)
+    return [MessageStored(message_json(reply)), done] if reply is not None else [done]
+
+
+def _interrupted(run: ThreadRun, interrupts: Sequence[Message]) -> ChatEvent:
+    return RunInterrupted(str(run.run_id), run.checkpoint_id, [message_json(m) for m in interrupts])

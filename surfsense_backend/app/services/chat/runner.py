@@ -1,17 +1,23 @@
 """Running an assistant's graph for a message or a resume, and recording the run honestly.
 
-A run is recorded in short transactions: before (the run, marked running,
-and the user's message), one per graph step that added messages a person
-sees (tool calls, tool results), and after (the reply and the outcome: an
-answer, or the interrupt the graph waits at). The graph runs in a task of
-its own: a client that disconnects stops receiving events, not the run, so
-a run always ends as succeeded, interrupted or failed.
+A run is admitted under its conversation's lock: started at once when the
+conversation is free, otherwise rejected, queued, or queued after cancelling
+the active run (the message's multitask strategy). Any process starts a
+queued run when its turn comes, holding it under a lease it renews.
+
+A run is recorded in short transactions: its start, one per graph step that
+added messages a person sees (tool calls, tool results), its progress, and
+its end (an answer, an interrupt the graph waits at, a failure or a cancel),
+each with the run's events not stored yet. The graph runs in a task of its
+own: a client that disconnects stops receiving events, not the run.
 """
 
 import asyncio
+import json
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
@@ -34,22 +40,34 @@ from app.db import session_scope
 from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
+from app.services.chat.event_log import Sequenced
 from app.services.chat.events import (
     MessageStored,
+    RunCancelled,
     RunFailed,
     RunInterrupted,
     RunStarted,
-    RunSucceeded,
+    message_json,
+    to_json,
 )
-from app.services.chat.handle import RunHandle
+from app.services.chat.follow import RunFollower
+from app.services.chat.handle import LOST, RunHandle
+from app.services.chat.leases import LeaseKeeper
 from app.services.chat.progress import ReplyProgress
 from app.services.chat.recorder import RunRecorder
 from app.services.conversations.errors import (
     AgentFailed,
     InterruptPending,
     NoInterruptPending,
+    RunEndedWithError,
     RunInProgress,
+    RunLost,
+    RunNotActive,
+    RunNotFound,
     ServerStopping,
+)
+from app.services.conversations.errors import (
+    RunCancelled as RunWasCancelled,
 )
 from app.services.conversations.repository import RunRepository
 from app.services.persistence import (
@@ -64,47 +82,91 @@ from app.services.persistence import (
 logger = logging.getLogger(__name__)
 
 _NO_RESUME = object()
+STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+_INTERRUPTED = "The run did not finish: its process stopped."
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run that ended well gave, as the API shows it."""
+
+    run_id: str
+    status: str
+    user_message: dict[str, Any] | None
+    reply: dict[str, Any] | None
+    interrupts: list[dict[str, Any]]
 
 
 class ChatRunner:
-    """Starts runs, and on shutdown waits for them or marks them interrupted."""
+    """Admits, starts and executes runs; follows any run's events; cancels;
+    on shutdown waits for its runs or marks them interrupted."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         agents: CompiledAssistants,
-        run_timeout: float,
         retry: RetryPolicy | None = None,
         *,
+        lease: float = 10.0,
+        poll_interval: float = 0.5,
         progress_interval: float = 0.25,
     ) -> None:
         self.sessions = sessions
         self.agents = agents
-        self.run_timeout = run_timeout
         self.retry = retry or RetryPolicy()
+        self.lease = lease
         self.progress_interval = progress_interval
+        # Who holds a lease: this runner, in this process, for its lifetime.
+        self.owner = uuid.uuid4()
         self.recorder = RunRecorder(sessions)
-        self._tasks: set[asyncio.Task[Message | None]] = set()
+        engine = sessions.kw["bind"]
+        # Single statements with no transaction around them: polls and heartbeats.
+        reads = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        self.follower = RunFollower(reads, self._handles_get, poll_interval)
+        self.keeper = LeaseKeeper(self, reads, poll_interval)
+        self._handles: dict[uuid.UUID, RunHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
-    async def start(self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str) -> RunHandle:
-        """Store the user's message and a running run, then start the agent.
+    def start_keeping_leases(self) -> None:
+        self.keeper.start()
 
-        The conversation row is locked while checking for a run in progress, so
-        of two messages sent at once the second gets RunInProgress (409). A
-        message while the graph waits at an interrupt is InterruptPending (409).
+    def _handles_get(self, run_id: uuid.UUID) -> RunHandle | None:
+        return self._handles.get(run_id)
+
+    def local(self, run_id: uuid.UUID) -> RunHandle | None:
+        """The run, if this process executes it now."""
+        return self._handles.get(run_id)
+
+    @property
+    def handles(self) -> dict[uuid.UUID, RunHandle]:
+        return self._handles
+
+    async def submit(
+        self,
+        user_id: uuid.UUID,
+        conversation_id: uuid.UUID,
+        *,
+        content: str | None = None,
+        resume: Any = _NO_RESUME,
+        strategy: str = "reject",
+    ) -> ThreadRun:
+        """A message (`content`) or an answer to the interrupt the graph waits
+        at (`resume`): the run, started now when the conversation is free.
+
+        Otherwise `strategy` decides: `reject` (RunInProgress, 409), `enqueue`
+        (pending until the runs before it end), `interrupt` or `rollback` (the
+        active runs are cancelled so, and this one goes next). A message while
+        the graph waits at an interrupt is InterruptPending (409); a resume
+        with nothing waiting is NoInterruptPending (409), or, for a queued
+        run, its failure when its turn comes.
         """
-        return await self._begin(user_id, conversation_id, content, _NO_RESUME)
-
-    async def resume(self, user_id: uuid.UUID, conversation_id: uuid.UUID, value: Any) -> RunHandle:
-        """Continue the graph from its interrupt with `value` (NoInterruptPending, 409, if none)."""
-        return await self._begin(user_id, conversation_id, None, value)
-
-    async def _begin(
-        self, user_id: uuid.UUID, conversation_id: uuid.UUID, content: str | None, resume: Any
-    ) -> RunHandle:
         if self._stopping:
             raise ServerStopping
+        stops: list[uuid.UUID] = []
+        handle = None
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session, owner_id=user_id)
             if content is not None:
@@ -112,39 +174,133 @@ class ChatRunner:
                 storage.check_message({"role": "user", "content": content})
             conversation = await storage.get_conversation(conversation_id, for_update=True)
             assistant = self.agents.registry.get(conversation.assistant_id)
-            agent = self.agents[assistant.id]
             if resume is not _NO_RESUME:
                 resume = assistant.check_resume(resume)
-            runs = RunRepository(session)
-            await runs.fail_stale(conversation.id, datetime.now(UTC) - timedelta(seconds=self.run_timeout))
-            if await runs.is_running(conversation.id):
-                raise RunInProgress
-            reads_state = assistant.uses_interrupts or assistant.uses_tools
-            waiting = await agent.waiting(conversation.thread_id) if reads_state else None
-            pending = waiting.interrupts if waiting else []
-            if resume is _NO_RESUME and pending:
-                raise InterruptPending(pending[0].id, pending[0].value)
-            if resume is not _NO_RESUME and not pending:
-                raise NoInterruptPending
-            unanswered = self._unanswered(waiting) if resume is _NO_RESUME else []
-            run, user_message, reply = await self.recorder.start(
-                session,
-                storage=storage,
-                conversation=conversation,
+            run = ThreadRun(
+                conversation_id=conversation.id,
                 user_id=user_id,
-                content=content,
+                prompt=content if content is not None else json.dumps(resume, ensure_ascii=False),
                 resume=None if resume is _NO_RESUME else resume,
-                unanswered=unanswered,
             )
-        handle = RunHandle(run, user_message, reply, agent, waiting, unanswered=unanswered)
-        handle.emit(RunStarted(handle.run, handle.user_message, handle.assistant_message))
-        task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
-        handle._task = task
-        self._tasks.add(task)
-        task.add_done_callback(self._forget)
+            runs = RunRepository(session)
+            running, pending = await self._active(runs, conversation.id)
+            if running is None and not pending:
+                handle = await self._start(session, storage, conversation, run)
+            elif strategy == "reject":
+                raise RunInProgress
+            else:
+                if strategy in ("interrupt", "rollback"):
+                    stops = await self._supersede(runs, running, pending, strategy)
+                run.status = "pending"
+                session.add(run)
+                await session.flush()
+                await session.refresh(run)
+        if handle is not None:
+            self._launch(handle)
+        else:
+            self._stop_local(stops, strategy)
+            self._claim_soon(conversation_id)
+        return run
+
+    async def _active(
+        self, runs: RunRepository, conversation_id: uuid.UUID
+    ) -> tuple[ThreadRun | None, list[ThreadRun]]:
+        """The conversation's running run and its queue; a running run whose
+        lease ran out is marked interrupted first (its process died)."""
+        active = await runs.active(conversation_id)
+        lapsed = [run.run_id for run, expired in active if expired and run.status == "running"]
+        if lapsed:
+            await runs.fail_lapsed(lapsed, to_json(RunFailed("", "Interrupted", _INTERRUPTED)))
+        running = next((r for r, expired in active if r.status == "running" and not expired), None)
+        return running, [r for r, _ in active if r.status == "pending"]
+
+    async def _supersede(
+        self, runs: RunRepository, running: ThreadRun | None, pending: list[ThreadRun], action: str
+    ) -> list[uuid.UUID]:
+        """A newer message goes first: queued runs are cancelled now, the
+        running one is asked to stop (by its process, within a poll)."""
+        for run in pending:
+            await self.recorder.cancel_pending(runs, run, action)
+        if running is None:
+            return []
+        running.cancel_action = action
+        await runs.session.flush()
+        return [running.run_id]
+
+    def _stop_local(self, run_ids: list[uuid.UUID], action: str) -> None:
+        """A run cancelled here stops now, not at the next heartbeat."""
+        for run_id in run_ids:
+            if (handle := self._handles.get(run_id)) is not None:
+                handle.stop(action)
+
+    async def _start(
+        self, session: AsyncSession, storage: ConversationStorage, conversation: Conversation, run: ThreadRun
+    ) -> RunHandle:
+        """In the caller's transaction, under the conversation's lock: check
+        the run against what the graph waits for, then store it running under
+        our lease, with its messages and its first event."""
+        assistant = self.agents.registry.get(conversation.assistant_id)
+        agent = self.agents[assistant.id]
+        resumes = run.resume is not None
+        reads_state = assistant.uses_interrupts or assistant.uses_tools
+        waiting = await agent.waiting(conversation.thread_id) if reads_state else None
+        pending = waiting.interrupts if waiting else []
+        if not resumes and pending:
+            raise InterruptPending(pending[0].id, pending[0].value)
+        if resumes and not pending:
+            raise NoInterruptPending
+        unanswered = [] if resumes else self._unanswered(waiting)
+        runs = RunRepository(session)
+        runs.lease(run, self.owner, self.lease)
+        handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered)
+        handle.user_message, handle.assistant_message, started = await self.recorder.start(
+            session,
+            storage=storage,
+            conversation=conversation,
+            run=run,
+            log=handle.log,
+            unanswered=unanswered,
+        )
+        handle.log.append_stored(started)
         return handle
 
-    def _forget(self, task: "asyncio.Task[Message | None]") -> None:
+    def _launch(self, handle: RunHandle) -> None:
+        task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
+        handle._task = task
+        self._handles[handle.run.run_id] = handle
+        self._track(task)
+
+    def _track(self, task: "asyncio.Task[Any]") -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+
+    def _claim_soon(self, conversation_id: uuid.UUID) -> None:
+        if not self._stopping:
+            self._track(asyncio.create_task(self.claim_next(conversation_id), name="chat-claim"))
+
+    async def claim_next(self, conversation_id: uuid.UUID) -> None:
+        """Start the conversation's next queued run here, if none is running.
+        A queued run that cannot start (a message while the graph waits at an
+        interrupt) fails, and the one after it is tried."""
+        while not self._stopping:
+            async with session_scope(self.sessions) as session:
+                conversation = await session.get(Conversation, conversation_id, with_for_update=True)
+                if conversation is None:
+                    return
+                runs = RunRepository(session)
+                running, pending = await self._active(runs, conversation.id)
+                if running is not None or not pending:
+                    return
+                run = pending[0]
+                try:
+                    handle = await self._start(session, ConversationStorage(session), conversation, run)
+                except (InterruptPending, NoInterruptPending) as exc:
+                    await self.recorder.refuse_pending(runs, run, exc.kind, str(exc))
+                    continue
+            self._launch(handle)
+            return
+
+    def _forget(self, task: "asyncio.Task[Any]") -> None:
         self._tasks.discard(task)
         # A streamed run has no one awaiting its outcome: an AppError was
         # explained (and logged) already and travelled in its events; anything
@@ -187,6 +343,7 @@ class ChatRunner:
                     progress.add(text)
                 case ToolCalled() | ToolFinished():
                     handle.emit(event)
+                    progress.poke()
                 case StepSaved():
                     await self._step_saved(handle, progress, event)
                 case Finished() | Paused():
@@ -217,22 +374,33 @@ class ChatRunner:
         run = handle.run
         reply_id = handle.assistant_message.id if handle.assistant_message else None
         progress = ReplyProgress(
-            self.sessions, run.conversation_id, run.run_id, reply_id, self.progress_interval
+            self.sessions, run.conversation_id, run.run_id, reply_id, self.progress_interval, log=handle.log
         )
         try:
             try:
                 outcome = await self._drive(handle, progress)
             finally:
                 await progress.close()
+            handle.ending = True
             if isinstance(outcome, Paused):
                 await self._pause(handle, progress, outcome)
                 return None
             return await self._succeed(handle, progress, outcome)
         except asyncio.CancelledError:
-            await asyncio.shield(
-                self._fail(handle, progress, "Interrupted", "The server stopped before the reply was done.")
-            )
-            raise
+            if handle.cancel_action is None:  # the server is stopping
+                await asyncio.shield(
+                    self._fail(
+                        handle, progress, "Interrupted", "The server stopped before the reply was done."
+                    )
+                )
+                raise
+            # Cancelled by us, on request: the task ends normally.
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            await self._cancelled(handle, progress)
+            return None
+        except RunLost:
+            self._lost(handle)
+            return None
         except AppError as exc:
             await self._fail(handle, progress, exc.kind, str(exc))
             raise
@@ -244,7 +412,39 @@ class ChatRunner:
                 await self._fail(handle, progress, error.kind, str(error))
             raise error from exc
         finally:
-            handle.emit(None)
+            if not handle.log.ended:
+                # Whatever went wrong recording the end, every stream ends.
+                handle.emit(
+                    RunFailed(str(run.run_id), "InternalError", "The run's end could not be recorded.")
+                )
+            self._handles.pop(run.run_id, None)
+            self._claim_soon(run.conversation_id)
+
+    async def _cancelled(self, handle: RunHandle, progress: ReplyProgress) -> None:
+        handle.ending = True
+        if handle.cancel_action == LOST:
+            conversation_id = handle.run.conversation_id
+            if not await self._conversation_exists(conversation_id):
+                # Deleted meanwhile: its rows went with it, the run ends so.
+                error = ConversationNotFound(conversation_id)
+                handle.emit(RunFailed(str(handle.run.run_id), error.kind, str(error)))
+                raise error
+            self._lost(handle)
+        elif handle.cancel_action == "rollback":
+            handle.emit(
+                await self.retry.run(lambda: self.recorder.roll_back(handle), what="rolling back a run")
+            )
+        else:
+            handle.emit(
+                await self.retry.run(lambda: self.recorder.cancel(handle, progress), what="cancelling a run")
+            )
+
+    @staticmethod
+    def _lost(handle: RunHandle) -> None:
+        """Another process marked the run interrupted (its lease ran out while
+        this one stalled): nothing more is recorded, the streams here end."""
+        logger.warning("run %s was taken over after its lease ran out; stopped", handle.run.run_id)
+        handle.emit(RunFailed(str(handle.run.run_id), "Interrupted", _INTERRUPTED))
 
     async def _explain(self, run: ThreadRun, exc: Exception) -> AppError:
         """The error a client is told, and logged once: never SQL, constraint
@@ -274,28 +474,79 @@ class ChatRunner:
             return True  # unknown: say what failed, not that it is gone
 
     async def _succeed(self, handle: RunHandle, progress: ReplyProgress, outcome: Finished) -> Message | None:
-        reply, run = await self.retry.run(
+        reply, events = await self.retry.run(
             lambda: self.recorder.finish(handle, progress, outcome), what="recording a reply"
         )
-        if reply is not None:
-            handle.emit(MessageStored(reply))
-        handle.emit(RunSucceeded(run))
+        for event in events:
+            handle.emit(event)
         return reply
 
     async def _pause(self, handle: RunHandle, progress: ReplyProgress, outcome: Paused) -> None:
-        run = await self.retry.run(
+        event = await self.retry.run(
             lambda: self.recorder.pause(handle, progress, outcome), what="recording an interrupt"
         )
-        handle.emit(RunInterrupted(run, handle.interrupts))
+        handle.emit(event)
 
     async def _fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> None:
-        handle.emit(RunFailed(str(handle.run.run_id), kind, detail))
-        await self.recorder.fail(handle, progress, kind, detail)
+        handle.emit(await self.recorder.fail(handle, progress, kind, detail))
+
+    def follow(self, run_id: uuid.UUID, after: int = 0) -> AsyncIterator[Sequenced]:
+        """The run's events numbered above `after`, then each as it comes,
+        wherever the run executes; the last is the run's end."""
+        return self.follower.follow(run_id, after)
+
+    async def result(self, run: ThreadRun) -> RunResult:
+        """Wait for the run's end: what it gave, or the error it ended with
+        (the very error when it ran here, RunEndedWithError otherwise)."""
+        handle = self._handles.get(run.run_id)
+        user_message = reply = None
+        async for _, event in self.follow(run.run_id):
+            match event:
+                case RunStarted():
+                    user_message = event.user_message
+                case MessageStored(message=message):
+                    reply = message
+                case RunInterrupted(interrupts=interrupts):
+                    return RunResult(str(run.run_id), "interrupted", user_message, None, interrupts)
+                case RunCancelled(action=action):
+                    raise RunWasCancelled(action)
+                case RunFailed(kind=kind, detail=detail):
+                    if handle is not None and handle._task is not None:
+                        await handle.reply()  # raises the run's own error
+                    raise RunEndedWithError(kind, detail)
+        if user_message is not None:
+            # Dated with its checkpoint by the run's first step, after the event.
+            user_message = await self._current(handle, int(user_message["id"]))
+        return RunResult(str(run.run_id), "succeeded", user_message, reply, [])
+
+    async def _current(self, handle: RunHandle | None, message_id: int) -> dict[str, Any] | None:
+        if handle is not None and handle.user_message is not None:
+            return message_json(handle.user_message)
+        async with self.follower.reads() as session:
+            message = await session.get(Message, message_id)
+            return message_json(message) if message is not None else None
+
+    async def cancel(self, run: ThreadRun, action: str) -> None:
+        """Cancel a pending run now, or ask a running one's process to stop
+        it (this process stops its own at once); RunNotActive if it ended."""
+        async with session_scope(self.sessions) as session:
+            locked = await session.get(ThreadRun, run.run_id, with_for_update=True)
+            if locked is None:
+                raise RunNotFound(run.run_id)
+            runs = RunRepository(session)
+            if locked.status == "pending":
+                await self.recorder.cancel_pending(runs, locked, action)
+            elif locked.status == "running":
+                locked.cancel_action = action
+            else:
+                raise RunNotActive(run.run_id, locked.status)
+        self._stop_local([run.run_id], action)
 
     async def shutdown(self, grace: float) -> None:
         """Refuse new runs; let those in flight finish for `grace` seconds, then
         interrupt them, which ends their streams with an `Interrupted` error."""
         self._stopping = True
+        await self.keeper.stop()
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=grace)

@@ -54,3 +54,41 @@ class InterruptPending(Conflict):
 class NoInterruptPending(Conflict):
     def __init__(self) -> None:
         super().__init__("Nothing in this conversation is waiting for an answer; send a message instead.")
+
+
+class RunLost(AppError):
+    """The run's lease ran out (its process stalled past it) and another process
+    marked it interrupted; this process stops it without recording more."""
+
+    status_code = 503
+
+    def __init__(self, run_id: uuid.UUID) -> None:
+        super().__init__(f"Run {run_id} was taken over after its process stopped answering; send again.")
+
+
+class RunCancelled(Conflict):
+    """The run this request waited for was cancelled (a cancel, or a newer message's strategy)."""
+
+    def __init__(self, action: str) -> None:
+        kept = "its completed steps are kept" if action == "interrupt" else "it left no trace"
+        super().__init__(f"The run was cancelled ({action}): {kept}.")
+
+
+class RunNotActive(Conflict):
+    def __init__(self, run_id: uuid.UUID, status: str) -> None:
+        super().__init__(f"Run {run_id} is {status}: only a pending or running run can be cancelled.")
+
+
+class RunEndedWithError(AppError):
+    """A run this request waited for, queued or executed by another process,
+    failed: the kind and detail it recorded."""
+
+    status_code = 502
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self._kind = kind
+
+    @property
+    def kind(self) -> str:
+        return self._kind

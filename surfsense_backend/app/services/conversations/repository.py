@@ -1,14 +1,15 @@
 """Every query of the conversation domain. Repositories flush, never commit."""
 
+import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import Select, delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import PREVIEW_CHARS, Checkpoint, Conversation, Message, ThreadRun
+from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
 
 ArchivedFilter = Literal["false", "true", "all"]
 
@@ -30,7 +31,7 @@ runs AS (
     SELECT renamed.fork_run, :target, r.user_id, r.prompt, r.status, r.error_kind, r.error,
            r.checkpoint_id, r.started_at, r.finished_at
     FROM thread_runs r JOIN renamed ON renamed.source_run = r.run_id
-    WHERE r.status <> 'running'
+    WHERE r.status NOT IN ('pending', 'running')
     RETURNING run_id
 )
 INSERT INTO messages (conversation_id, run_id, role, content, metadata, checkpoint_id, created_at)
@@ -39,6 +40,26 @@ FROM copied c
 LEFT JOIN renamed ON renamed.source_run = c.run_id
 LEFT JOIN runs ON runs.run_id = renamed.fork_run
 ORDER BY c.id
+"""
+
+_APPEND_EVENT_SQL = """
+INSERT INTO run_events (run_id, seq, events)
+SELECT :run_id, COALESCE(max(seq), 0) + 1, CAST(:events AS json) FROM run_events WHERE run_id = :run_id
+"""
+
+# A running run without a lease, or whose lease ran out, has no live holder.
+_LAPSED = func.coalesce(ThreadRun.lease_expires_at < func.now(), True)
+
+# Both halves read only the partial indexes of running and pending runs.
+_NEEDING_ATTENTION_SQL = """
+SELECT conversation_id FROM thread_runs
+WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())
+UNION
+SELECT p.conversation_id FROM thread_runs p
+WHERE p.status = 'pending' AND NOT EXISTS (
+    SELECT 1 FROM thread_runs r WHERE r.conversation_id = p.conversation_id AND r.status = 'running'
+)
+LIMIT :limit
 """
 
 
@@ -153,28 +174,100 @@ class RunRepository:
         statement = select(Message).where(Message.run_id == run_id, Message.role == "interrupt")
         return (await self.session.scalars(statement.order_by(Message.id))).all()
 
-    async def fail_stale(self, conversation_id: uuid.UUID, started_before: datetime) -> None:
-        """Runs of a process that died mid-run: they will never finish, and
-        neither will their replies."""
-        stale = await self.session.scalars(
-            update(ThreadRun)
-            .where(
-                ThreadRun.conversation_id == conversation_id,
-                ThreadRun.status == "running",
-                ThreadRun.started_at < started_before,
-            )
-            .values(
-                status="failed",
-                error_kind="Interrupted",
-                error="The run did not finish: its process stopped.",
-                finished_at=func.now(),
-            )
-            .returning(ThreadRun.run_id)
+    async def active(self, conversation_id: uuid.UUID) -> Sequence[tuple[ThreadRun, bool]]:
+        """The conversation's pending and running runs, oldest first, each with
+        whether its lease has run out (a running run whose process died)."""
+        statement = (
+            select(ThreadRun, _LAPSED)
+            .where(ThreadRun.conversation_id == conversation_id, ThreadRun.status.in_(ACTIVE_STATUSES))
+            .order_by(ThreadRun.started_at, ThreadRun.run_id)
         )
-        if run_ids := stale.all():
-            await self.session.execute(
-                delete(Message).where(Message.run_id.in_(run_ids), Message.status == "streaming")
+        return [(run, bool(lapsed)) for run, lapsed in (await self.session.execute(statement)).all()]
+
+    async def next_pending(self, conversation_id: uuid.UUID) -> ThreadRun | None:
+        run: ThreadRun | None = await self.session.scalar(
+            select(ThreadRun)
+            .where(ThreadRun.conversation_id == conversation_id, ThreadRun.status == "pending")
+            .order_by(ThreadRun.started_at, ThreadRun.run_id)
+            .limit(1)
+        )
+        return run
+
+    async def fail_lapsed(self, run_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> Sequence[uuid.UUID]:
+        """Runs whose process died mid-run: marked Interrupted, their unfinished
+        replies removed, `event` (their stream's end) stored after their last."""
+        lapsed = (
+            await self.session.scalars(
+                update(ThreadRun)
+                .where(
+                    ThreadRun.run_id.in_(run_ids),
+                    ThreadRun.status == "running",
+                    _LAPSED,
+                )
+                .values(
+                    status="failed",
+                    error_kind="Interrupted",
+                    error="The run did not finish: its process stopped.",
+                    finished_at=func.now(),
+                    lease_owner=None,
+                )
+                .returning(ThreadRun.run_id)
             )
+        ).all()
+        if lapsed:
+            await self.session.execute(
+                delete(Message).where(Message.run_id.in_(lapsed), Message.status == "streaming")
+            )
+            for run_id in lapsed:
+                await self.append_final_event(run_id, {**event, "run_id": str(run_id)})
+        return lapsed
+
+    async def append_final_event(self, run_id: uuid.UUID, event: dict[str, Any]) -> None:
+        """`event` after the run's last stored one (its process cannot add more)."""
+        await self.session.execute(text(_APPEND_EVENT_SQL), {"run_id": run_id, "events": json.dumps([event])})
+
+    async def delete_run(self, run_id: uuid.UUID) -> None:
+        """The run and every record of it: its messages, and its events (cascade)."""
+        await self.session.execute(delete(Message).where(Message.run_id == run_id))
+        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
+
+    async def add_events(self, run_id: uuid.UUID, seq: int, events: list[dict[str, Any]]) -> None:
+        """A batch of the run's events, `seq` the number of its last."""
+        self.session.add(RunEvent(run_id=run_id, seq=seq, events=events))
+        await self.session.flush()
+
+    async def events_after(self, run_id: uuid.UUID, after: int) -> Sequence[RunEvent]:
+        """The batches holding events numbered above `after`, in order."""
+        statement = select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after)
+        return (await self.session.scalars(statement.order_by(RunEvent.seq))).all()
+
+    async def last_events(self, run_id: uuid.UUID) -> RunEvent | None:
+        statement = select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.seq.desc())
+        last: RunEvent | None = await self.session.scalar(statement.limit(1))
+        return last
+
+    @staticmethod
+    def lease(run: ThreadRun, owner: uuid.UUID, seconds: float) -> None:
+        """`run` runs, held by `owner` for `seconds` unless renewed."""
+        run.status = "running"
+        run.lease_owner = owner
+        run.lease_expires_at = func.now() + timedelta(seconds=seconds)
+
+    async def renew(self, owner: uuid.UUID, seconds: float) -> dict[uuid.UUID, str | None]:
+        """Extend every lease `owner` holds; each run still held, with the
+        cancel asked of it (a run missing was taken over, or deleted)."""
+        rows = await self.session.execute(
+            update(ThreadRun)
+            .where(ThreadRun.lease_owner == owner, ThreadRun.status == "running")
+            .values(lease_expires_at=func.now() + timedelta(seconds=seconds))
+            .returning(ThreadRun.run_id, ThreadRun.cancel_action)
+        )
+        return {run_id: action for run_id, action in rows.all()}
+
+    async def needing_attention(self, limit: int) -> Sequence[uuid.UUID]:
+        """Conversations with a run whose lease ran out, or with runs queued
+        and none running: what some process must act on."""
+        return (await self.session.scalars(text(_NEEDING_ATTENTION_SQL), {"limit": limit})).all()
 
 
 class CheckpointRepository:

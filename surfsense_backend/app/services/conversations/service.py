@@ -127,6 +127,20 @@ class ConversationService:
         await self.get(conversation_id)
         return await RunRepository(self.session).for_conversation(conversation_id)
 
+    async def run(self, conversation_id: uuid.UUID, run_id: uuid.UUID) -> ThreadRun:
+        """One of the conversation's runs (RunNotFound, 404, if not the caller's)."""
+        run = await RunRepository(self.session).get_for_user(run_id, self.user_id)
+        if run is None or run.conversation_id != conversation_id:
+            raise RunNotFound(run_id)
+        return run
+
+    async def active_run(self, conversation_id: uuid.UUID) -> ThreadRun | None:
+        """The run a client reconnecting to the conversation wants: the running
+        one, else the first queued; None when the conversation is idle."""
+        await self.get(conversation_id)
+        active = [run for run, _ in await RunRepository(self.session).active(conversation_id)]
+        return next((r for r in active if r.status == "running"), active[0] if active else None)
+
     async def set_feedback(self, run_id: uuid.UUID, sentiment: str | None, comment: str | None) -> ThreadRun:
         """Record feedback on a run; no sentiment clears it, comment included."""
         run = await RunRepository(self.session).get_for_user(run_id, self.user_id)

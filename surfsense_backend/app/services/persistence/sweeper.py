@@ -2,7 +2,8 @@
 
 Every PERSISTENCE_CHECKPOINT_CLEANUP_INTERVAL seconds: keep the newest
 PERSISTENCE_MAX_CHECKPOINT_HISTORY checkpoints per conversation, delete
-archived conversations past PERSISTENCE_ARCHIVE_TTL_DAYS, and forget
+archived conversations past PERSISTENCE_ARCHIVE_TTL_DAYS, delete the stored
+events of runs that ended PERSISTENCE_RUN_EVENTS_TTL_HOURS ago, and forget
 tombstones old enough that no run can still be writing.
 
 Several app processes may run a sweeper; a transaction-scoped advisory lock
@@ -25,12 +26,23 @@ logger = logging.getLogger(__name__)
 # Any constant unique to this job among the app's advisory locks.
 SWEEP_LOCK_KEY = 7_310_512_001
 TOMBSTONE_DAYS = 7
+# Event batches one sweep deletes at most.
+RUN_EVENT_BATCH = 50_000
 
 _EXPIRE_ARCHIVED_SQL = """
 DELETE FROM conversations WHERE id IN (
     SELECT id FROM conversations
     WHERE archived AND updated_at < now() - make_interval(secs => %s * 86400)
     ORDER BY updated_at LIMIT %s
+)
+"""
+
+# Batched like the other deletes: the rest go at the next sweep.
+_EXPIRE_RUN_EVENTS_SQL = """
+DELETE FROM run_events WHERE (run_id, seq) IN (
+    SELECT e.run_id, e.seq FROM run_events e JOIN thread_runs r ON r.run_id = e.run_id
+    WHERE r.finished_at < now() - make_interval(secs => %s * 3600)
+    LIMIT %s
 )
 """
 
@@ -43,6 +55,7 @@ DELETE FROM deleted_threads WHERE deleted_at < now() - make_interval(days => %s)
 class SweepReport:
     checkpoints_deleted: int
     archived_conversations_deleted: int
+    run_events_deleted: int
     tombstones_forgotten: int
 
 
@@ -70,12 +83,18 @@ class RetentionSweeper:
                     limit=self.config.retention_batch_threads
                 ),
                 archived_conversations_deleted=await self._expire_archived(),
+                run_events_deleted=await self._execute(
+                    _EXPIRE_RUN_EVENTS_SQL,
+                    (self.config.run_events_ttl_hours, RUN_EVENT_BATCH),
+                ),
                 tombstones_forgotten=await self._execute(_FORGET_TOMBSTONES_SQL, (TOMBSTONE_DAYS,)),
             )
         logger.info(
-            "retention sweep: %d checkpoint(s), %d archived conversation(s), %d tombstone(s) removed",
+            "retention sweep: %d checkpoint(s), %d archived conversation(s), %d run event batch(es), "
+            "%d tombstone(s) removed",
             report.checkpoints_deleted,
             report.archived_conversations_deleted,
+            report.run_events_deleted,
             report.tombstones_forgotten,
         )
         return report

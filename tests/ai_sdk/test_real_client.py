@@ -3,7 +3,8 @@
 `read_reply.mjs` sends through `DefaultChatTransport`, which validates every
 chunk against the SDK's schema, and folds them with `readUIMessageStream`, as
 `useChat` does; `read_research.mjs` does the same with the research agent's
-tool calls, its interrupt, and the resume that answers it. `make test`
+tool calls, its interrupt, and the resume that answers it; `read_resume.mjs`
+reconnects as `useChat({resume: true})` does on mount. `make test`
 installs the packages (`npm ci`) when npm is there.
 """
 
@@ -129,3 +130,45 @@ async def test_use_chats_transport_reads_tools_and_an_interrupt(
     assert [p["data"]["status"] for p in second["message"]["parts"] if p["type"] == "data-run"] == [
         "succeeded"
     ]
+
+
+@pytest.fixture
+async def slow_server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
+    # Tokens slow enough that a reply (some 600 tokens: twelve seconds at
+    # least) is still streaming when the client reconnects.
+    async with running(database_url, tmp_path, engine, DOMAIN, LOCAL_TOKEN_DELAY="0.02") as server:
+        yield server
+
+
+@pytest.mark.parametrize("package", ["ai", "ai5"])
+async def test_resume_true_reconnects_to_a_run_in_progress(
+    node: str, slow_server: Server, package: str
+) -> None:
+    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
+    async with httpx.AsyncClient(base_url=slow_server.url, timeout=60) as client:
+        await client.post("/auth/register", json={"email": email, "password": password})
+        login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
+        token = login.json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
+        args = (package, slow_server.url, token, conversation)
+        idle = await _node(node, "read_resume.mjs", *args)
+        assert (idle["resumed"], idle["message"]) == (False, None)  # 204: nothing to resume
+
+        # A tab sends a long message, reads its first events and is closed.
+        url = f"/api/v1/conversations/{conversation}/messages?stream=ui"
+        async with client.stream("POST", url, json={"content": "word " * 300}) as response:
+            async for chunk in response.aiter_text():
+                if "text-delta" in chunk:
+                    break
+        # The reloaded page reconnects while the reply is still being written.
+        resumed = await _node(node, "read_resume.mjs", *args)
+        reply = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"][-1]
+    assert resumed["errors"] == []
+    assert resumed["resumed"] is True
+    message = resumed["message"]
+    assert (message["id"], message["role"]) == (str(reply["id"]), "assistant")
+    # A replay from the run's start: the whole reply, as the history has it.
+    [text] = [part for part in message["parts"] if part["type"] == "text"]
+    assert (text["text"], text["state"]) == (reply["content"], "done")
+    assert reply["status"] == "complete"

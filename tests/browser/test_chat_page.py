@@ -120,6 +120,8 @@ async def test_a_reload_mid_answer_shows_the_reply_in_progress_then_complete(pag
     await page.locator("#message-input").fill(question)
     await page.locator("#message-input").press("Enter")
     await expect(page.locator("#messages .message.assistant .body")).not_to_have_text("")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     await page.reload()
     in_progress = page.locator('#messages .message.assistant[data-status="streaming"]')
     await expect(in_progress).to_have_count(1)
@@ -128,6 +130,9 @@ async def test_a_reload_mid_answer_shows_the_reply_in_progress_then_complete(pag
     await expect(page.locator('#messages .message.assistant[data-status="complete"]')).to_have_count(1)
     # Exactly the two stored messages: no ghost, no duplicate.
     await expect(bodies(page)).to_have_text([question, reply(1, question)])
+    # It went on by joining the run's stream, not by polling the history.
+    assert sum("/stream?stream=ui" in url for url in requests) == 1
+    assert sum("/messages?" in url for url in requests) == 2  # on load, and once the run ended
 
 
 async def test_the_keyboard_alone_signs_up_and_chats(page: Page, email: str) -> None:

@@ -24,7 +24,7 @@ export const token = {
   clear: () => localStorage.removeItem(TOKEN_KEY),
 };
 
-async function send(method, path, { json, form } = {}) {
+async function send(method, path, { json, form, signal } = {}) {
   const headers = {};
   const bearer = token.get();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -37,8 +37,9 @@ async function send(method, path, { json, form } = {}) {
   }
   let response;
   try {
-    response = await fetch(path, { method, headers, body });
-  } catch {
+    response = await fetch(path, { method, headers, body, signal });
+  } catch (error) {
+    if (signal?.aborted) throw error;
     throw new Unreachable();
   }
   if (!response.ok) {
@@ -62,6 +63,21 @@ export async function* streamReply(conversationId, body) {
   const response = await send("POST", `/api/v1/conversations/${conversationId}/messages?stream=ui`, {
     json: body,
   });
+  yield* uiParts(response);
+}
+
+/**
+ * Join the conversation's active run (a reload mid-answer): the parts of its
+ * UI message stream from the run's start, or null when no run is active.
+ * Aborting `signal` ends the parts quietly.
+ */
+export async function joinRun(conversationId, signal) {
+  const response = await send("GET", `/api/v1/conversations/${conversationId}/stream?stream=ui`, { signal });
+  return response.status === 204 ? null : uiParts(response, signal);
+}
+
+/** The JSON parts of a UI message stream, frame by frame; comments (heartbeats) and ids are skipped. */
+async function* uiParts(response, signal) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   for (;;) {
@@ -69,6 +85,7 @@ export async function* streamReply(conversationId, body) {
     try {
       chunk = await reader.read();
     } catch {
+      if (signal?.aborted) return;
       throw new Unreachable();
     }
     if (chunk.done) return;
@@ -77,8 +94,12 @@ export async function* streamReply(conversationId, body) {
     while ((end = buffered.indexOf("\n\n")) >= 0) {
       const frame = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
-      if (!frame.startsWith("data: ")) continue;
-      const data = frame.slice("data: ".length);
+      const data = frame
+        .split("\n")
+        .filter((line) => line.startsWith("data: "))
+        .map((line) => line.slice("data: ".length))
+        .join("\n");
+      if (!data) continue;
       if (data === "[DONE]") return;
       yield JSON.parse(data);
     }

@@ -2,11 +2,12 @@
 // Plain DOM, no build step; every piece of user text goes in through textContent.
 
 import { addToolCall, approvalCard, setToolResult, toolCalls } from "./agent_parts.js";
-import { ApiError, Unreachable, call, streamReply, token } from "./api.js";
+import { ApiError, Unreachable, call, joinRun, streamReply, token } from "./api.js";
 import { button, element } from "./dom.js";
 
 const PAGE_SIZE = 20;
-const POLL_MS = 700;
+// A reply left streaming with no run to join (its process died): look again after this.
+const REJOIN_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -16,7 +17,7 @@ const state = {
   nextCursor: null,
   feedback: new Map(), // run id -> "positive" | "negative" | null
   sending: false,
-  poll: null,
+  joining: null, // the AbortController of a join in progress
   assistants: new Map(), // id -> {name, description, ...}
 };
 
@@ -55,7 +56,7 @@ async function attempt(action, { inline } = {}) {
 // ---- signing in ----
 
 function showAuth(message = "") {
-  stopPolling();
+  stopJoining();
   $("chat-view").hidden = true;
   $("auth-view").hidden = false;
   $("auth-error").textContent = message;
@@ -201,7 +202,7 @@ async function confirmDelete(control, conversation) {
 }
 
 function closeConversation() {
-  stopPolling();
+  stopJoining();
   state.conversationId = null;
   history.replaceState(null, "", location.pathname);
   $("conversation-title").textContent = "Start a conversation";
@@ -219,7 +220,7 @@ async function newConversation() {
 }
 
 async function openConversation(conversation) {
-  stopPolling();
+  stopJoining();
   state.conversationId = conversation.id;
   // In the address, so a reload opens the same conversation.
   history.replaceState(null, "", `#${conversation.id}`);
@@ -253,7 +254,7 @@ async function loadFeedback() {
   state.feedback = new Map(runs.items.map((run) => [run.run_id, run.sentiment]));
 }
 
-/** The newest page; while a reply is still streaming (a reload mid-answer), poll until it is done. */
+/** The newest page; a reply still streaming (a reload mid-answer) goes on live: its run is joined. */
 async function loadNewest() {
   const conversationId = state.conversationId;
   const page = await historyPage();
@@ -262,14 +263,35 @@ async function loadNewest() {
   state.nextBefore = page.next_before;
   $("load-older").hidden = !page.next_before;
   scrollToEnd();
-  if (page.items.some((message) => message.status === "streaming") && !state.sending) {
-    state.poll = setTimeout(() => attempt(loadNewest), POLL_MS);
-  }
+  const streaming = page.items.findLast((message) => message.status === "streaming");
+  // Not awaited: the page is usable while the reply goes on.
+  if (streaming && !state.sending) attempt(() => rejoin(conversationId, streaming));
 }
 
-function stopPolling() {
-  clearTimeout(state.poll);
-  state.poll = null;
+/**
+ * Stream the run still writing `message`, from its start (the text so far is
+ * replayed), into its item; once it ends, show what was stored.
+ */
+async function rejoin(conversationId, message) {
+  stopJoining();
+  const joining = new AbortController();
+  state.joining = joining;
+  const parts = await joinRun(conversationId, joining.signal);
+  const reply = $("messages").querySelector(`[data-id="${message.id}"]`);
+  if (parts && reply) {
+    reply.querySelector(".body").textContent = "";
+    await foldReply(parts, null, reply);
+  } else if (!joining.signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, REJOIN_MS));
+  }
+  if (joining.signal.aborted || conversationId !== state.conversationId) return;
+  state.joining = null;
+  await loadNewest();
+}
+
+function stopJoining() {
+  state.joining?.abort();
+  state.joining = null;
 }
 
 async function loadOlder() {
@@ -433,7 +455,7 @@ async function answerInterrupt(answer) {
  * conversation moved to the top of the list.
  */
 async function run(body, user) {
-  stopPolling();
+  stopJoining();
   state.sending = true;
   $("send").disabled = true;
   const reply = messageItem({ id: "pending", role: "assistant", content: "", status: "streaming", metadata: {} });
@@ -448,12 +470,16 @@ async function run(body, user) {
   return sent;
 }
 
-/** Fold the UI message stream into the new items: tokens, tool calls, interrupts. */
 async function readReply(body, user, reply) {
+  return foldReply(streamReply(state.conversationId, body), user, reply);
+}
+
+/** Fold a run's UI message stream into its items: tokens, tool calls, interrupts. */
+async function foldReply(parts, user, reply) {
   const text = reply.querySelector(".body");
   const tools = toolCalls([]);
   reply.append(tools);
-  for await (const part of streamReply(state.conversationId, body)) {
+  for await (const part of parts) {
     switch (part.type) {
       case "data-user-message":
         if (user) setMessage(user, part.data);

@@ -13,7 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from app.agents import compile_assistants
 from app.agents.threads import assistant_of_threads
 from app.config import PersistenceConfig, get_persistence_config, get_settings
-from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health
 from app.routes.web import install_web
@@ -49,6 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.engine = create_engine(database_url, settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.read_sessions = create_read_sessionmaker(app.state.engine)
     app.state.login_throttle = LoginThrottle(
         app.state.sessionmaker, settings.login_max_failures, settings.login_failure_window
     )
@@ -64,6 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             agents = compile_assistants(saver, app.state.chat_model)
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
+            app.state.read_sessions,
             agents,
             RetryPolicy.from_config(config),
             lease=settings.chat_run_lease,

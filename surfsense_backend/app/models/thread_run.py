@@ -49,6 +49,9 @@ class ThreadRun(Base):
             postgresql_where=text("status = 'pending'"),
         ),
     )
+    # What the database fills in (started_at, a lease's expiry) comes back with
+    # the INSERT or UPDATE that wrote it, not with a SELECT after.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
 
     run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))

@@ -87,9 +87,7 @@ async def test_a_finished_reply_is_left_alone(
 ) -> None:
     reply = await _streaming_reply(make_conversation, committed)
     async with committed() as s:
-        await ConversationStorage(s).finish_reply(
-            await s.get_one(Message, reply.id), "the whole answer", None
-        )
+        await ConversationStorage(s).finish_reply(reply.id, "the whole answer", None)
         await s.commit()
     progress = _progress(committed, reply)
     progress.add("the whole")

@@ -35,6 +35,9 @@ class RunHandle:
     cancel_action: str | None = None
     # The run is recording its outcome: too late to cancel, and its lease may end any moment.
     ending: bool = False
+    # Whether runs may be queued behind it: its end starts the next one. Its
+    # succeeding end reads it; any other end assumes so.
+    queued: bool = True
     _task: asyncio.Task[Message | None] | None = None
     # The root checkpoint the user's message went in at; set by the first step.
     _input_checkpoint: str | None = None

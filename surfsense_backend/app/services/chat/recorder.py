@@ -62,15 +62,12 @@ class RunRecorder:
         user_message = reply = None
         if run.resume is None:
             # The calls the new message goes past are answered "not run" first, as its input will.
-            await storage.save_messages(conversation.id, unanswered, run_id=run.run_id)
-            user_message = await storage.save_message(
-                conversation.id, {"role": "user", "content": run.prompt}, run_id=run.run_id
-            )
-            reply = await storage.begin_reply(conversation.id, run_id=run.run_id)
+            user = {"role": "user", "content": run.prompt}
+            stored, reply = await storage.open_turn(conversation.id, [*unanswered, user], run_id=run.run_id)
+            user_message = stored[-1]
             if conversation.title is None:
                 conversation.title = derive_title(run.prompt)
-        await session.flush()
-        await session.refresh(run)
+                await session.flush()
         started = RunStarted(
             str(run.run_id),
             message_json(user_message) if user_message else None,
@@ -151,16 +148,17 @@ class RunRecorder:
         its events stored. The reply, and the events to append (stored)."""
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
-            run = await self._locked(session, handle)
-            if run.status == "succeeded":
-                reply = await RunRepository(session).last_reply(run.run_id)
+            runs = RunRepository(session)
+            ended = await runs.end(handle.run.run_id, status="succeeded", checkpoint_id=outcome.checkpoint_id)
+            if ended is None:
+                run = await self._locked(session, handle)
+                if run.status != "succeeded":
+                    raise RunLost(run.run_id)
+                reply = await runs.last_reply(run.run_id)
                 return reply, _succeeded(run, reply)
+            run, handle.queued = ended
             reply = await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
-            run.status, run.checkpoint_id, run.finished_at = "succeeded", outcome.checkpoint_id, func.now()
-            run.lease_owner = None
-            await session.flush()
-            await session.refresh(run)
             events = _succeeded(run, reply)
             await _store_events(session, run, handle.log, *events)
         self._noted(handle)
@@ -197,9 +195,8 @@ class RunRecorder:
         message: AIMessage,
         checkpoint_id: str,
     ) -> Message:
-        if reply_id is not None:
-            reply = await storage.session.get_one(Message, reply_id)
-            return await storage.finish_reply(reply, message, checkpoint_id)
+        if reply_id is not None and (reply := await storage.finish_reply(reply_id, message, checkpoint_id)):
+            return reply
         return await storage.save_message(
             handle.run.conversation_id, message, checkpoint_id, run_id=handle.run.run_id
         )

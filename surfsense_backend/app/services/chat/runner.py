@@ -104,6 +104,7 @@ class ChatRunner:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        reads: async_sessionmaker[AsyncSession],
         agents: CompiledAssistants,
         retry: RetryPolicy | None = None,
         *,
@@ -194,7 +195,6 @@ class ChatRunner:
                 run.status = "pending"
                 session.add(run)
                 await session.flush()
-                await session.refresh(run)
         if handle is not None:
             self._launch(handle)
         else:
@@ -418,7 +418,8 @@ class ChatRunner:
                     RunFailed(str(run.run_id), "InternalError", "The run's end could not be recorded.")
                 )
             self._handles.pop(run.run_id, None)
-            self._claim_soon(run.conversation_id)
+            if handle.queued:
+                self._claim_soon(run.conversation_id)
 
     async def _cancelled(self, handle: RunHandle, progress: ReplyProgress) -> None:
         handle.ending = True

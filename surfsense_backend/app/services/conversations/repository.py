@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
 
@@ -225,6 +226,26 @@ class RunRepository:
     async def append_final_event(self, run_id: uuid.UUID, event: dict[str, Any]) -> None:
         """`event` after the run's last stored one (its process cannot add more)."""
         await self.session.execute(text(_APPEND_EVENT_SQL), {"run_id": run_id, "events": json.dumps([event])})
+
+    async def end(self, run_id: uuid.UUID, **values: Any) -> tuple[ThreadRun, bool] | None:
+        """A running run's end (`values`: its status and more) in one UPDATE
+        that locks the row and returns it, with whether runs are queued behind
+        it. None if it is not running: ended already, taken over, or gone."""
+        queued = aliased(ThreadRun)
+        behind = (
+            select(queued.run_id)
+            .where(queued.conversation_id == ThreadRun.conversation_id, queued.status == "pending")
+            .exists()
+        )
+        statement = (
+            update(ThreadRun)
+            .where(ThreadRun.run_id == run_id, ThreadRun.status == "running")
+            .values(lease_owner=None, finished_at=func.now(), **values)
+            .returning(ThreadRun, behind)
+            .execution_options(synchronize_session=False)
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        return (row[0], bool(row[1])) if row is not None else None
 
     async def delete_run(self, run_id: uuid.UUID) -> None:
         """The run and every record of it: its messages, and its events (cascade)."""

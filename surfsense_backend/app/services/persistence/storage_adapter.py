@@ -75,6 +75,8 @@ class MessageIn:
     role: str
     content: str
     metadata: dict[str, Any]
+    # "streaming": a reply's place, written as the run goes; not yet a message.
+    status: str = "complete"
 
 
 def role_of(message: BaseMessage) -> str:
@@ -132,6 +134,13 @@ class ConversationStorage:
         self._saver = saver
 
     async def get_conversation(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation:
+        """The conversation (ConversationNotFound if gone or not the owner's);
+        one this session loaded already costs no statement, unless locked."""
+        if not for_update:
+            loaded = await self.session.get(Conversation, conversation_id)
+            if loaded is None or (self.owner_id is not None and loaded.user_id != self.owner_id):
+                raise ConversationNotFound(conversation_id)
+            return loaded
         statement = select(Conversation).where(Conversation.id == conversation_id)
         if self.owner_id is not None:
             statement = statement.where(Conversation.user_id == self.owner_id)
@@ -181,45 +190,86 @@ class ConversationStorage:
         """Append messages in their order, all or none: every one is checked
         before anything is written, and they go in as one INSERT."""
         incoming = [_message_in(message) for message in messages]
-        for message in incoming:
-            self._validate(message)
         if not incoming:
             return []
-        conversation = await self.get_conversation(conversation_id)
+        return await self._insert(conversation_id, incoming, checkpoint_id, run_id)
+
+    async def open_turn(
+        self,
+        conversation_id: uuid.UUID,
+        messages: Sequence[BaseMessage | Mapping[str, Any]],
+        *,
+        run_id: uuid.UUID,
+    ) -> tuple[list[Message], Message]:
+        """A run's first messages (the user's, say) and the reply's place after
+        them, empty and `streaming` (see `begin_reply`), in one INSERT."""
+        reply = MessageIn("assistant", "", {}, status="streaming")
+        *stored, placed = await self._insert(
+            conversation_id, [*(_message_in(m) for m in messages), reply], None, run_id
+        )
+        return stored, placed
+
+    async def _insert(
+        self,
+        conversation_id: uuid.UUID,
+        incoming: list[MessageIn],
+        checkpoint_id: str | None,
+        run_id: uuid.UUID | None,
+    ) -> list[Message]:
+        counted = [message for message in incoming if message.status == "complete"]
+        for message in counted:
+            self._validate(message)
+        # The conversation's counters first: the statement that finds it (404 if not the owner's).
+        if counted:
+            await self._count(conversation_id, counted[-1].content, len(counted))
+        else:
+            await self.get_conversation(conversation_id)
         rows = [
             {
-                "conversation_id": conversation.id,
+                "conversation_id": conversation_id,
                 "role": message.role,
                 "content": message.content,
                 "metadata_": message.metadata,
-                "checkpoint_id": checkpoint_id,
+                "checkpoint_id": checkpoint_id if message.status == "complete" else None,
                 "run_id": run_id,
+                "status": message.status,
             }
             for message in incoming
         ]
         # Sorted by parameter order: ids ascend in the order the messages came.
         statement = insert(Message).returning(Message, sort_by_parameter_order=True)
-        stored = list(await self.session.scalars(statement, rows))
-        self._count(conversation, incoming[-1].content, len(incoming))
-        await self.session.flush()
-        return stored
+        return list(await self.session.scalars(statement, rows))
 
-    @staticmethod
-    def _count(conversation: Conversation, last_content: str, added: int = 1) -> None:
-        """More messages in the conversation's counters, and the conversation active."""
-        # SQL expressions, so concurrent savers add up instead of overwriting.
-        conversation.message_count = Conversation.message_count + added
-        conversation.last_message_preview = last_content[:PREVIEW_CHARS]
-        conversation.updated_at = func.now()
+    async def _count(self, conversation_id: uuid.UUID, last_content: str, added: int = 1) -> None:
+        """More messages in the conversation's counters, and the conversation
+        active; ConversationNotFound if it is gone (or not the owner's).
+
+        One UPDATE, with SQL expressions so concurrent savers add up instead
+        of overwriting; the ORM's copy of the conversation is left as it is."""
+        statement = (
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(
+                message_count=Conversation.message_count + added,
+                last_message_preview=last_content[:PREVIEW_CHARS],
+                updated_at=func.now(),
+            )
+            .returning(Conversation.id)
+            .execution_options(synchronize_session=False)
+        )
+        if self.owner_id is not None:
+            statement = statement.where(Conversation.user_id == self.owner_id)
+        if await self.session.scalar(statement) is None:
+            raise ConversationNotFound(conversation_id)
 
     async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID, text: str = "") -> Message:
         """The assistant's reply to a run, `streaming` with its text so far: its
         place in the history from the run's start, so a reader who reloads
         mid-answer sees it. It counts as a message only once `finish_reply`
         gives it its whole text."""
-        conversation = await self.get_conversation(conversation_id)
+        await self.get_conversation(conversation_id)
         reply = Message(
-            conversation_id=conversation.id, role="assistant", content=text, status="streaming", run_id=run_id
+            conversation_id=conversation_id, role="assistant", content=text, status="streaming", run_id=run_id
         )
         self.session.add(reply)
         await self.session.flush()
@@ -238,21 +288,29 @@ class ConversationStorage:
         )
 
     async def finish_reply(
-        self, reply: Message, message: BaseMessage | str, checkpoint_id: str | None
-    ) -> Message:
+        self, reply_id: int, message: BaseMessage | str, checkpoint_id: str | None
+    ) -> Message | None:
         """Give a streaming reply its whole message (text, and tool calls if it
-        makes any) and make it `complete`; a reply that is complete already is
-        returned as it is, so a retry is harmless."""
-        if reply.status == "complete":
-            return reply
+        makes any) and make it `complete`, in one UPDATE. A reply complete
+        already is returned as it is, so a retry is harmless; None if gone."""
         finished = _message_in(message if isinstance(message, BaseMessage) else AIMessage(message))
         self._validate(finished)
-        conversation = await self.get_conversation(reply.conversation_id)
-        text = finished.content
-        reply.content, reply.checkpoint_id, reply.status = text, checkpoint_id, "complete"
-        reply.metadata_ = {**reply.metadata_, **finished.metadata}
-        self._count(conversation, text)
-        await self.session.flush()
+        statement = (
+            update(Message)
+            .where(Message.id == reply_id, Message.status == "streaming")
+            .values(
+                content=finished.content,
+                checkpoint_id=checkpoint_id,
+                status="complete",
+                metadata_=Message.metadata_.op("||")(literal(finished.metadata, JSONB)),
+            )
+            .returning(Message)
+            .execution_options(synchronize_session=False)
+        )
+        reply: Message | None = await self.session.scalar(statement)
+        if reply is None:
+            return await self.session.get(Message, reply_id)
+        await self._count(reply.conversation_id, finished.content)
         return reply
 
     async def date_messages(self, run_id: uuid.UUID, checkpoint_id: str) -> None:

@@ -24,6 +24,7 @@ from app.db import create_engine
 from benchmarks.configs import CONFIGS, chat, research
 from benchmarks.database import behind_latency, fresh_database, server_url
 from benchmarks.report import plot, print_table
+from benchmarks.w8_http import w8_http
 from benchmarks.workloads import (
     bare_call_cpu_us,
     statements_per_turn,
@@ -52,6 +53,7 @@ SIZES = {
     "w4_megabytes": 10 if QUICK else 100,
     "w5_messages": 1000,
     "w6_conversations": 1000,
+    "w8_turns": 3 if QUICK else 10,
 }
 
 
@@ -169,6 +171,7 @@ async def run() -> dict[str, Any]:
     results["w4"] = await asyncio.to_thread(_w4, database_url)
     print("W4 done", file=sys.stderr)
     results["w7"] = await w7_operator_commands(database_url)
+    results["w8"] = await w8_http(database_url, SIZES["w1_conversations"], SIZES["w8_turns"])
     return results
 
 

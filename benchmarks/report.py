@@ -112,6 +112,31 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
         f"{sent['statements_per_turn']:.1f} ({sent['simple_queries_per_turn']:.1f} simple queries, "
         f"{sent['executes_per_turn']:.1f} extended-protocol executes)"
     )
+    print(_w8(results["w8"]))
+
+
+def _w8(w8: dict[str, Any]) -> str:
+    """W8's rows: turns/s through HTTP, the ratios the issue asks for, and where the CPU went."""
+    lines = [
+        "\n| W8, 50 conversations over HTTP | kind | turns/s | p50 ms | p99 ms | server CPU ms/turn "
+        "| client CPU ms/turn | machine busy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, kinds in w8.items():
+        for kind, m in kinds.items():
+            lines.append(
+                f"| {name} | {kind} | {m['turns_per_s']:.1f} | {m['p50_ms']:,.0f} | {m['p99_ms']:,.0f} "
+                f"| {m['server_cpu_ms_per_turn']:.1f} | {m['client_cpu_ms_per_turn']:.1f} "
+                f"| {m['machine_busy']:.0%} |"
+            )
+    for kind in ("json", "streamed"):
+        rate = {name: w8[name][kind]["turns_per_s"] for name in w8}
+        lines.append(
+            f"W8 {kind}: ours/stock {rate['ours'] / rate['stock']:.2f}x, ours/in-memory "
+            f"{rate['ours'] / rate['memory']:.0%}, "
+            f"2 workers/1 {rate['ours_2_workers'] / rate['ours_1_worker']:.2f}x"
+        )
+    return "\n".join(lines)
 
 
 def _w1_floor(results: dict[str, Any]) -> str:

@@ -194,16 +194,19 @@ async def _bulk_messages(engine: AsyncEngine, conversation_id: uuid.UUID, count:
 
 
 async def _client(
-    database_url: str, chat_model: BaseChatModel | None = None, *, keep_leases: bool = True
+    database_url: str, chat_model: BaseChatModel | None = None, *, background: bool = True
 ) -> tuple[Any, httpx.AsyncClient, uuid.UUID]:
     """The app in-process, and a logged-in client; the user's id. Without
-    `keep_leases`, no lease renewals: one statement per poll interval while
-    runs are in flight, whatever their number, counted apart from a turn's."""
+    `background`, no lease renewals (one statement per poll interval while
+    runs are in flight, whatever their number) and no retention sweep: what
+    is counted is the turns' own."""
     app = create_app(database_url, chat_model=chat_model)
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
-    if not keep_leases:
+    if not background:
         await app.state.chat_runner.keeper.stop()
+        if app.state.sweeper is not None:
+            await app.state.sweeper.stop()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
     email, password = f"bench-{uuid.uuid4().hex}@example.com", "benchmark password"
     await client.post("/auth/register", json={"email": email, "password": password})
@@ -303,7 +306,7 @@ async def statements_per_turn(database_url: str, turns: int) -> dict[str, float]
     counter = counter_for(database_url)
     async with counter.serving():
         # No token delay: no progress write lands inside a turn, so each turn counts the same.
-        lifespan, client, _ = await _client(counter.url(database_url), LocalChatModel(), keep_leases=False)
+        lifespan, client, _ = await _client(counter.url(database_url), LocalChatModel(), background=False)
         try:
             conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
             url = f"/api/v1/conversations/{conversation}/messages"

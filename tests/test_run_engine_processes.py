@@ -106,8 +106,9 @@ async def _until(condition: Any, what: str) -> Any:
 
 
 async def _runs(client: httpx.AsyncClient, conversation: str) -> list[dict[str, Any]]:
-    items = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
-    return sorted(items, key=lambda r: r["started_at"])
+    response = await client.get(f"/api/v1/conversations/{conversation}/runs")
+    assert response.status_code == 200, response.text
+    return sorted(response.json()["items"], key=lambda r: r["started_at"])
 
 
 async def _history(client: httpx.AsyncClient, conversation: str) -> list[tuple[str, str, str]]:

@@ -17,6 +17,7 @@ from app.db.migrate import upgrade_to_head
 from app.errors import first_line
 from app.main import create_app
 from app.serve import PortUnavailable, bind, serve
+from app.services.auth.secret_key import resolve_secret_key
 from app.services.persistence import PersistenceError, RetryPolicy, is_database_error, is_transient
 from app.services.persistence.message_checkpointer import describe_server
 from app.workers import Workers
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     grace = config.checkpointer_cleanup_timeout
     if settings.web_concurrency > 1:
         logger.info("serving with %d worker processes", settings.web_concurrency)
+        resolve_secret_key(settings)  # generated here, once, so every worker reads the same key
         sys.exit(Workers(settings.web_concurrency, sock, database_url, grace).run())
     try:
         serve(create_app(database_url), sock, grace)

@@ -49,7 +49,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.engine = create_engine(database_url, settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
-    app.state.read_sessions = create_read_sessionmaker(app.state.engine)
+    app.state.read_sessions = create_read_sessionmaker(
+        app.state.engine, direct=settings.db_prepared_statements
+    )
     app.state.login_throttle = LoginThrottle(
         app.state.sessionmaker, settings.login_max_failures, settings.login_failure_window
     )

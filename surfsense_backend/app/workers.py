@@ -19,8 +19,8 @@ from types import FrameType
 
 logger = logging.getLogger(__name__)
 
-# A worker that exits this soon after it started is failing to start (the
-# database refused, a bad setting): restarting it would only loop.
+# A worker that exits with an error this soon after it started is failing
+# to start (the database refused, a bad setting): restarting it would only loop.
 STARTUP_FAILURE_WINDOW = 10.0
 
 
@@ -67,7 +67,9 @@ class Workers:
                 if worker.is_alive() or self._stopping:
                     continue
                 assert worker.pid is not None  # noqa: S101 - it started
-                if time.monotonic() - self._started.pop(worker.pid) < STARTUP_FAILURE_WINDOW:
+                young = time.monotonic() - self._started.pop(worker.pid) < STARTUP_FAILURE_WINDOW
+                # Killed by a signal (the OOM killer, an operator) is not failing to start.
+                if young and worker.exitcode is not None and worker.exitcode > 0:
                     logger.critical(
                         "worker %d exited with %s while starting; stopping", worker.pid, worker.exitcode
                     )

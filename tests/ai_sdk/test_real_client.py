@@ -87,6 +87,16 @@ async def test_use_chats_transport_reads_a_reply(node: str, server: Server, pack
     assert [run["data"]["status"] for run in runs] == ["succeeded"]
 
 
+async def _log_in(client: httpx.AsyncClient) -> str:
+    """A new user, logged in on `client`; their token."""
+    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
+    await client.post("/auth/register", json={"email": email, "password": password})
+    login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
+    token = str(login.json()["access_token"])
+    client.headers["Authorization"] = f"Bearer {token}"
+    return token
+
+
 def _tool(message: dict[str, Any], name: str) -> dict[str, Any]:
     [part] = [p for p in message["parts"] if p["type"] == f"tool-{name}"]
     return dict(part)
@@ -96,12 +106,8 @@ def _tool(message: dict[str, Any], name: str) -> dict[str, Any]:
 async def test_use_chats_transport_reads_tools_and_an_interrupt(
     node: str, server: Server, package: str
 ) -> None:
-    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        await client.post("/auth/register", json={"email": email, "password": password})
-        login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
-        token = login.json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+        token = await _log_in(client)
         conversation = await research_conversation(client)
 
         answer = json.dumps({"approved": True, "comment": "from the AI SDK"})
@@ -144,12 +150,8 @@ async def slow_server(database_url: str, tmp_path: Path, engine: AsyncEngine) ->
 async def test_resume_true_reconnects_to_a_run_in_progress(
     node: str, slow_server: Server, package: str
 ) -> None:
-    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
     async with httpx.AsyncClient(base_url=slow_server.url, timeout=60) as client:
-        await client.post("/auth/register", json={"email": email, "password": password})
-        login = await client.post("/auth/jwt/login", data={"username": email, "password": password})
-        token = login.json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+        token = await _log_in(client)
         conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
         args = (package, slow_server.url, token, conversation)
         idle = await _node(node, "read_resume.mjs", *args)

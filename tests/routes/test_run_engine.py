@@ -256,11 +256,7 @@ class TestMultitask:
         a, b, model = pair
         conversation = await a.conversation()
         async with gated_stream(a, conversation, model):
-            second = asyncio.create_task(
-                b.client.post(
-                    messages_url(conversation), json={"content": "second", "multitask_strategy": "enqueue"}
-                )
-            )
+            second = _send(b, conversation, "second", "enqueue")
             await until(lambda: _pending(engine, conversation, 1), "the second run queued")
             third = asyncio.create_task(
                 a.client.post(
@@ -281,15 +277,8 @@ class TestMultitask:
     async def test_interrupt_stops_the_run_keeping_its_work_then_runs_the_new_one(
         self, pair: tuple[Caller, Caller, GatedChatModel], engine: AsyncEngine
     ) -> None:
-        a, b, model = pair
-        conversation = await a.conversation()
-        async with gated_stream(a, conversation, model) as sent:
-            first_run = await _running_run(engine, conversation)
-            instead = _instead(b, conversation, "interrupt")
-            await until(lambda: _ended(engine, first_run), "the first run stopped")
-            _, first_body = await sent
-        response = await instead
-        assert response.status_code == 200, response.text
+        a, _, _ = pair
+        conversation, _, first_body, response = await _superseded(pair, engine, "interrupt")
         assert named(frames_of(first_body))[-1][1] | {"run_id": None} == {
             "run_id": None,
             "status": "cancelled",
@@ -312,15 +301,8 @@ class TestMultitask:
     async def test_rollback_leaves_no_trace_of_the_stopped_run(
         self, pair: tuple[Caller, Caller, GatedChatModel], engine: AsyncEngine
     ) -> None:
-        a, b, model = pair
-        conversation = await a.conversation()
-        async with gated_stream(a, conversation, model) as sent:
-            first_run = await _running_run(engine, conversation)
-            instead = _instead(b, conversation, "rollback")
-            await until(lambda: _ended(engine, first_run), "the first run stopped")
-            _, first_body = await sent
-        response = await instead
-        assert response.status_code == 200, response.text
+        a, _, _ = pair
+        conversation, first_run, first_body, response = await _superseded(pair, engine, "rollback")
         assert named(frames_of(first_body))[-1][1]["action"] == "rollback"
         assert [row.prompt for row in await run_rows(engine, conversation)] == ["instead"]
         assert [(r, c) for r, c, _ in await history(a, conversation)] == [
@@ -342,10 +324,27 @@ class TestMultitask:
         assert [m["content"] for m in state["messages"] if m["role"] == "user"] == ["instead"]
 
 
-def _instead(caller: Caller, conversation: str, strategy: str) -> "asyncio.Task[httpx.Response]":
-    """Send "instead" with `strategy`. The new run may be taken by either app,
-    the gated one too: await it once the gate is open."""
-    body = {"content": "instead", "multitask_strategy": strategy}
+async def _superseded(
+    pair: tuple[Caller, Caller, GatedChatModel], engine: AsyncEngine, strategy: str
+) -> tuple[str, uuid.UUID, str, httpx.Response]:
+    """A's gated run, then "instead" sent to B with `strategy`: the conversation,
+    the first run, its stream as A's client read it, and the answer to B."""
+    a, b, model = pair
+    conversation = await a.conversation()
+    async with gated_stream(a, conversation, model) as sent:
+        first_run = await _running_run(engine, conversation)
+        # Either app may take the new run, the gated one too: awaited once the gate opens.
+        instead = _send(b, conversation, "instead", strategy)
+        await until(lambda: _ended(engine, first_run), "the first run stopped")
+        _, first_body = await sent
+    response = await instead
+    assert response.status_code == 200, response.text
+    return conversation, first_run, first_body, response
+
+
+def _send(caller: Caller, conversation: str, content: str, strategy: str) -> "asyncio.Task[httpx.Response]":
+    """A JSON message with `strategy`, in flight: await it once it can be answered."""
+    body = {"content": content, "multitask_strategy": strategy}
     return asyncio.create_task(caller.client.post(messages_url(conversation), json=body))
 
 
@@ -402,11 +401,7 @@ class TestCancel:
         a, b, model = pair
         conversation = await a.conversation()
         async with gated_stream(a, conversation, model):
-            queued = asyncio.create_task(
-                b.client.post(
-                    messages_url(conversation), json={"content": "later", "multitask_strategy": "enqueue"}
-                )
-            )
+            queued = _send(b, conversation, "later", "enqueue")
             await until(lambda: _pending(engine, conversation, 1), "the run queued")
             pending = next(r.run_id for r in await run_rows(engine, conversation) if r.status == "pending")
             response = await a.client.post(f"/api/v1/conversations/{conversation}/runs/{pending}/cancel")

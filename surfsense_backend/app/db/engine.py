@@ -77,10 +77,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose statements run alone, with no transaction around them:
-    one round trip for a single read (a token, a poll), not BEGIN, it, COMMIT."""
-    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+def create_read_sessionmaker(engine: AsyncEngine, *, direct: bool) -> async_sessionmaker[AsyncSession]:
+    """Sessions for one statement (a token read, a poll, a lease renewal):
+    on a `direct` connection alone, with no BEGIN and COMMIT around it.
+
+    Not through PgBouncer in transaction mode: asyncpg sends a statement's
+    Parse and its Bind each with a Sync of their own, and outside a
+    transaction the pooler may hand the two to different server connections
+    ("prepared statement does not exist"). So only when DB_PREPARED_STATEMENTS
+    says the connection is direct; otherwise a short transaction, and the
+    caller commits what it writes either way."""
+    if direct:
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 @asynccontextmanager

@@ -24,8 +24,10 @@ def token_hash(token: str) -> str:
 
 class DatabaseTokenStrategy:
     """fastapi-users' Strategy: tokens written and destroyed in the request's
-    session (which commits at the edge), read alone by a `reads` session, so
-    authenticating a request costs one statement and no transaction."""
+    session (which commits at the edge), read by a `reads` session: one
+    statement and no transaction on a direct connection (see
+    `create_read_sessionmaker`), and the request's own work in a transaction
+    of its own either way."""
 
     def __init__(
         self, session: AsyncSession, reads: async_sessionmaker[AsyncSession], lifetime_seconds: int

@@ -74,10 +74,11 @@ class LeaseKeeper:
         handles = dict(self.runner.handles)
         async with self.reads() as session:
             held = await RunRepository(session).renew(self.runner.owner, self.runner.lease)
+            await session.commit()
         for run_id, handle in handles.items():
             if run_id not in held:
                 # Taken over (this process stalled past its lease) or deleted;
-                # a run still starting or ending is not in the table's view yet.
+                # a run ending meanwhile has recorded its end already.
                 if not handle.ending and handle.run.run_id in self.runner.handles:
                     handle.stop(LOST)
             elif (action := held[run_id]) is not None:

@@ -120,11 +120,7 @@ class ChatRunner:
         # Who holds a lease: this runner, in this process, for its lifetime.
         self.owner = uuid.uuid4()
         self.recorder = RunRecorder(sessions)
-        engine = sessions.kw["bind"]
-        # Single statements with no transaction around them: polls and heartbeats.
-        reads = async_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        # `reads`: sessions for single statements (polls, lease renewals).
         self.follower = RunFollower(reads, self._handles_get, poll_interval)
         self.keeper = LeaseKeeper(self, reads, poll_interval)
         self._handles: dict[uuid.UUID, RunHandle] = {}

@@ -51,12 +51,12 @@ class RunRecorder:
         storage: ConversationStorage,
         conversation: Conversation,
         run: ThreadRun,
-        log: EventLog,
         unanswered: list[ToolMessage],
     ) -> tuple[Message | None, Message | None, ChatEvent]:
         """In the caller's transaction: the run (new, or pending until now), and
         for a message the user's message and the reply's place; the run's first
-        event, stored (append it to `log` once the transaction commits)."""
+        event, stored with the run's first write (a progress write within an
+        interval, or its end), not with a statement of its own."""
         session.add(run)
         await session.flush()
         user_message = reply = None
@@ -73,7 +73,6 @@ class RunRecorder:
             message_json(user_message) if user_message else None,
             message_json(reply) if reply else None,
         )
-        await _store_events(session, run, log, started)
         return user_message, reply, started
 
     async def step(

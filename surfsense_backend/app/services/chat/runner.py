@@ -169,7 +169,11 @@ class ChatRunner:
             if content is not None:
                 # Before anything is written: the run row keeps the prompt too.
                 storage.check_message({"role": "user", "content": content})
-            conversation = await storage.get_conversation(conversation_id, for_update=True)
+            runs = RunRepository(session)
+            found = await runs.lock_conversation(conversation_id, user_id)
+            if found is None:
+                raise ConversationNotFound(conversation_id)
+            conversation, busy = found
             assistant = self.agents.registry.get(conversation.assistant_id)
             if resume is not _NO_RESUME:
                 resume = assistant.check_resume(resume)
@@ -179,8 +183,7 @@ class ChatRunner:
                 prompt=content if content is not None else json.dumps(resume, ensure_ascii=False),
                 resume=None if resume is _NO_RESUME else resume,
             )
-            runs = RunRepository(session)
-            running, pending = await self._active(runs, conversation.id)
+            running, pending = await self._active(runs, conversation.id) if busy else (None, [])
             if running is None and not pending:
                 handle = await self._start(session, storage, conversation, run)
             elif strategy == "reject":
@@ -193,8 +196,10 @@ class ChatRunner:
                 await session.flush()
         if handle is not None:
             self._launch(handle)
-        else:
-            self._stop_local(stops, strategy)
+            return run
+        self._stop_local(stops, strategy)
+        if running is None:
+            # Queued behind runs no one has started yet: start the first now.
             self._claim_soon(conversation_id)
         return run
 
@@ -250,14 +255,9 @@ class ChatRunner:
         runs.lease(run, self.owner, self.lease)
         handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered)
         handle.user_message, handle.assistant_message, started = await self.recorder.start(
-            session,
-            storage=storage,
-            conversation=conversation,
-            run=run,
-            log=handle.log,
-            unanswered=unanswered,
+            session, storage=storage, conversation=conversation, run=run, unanswered=unanswered
         )
-        handle.log.append_stored(started)
+        handle.emit(started)
         return handle
 
     def _launch(self, handle: RunHandle) -> None:
@@ -372,6 +372,7 @@ class ChatRunner:
         progress = ReplyProgress(
             self.sessions, run.conversation_id, run.run_id, reply_id, self.progress_interval, log=handle.log
         )
+        progress.poke()  # the start event is stored within an interval, if nothing sooner stores it
         try:
             try:
                 outcome = await self._drive(handle, progress)

@@ -185,6 +185,24 @@ class RunRepository:
         )
         return [(run, bool(lapsed)) for run, lapsed in (await self.session.execute(statement)).all()]
 
+    async def lock_conversation(
+        self, conversation_id: uuid.UUID, owner_id: uuid.UUID
+    ) -> tuple[Conversation, bool] | None:
+        """The owner's conversation, locked, and whether any of its runs is
+        pending or running: one statement for the common case, a free one."""
+        busy = (
+            select(ThreadRun.run_id)
+            .where(ThreadRun.conversation_id == Conversation.id, ThreadRun.status.in_(ACTIVE_STATUSES))
+            .exists()
+        )
+        statement = (
+            select(Conversation, busy)
+            .where(Conversation.id == conversation_id, Conversation.user_id == owner_id)
+            .with_for_update(of=Conversation)
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        return (row[0], bool(row[1])) if row is not None else None
+
     async def next_pending(self, conversation_id: uuid.UUID) -> ThreadRun | None:
         run: ThreadRun | None = await self.session.scalar(
             select(ThreadRun)

@@ -198,12 +198,14 @@ async def _client(
 ) -> tuple[Any, httpx.AsyncClient, uuid.UUID]:
     """The app in-process, and a logged-in client; the user's id. Without
     `background`, no lease renewals (one statement per poll interval while
-    runs are in flight, whatever their number) and no retention sweep: what
-    is counted is the turns' own."""
+    runs are in flight, whatever their number), no progress writes (one
+    transaction per run per CHAT_PROGRESS_INTERVAL it lasts) and no retention
+    sweep: what is counted is the turns' own, whatever the machine's speed."""
     app = create_app(database_url, chat_model=chat_model)
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
     if not background:
+        app.state.chat_runner.progress_interval = 86_400.0
         await app.state.chat_runner.keeper.stop()
         if app.state.sweeper is not None:
             await app.state.sweeper.stop()

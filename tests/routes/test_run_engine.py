@@ -309,6 +309,11 @@ class TestMultitask:
             ("user", "instead"),
             ("assistant", "Reply 1: you said “instead”."),
         ]
+        listed = (await a.client.get(f"/api/v1/conversations/{conversation}")).json()
+        assert (listed["message_count"], listed["last_message_preview"]) == (
+            2,
+            "Reply 1: you said “instead”.",
+        )
         async with engine.connect() as conn:
             left = await conn.scalar(
                 text(
@@ -394,6 +399,8 @@ class TestCancel:
             assert (await b.client.post(url)).status_code == 204
         assert await run_rows(engine, conversation) == []
         assert await history(a, conversation) == []
+        listed = (await a.client.get(f"/api/v1/conversations/{conversation}")).json()
+        assert (listed["message_count"], listed["last_message_preview"]) == (0, None)
 
     async def test_a_queued_run_is_cancelled_at_once(
         self, pair: tuple[Caller, Caller, GatedChatModel], engine: AsyncEngine

@@ -266,9 +266,15 @@ class RunRepository:
         return (row[0], bool(row[1])) if row is not None else None
 
     async def delete_run(self, run_id: uuid.UUID) -> None:
-        """The run and every record of it: its messages, and its events (cascade)."""
+        """The run and every record of it: its messages, and its events
+        (cascade); the conversation's counters no longer count its messages."""
         await self.session.execute(delete(Message).where(Message.run_id == run_id))
-        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
+        conversation_id = await self.session.scalar(
+            delete(ThreadRun).where(ThreadRun.run_id == run_id).returning(ThreadRun.conversation_id)
+        )
+        conversation = await self.session.get(Conversation, conversation_id) if conversation_id else None
+        if conversation is not None:
+            await ConversationRepository(self.session, conversation.user_id).refresh_counters(conversation)
 
     async def add_events(self, run_id: uuid.UUID, seq: int, events: list[dict[str, Any]]) -> None:
         """A batch of the run's events, `seq` the number of its last."""

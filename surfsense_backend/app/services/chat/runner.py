@@ -82,7 +82,6 @@ from app.services.persistence import (
 logger = logging.getLogger(__name__)
 
 _NO_RESUME = object()
-STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
 _INTERRUPTED = "The run did not finish: its process stopped."
 
 
@@ -121,7 +120,7 @@ class ChatRunner:
         self.owner = uuid.uuid4()
         self.recorder = RunRecorder(sessions)
         # `reads`: sessions for single statements (polls, lease renewals).
-        self.follower = RunFollower(reads, self._handles_get, poll_interval)
+        self.follower = RunFollower(reads, self.local, poll_interval)
         self.keeper = LeaseKeeper(self, reads, poll_interval)
         self._handles: dict[uuid.UUID, RunHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -129,9 +128,6 @@ class ChatRunner:
 
     def start_keeping_leases(self) -> None:
         self.keeper.start()
-
-    def _handles_get(self, run_id: uuid.UUID) -> RunHandle | None:
-        return self._handles.get(run_id)
 
     def local(self, run_id: uuid.UUID) -> RunHandle | None:
         """The run, if this process executes it now."""

@@ -152,14 +152,6 @@ class RunRepository:
         run: ThreadRun | None = await self.session.scalar(statement)
         return run
 
-    async def is_running(self, conversation_id: uuid.UUID) -> bool:
-        found = await self.session.scalar(
-            select(ThreadRun.run_id)
-            .where(ThreadRun.conversation_id == conversation_id, ThreadRun.status == "running")
-            .limit(1)
-        )
-        return found is not None
-
     async def last_reply(self, run_id: uuid.UUID) -> Message | None:
         """The run's latest complete assistant message."""
         reply: Message | None = await self.session.scalar(
@@ -202,15 +194,6 @@ class RunRepository:
         )
         row = (await self.session.execute(statement)).one_or_none()
         return (row[0], bool(row[1])) if row is not None else None
-
-    async def next_pending(self, conversation_id: uuid.UUID) -> ThreadRun | None:
-        run: ThreadRun | None = await self.session.scalar(
-            select(ThreadRun)
-            .where(ThreadRun.conversation_id == conversation_id, ThreadRun.status == "pending")
-            .order_by(ThreadRun.started_at, ThreadRun.run_id)
-            .limit(1)
-        )
-        return run
 
     async def fail_lapsed(self, run_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> Sequence[uuid.UUID]:
         """Runs whose process died mid-run: marked Interrupted, their unfinished
@@ -280,16 +263,6 @@ class RunRepository:
         """A batch of the run's events, `seq` the number of its last."""
         self.session.add(RunEvent(run_id=run_id, seq=seq, events=events))
         await self.session.flush()
-
-    async def events_after(self, run_id: uuid.UUID, after: int) -> Sequence[RunEvent]:
-        """The batches holding events numbered above `after`, in order."""
-        statement = select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after)
-        return (await self.session.scalars(statement.order_by(RunEvent.seq))).all()
-
-    async def last_events(self, run_id: uuid.UUID) -> RunEvent | None:
-        statement = select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.seq.desc())
-        last: RunEvent | None = await self.session.scalar(statement.limit(1))
-        return last
 
     @staticmethod
     def lease(run: ThreadRun, owner: uuid.UUID, seconds: float) -> None:

@@ -35,7 +35,7 @@ class EventLog:
         return len(self.events)
 
     def batch(self, *more: ChatEvent) -> tuple[int, list[Json]] | None:
-        """The events not stored yet, and `more` (appended with `append_stored`
+        """The events not stored yet, and `more` (a run's last events, appended
         once the batch commits), as a row's `(seq, events)`; None if none."""
         pending = [*self.events[self.stored :], *more]
         if not pending:
@@ -45,12 +45,6 @@ class EventLog:
     def committed(self, seq: int) -> None:
         """A batch up to `seq` is in the database."""
         self.stored = max(self.stored, seq)
-
-    def append_stored(self, *events: ChatEvent) -> None:
-        """`events` end the batch just committed (`batch(*events)`)."""
-        for event in events:
-            self.append(event)
-        self.stored = len(self.events)
 
     async def follow(self, after: int = 0) -> AsyncIterator[Sequenced]:
         """The events after `after`, then each as it comes, until the run's last."""

@@ -27,7 +27,6 @@ class RunHandle:
     agent: GraphAgent
     # What the graph waits for, read before a run of an assistant that interrupts.
     waiting: Waiting | None
-    interrupts: list[Message] = field(default_factory=list)
     # Results for the calls a new message goes past ("not run"): stored, and sent to the graph.
     unanswered: list[ToolMessage] = field(default_factory=list)
     log: EventLog = field(default_factory=EventLog)

@@ -89,8 +89,9 @@ class RunRecorder:
                 storage = ConversationStorage(session)
                 finished_reply = await self._store_messages(storage, handle, reply_id, items, args)
                 await self._note_progress(storage, handle)
-                await _store_events(session, handle.run, handle.log)
-            handle.log.append_stored()
+                stored = await _store_events(session, handle.run, handle.log)
+            if stored is not None:
+                handle.log.committed(stored)
         self._noted(handle)
         if finished_reply:
             progress.next_segment()
@@ -207,8 +208,7 @@ class RunRecorder:
             storage = ConversationStorage(session)
             run = await self._locked(session, handle)
             if run.status == "interrupted":
-                handle.interrupts = list(await RunRepository(session).interrupts_of(run.run_id))
-                return _interrupted(run, handle.interrupts)
+                return _interrupted(run, await RunRepository(session).interrupts_of(run.run_id))
             await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
             interrupts = await storage.save_messages(
@@ -225,7 +225,6 @@ class RunRecorder:
             event = _interrupted(run, interrupts)
             await _store_events(session, run, handle.log, event)
         self._noted(handle)
-        handle.interrupts = interrupts
         return event
 
     async def cancel(self, handle: RunHandle, progress: ReplyProgress) -> ChatEvent:
@@ -307,10 +306,13 @@ def _with_args(message: BaseMessage, args: dict[str, dict[str, Any]]) -> BaseMes
     return {"role": "tool", "content": message.text, "metadata": metadata}
 
 
-async def _store_events(session: AsyncSession, run: ThreadRun, log: EventLog, *more: ChatEvent) -> None:
-    """In the caller's transaction: the events not stored yet, and `more`."""
-    if batch := log.batch(*more):
-        await RunRepository(session).add_events(run.run_id, *batch)
+async def _store_events(session: AsyncSession, run: ThreadRun, log: EventLog, *more: ChatEvent) -> int | None:
+    """In the caller's transaction: the events not stored yet, and `more`; the
+    number of the last one stored, None if there were none."""
+    if (batch := log.batch(*more)) is None:
+        return None
+    await RunRepository(session).add_events(run.run_id, *batch)
+    return batch[0]
 
 
 def _succeeded(run: ThreadRun, reply: Message | None) -> list[ChatEvent]:

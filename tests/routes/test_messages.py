@@ -218,7 +218,8 @@ class TestConcurrency:
         client = caller.client
         conversation = await caller.conversation()
         runner = caller.app.state.chat_runner
-        run = await runner.submit(caller.id, uuid.UUID(conversation), content="are you there?")
+        async with caller.app.state.sessionmaker() as session:
+            run = await runner.submit(session, caller.id, uuid.UUID(conversation), content="are you there?")
         events = runner.follow(run.run_id)
         assert (await anext(events))[1].__class__.__name__ == "RunStarted"
         await events.aclose()  # the listener leaves mid-run
@@ -234,7 +235,10 @@ class TestConcurrency:
         model = GatedChatModel()
         caller = await caller_on(model)
         conversation = uuid.UUID(await caller.conversation())
-        run = await caller.app.state.chat_runner.submit(caller.id, conversation, content="never finished")
+        async with caller.app.state.sessionmaker() as session:
+            run = await caller.app.state.chat_runner.submit(
+                session, caller.id, conversation, content="never finished"
+            )
         await model.started.wait()
         await caller.app.state.chat_runner.shutdown(grace=0.05)
         async with engine.connect() as conn:

@@ -78,7 +78,7 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 def create_read_sessionmaker(engine: AsyncEngine, *, direct: bool) -> async_sessionmaker[AsyncSession]:
-    """Sessions for one statement (a token read, a poll, a lease renewal):
+    """Sessions for one statement (a poll, a lease renewal):
     on a `direct` connection alone, with no BEGIN and COMMIT around it.
 
     Not through PgBouncer in transaction mode: asyncpg sends a statement's

@@ -183,18 +183,16 @@ async def send_message(
     `x-vercel-ai-ui-message-stream: v1`. A message while the agent waits for
     an answer is 409 InterruptPending; a resume with nothing waiting is 409
     NoInterruptPending."""
-    # Authenticating the caller was this request's unit of work; the run has
-    # transactions of its own, and holding this connection idle for the whole
-    # model call would starve the pool.
-    await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
+    # The run's start commits the request's transaction; the run has
+    # transactions of its own, so no connection idles through the model call.
     if body.content is not None:
         run = await runner.submit(
-            user.id, conversation_id, content=body.content, strategy=body.multitask_strategy
+            session, user.id, conversation_id, content=body.content, strategy=body.multitask_strategy
         )
     else:
         run = await runner.submit(
-            user.id, conversation_id, resume=body.resume, strategy=body.multitask_strategy
+            session, user.id, conversation_id, resume=body.resume, strategy=body.multitask_strategy
         )
     if stream is not None or EVENT_STREAM in request.headers.get("accept", ""):
         return _stream_response(request, run.run_id, stream or "events")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi_users import BaseUserManager
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.text import unstorable
 from app.models import AccessToken, User
@@ -23,17 +23,13 @@ def token_hash(token: str) -> str:
 
 
 class DatabaseTokenStrategy:
-    """fastapi-users' Strategy: tokens written and destroyed in the request's
-    session (which commits at the edge), read by a `reads` session: one
-    statement and no transaction on a direct connection (see
-    `create_read_sessionmaker`), and the request's own work in a transaction
-    of its own either way."""
+    """fastapi-users' Strategy: tokens read, written and destroyed in the
+    request's session, which commits at the edge. The read opens the request's
+    one transaction: its BEGIN and COMMIT serve the route's own work too, and
+    a read that behind PgBouncer needs a transaction anyway costs one statement."""
 
-    def __init__(
-        self, session: AsyncSession, reads: async_sessionmaker[AsyncSession], lifetime_seconds: int
-    ) -> None:
+    def __init__(self, session: AsyncSession, lifetime_seconds: int) -> None:
         self.session = session
-        self.reads = reads
         self.lifetime = timedelta(seconds=lifetime_seconds)
 
     def _oldest_valid(self) -> datetime:
@@ -51,8 +47,7 @@ class DatabaseTokenStrategy:
                 AccessToken.token_hash == token_hash(token), AccessToken.created_at >= self._oldest_valid()
             )
         )
-        async with self.reads() as reads:
-            user: User | None = await reads.scalar(statement)
+        user: User | None = await self.session.scalar(statement)
         return user
 
     async def write_token(self, user: User) -> str:

@@ -64,10 +64,8 @@ async def get_user_manager(
     return manager
 
 
-def get_token_strategy(request: Request, session: SessionDep) -> DatabaseTokenStrategy:
-    return DatabaseTokenStrategy(
-        session, request.app.state.read_sessions, get_settings().access_token_lifetime
-    )
+def get_token_strategy(session: SessionDep) -> DatabaseTokenStrategy:
+    return DatabaseTokenStrategy(session, get_settings().access_token_lifetime)
 
 
 auth_backend = AuthenticationBackend[User, uuid.UUID](

@@ -139,6 +139,7 @@ class ChatRunner:
 
     async def submit(
         self,
+        session: AsyncSession,
         user_id: uuid.UUID,
         conversation_id: uuid.UUID,
         *,
@@ -155,41 +156,44 @@ class ChatRunner:
         the graph waits at an interrupt is InterruptPending (409); a resume
         with nothing waiting is NoInterruptPending (409), or, for a queued
         run, its failure when its turn comes.
+
+        In the caller's transaction (a request's, opened to authenticate the
+        caller), which this commits: a run starts only once it is stored, and
+        no connection is held while the graph runs.
         """
         if self._stopping:
             raise ServerStopping
         stops: list[uuid.UUID] = []
         handle = None
-        async with session_scope(self.sessions) as session:
-            storage = ConversationStorage(session, owner_id=user_id)
-            if content is not None:
-                # Before anything is written: the run row keeps the prompt too.
-                storage.check_message({"role": "user", "content": content})
-            runs = RunRepository(session)
-            found = await runs.lock_conversation(conversation_id, user_id)
-            if found is None:
-                raise ConversationNotFound(conversation_id)
-            conversation, busy = found
-            assistant = self.agents.registry.get(conversation.assistant_id)
-            if resume is not _NO_RESUME:
-                resume = assistant.check_resume(resume)
-            run = ThreadRun(
-                conversation_id=conversation.id,
-                user_id=user_id,
-                prompt=content if content is not None else json.dumps(resume, ensure_ascii=False),
-                resume=None if resume is _NO_RESUME else resume,
-            )
-            running, pending = await self._active(runs, conversation.id) if busy else (None, [])
-            if running is None and not pending:
-                handle = await self._start(session, storage, conversation, run)
-            elif strategy == "reject":
-                raise RunInProgress
-            else:
-                if strategy in ("interrupt", "rollback"):
-                    stops = await self._supersede(runs, running, pending, strategy)
-                run.status = "pending"
-                session.add(run)
-                await session.flush()
+        storage = ConversationStorage(session, owner_id=user_id)
+        if content is not None:
+            # Before anything is written: the run row keeps the prompt too.
+            storage.check_message({"role": "user", "content": content})
+        runs = RunRepository(session)
+        found = await runs.lock_conversation(conversation_id, user_id)
+        if found is None:
+            raise ConversationNotFound(conversation_id)
+        conversation, busy = found
+        assistant = self.agents.registry.get(conversation.assistant_id)
+        if resume is not _NO_RESUME:
+            resume = assistant.check_resume(resume)
+        run = ThreadRun(
+            conversation_id=conversation.id,
+            user_id=user_id,
+            prompt=content if content is not None else json.dumps(resume, ensure_ascii=False),
+            resume=None if resume is _NO_RESUME else resume,
+        )
+        running, pending = await self._active(runs, conversation.id) if busy else (None, [])
+        if running is None and not pending:
+            handle = await self._start(session, storage, conversation, run)
+        elif strategy == "reject":
+            raise RunInProgress
+        else:
+            if strategy in ("interrupt", "rollback"):
+                stops = await self._supersede(runs, running, pending, strategy)
+            run.status = "pending"
+            session.add(run)
+        await session.commit()
         if handle is not None:
             self._launch(handle)
             return run

@@ -20,9 +20,26 @@ from langgraph.checkpoint.base import (
     create_checkpoint,
     empty_checkpoint,
 )
-from sqlalchemy import Select, delete, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    TableValuedAlias,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.config import PersistenceConfig, get_persistence_config
 from app.db.text import unstorable
@@ -77,6 +94,30 @@ class MessageIn:
     metadata: dict[str, Any]
     # "streaming": a reply's place, written as the run goes; not yet a message.
     status: str = "complete"
+
+
+def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValuedAlias:
+    """The messages as rows with their order (`ord`), from one array per
+    column: one statement text, cached, whatever their number."""
+
+    def array(name: str, values: list[Any], column: InstrumentedAttribute[Any]) -> BindParameter[Any]:
+        return bindparam(name, values, type_=ARRAY(column.type))
+
+    return (
+        func.unnest(
+            array("roles", [m.role for m in incoming], Message.role),
+            array("contents", [m.content for m in incoming], Message.content),
+            array("metadata", [m.metadata for m in incoming], Message.metadata_),
+            array(
+                "checkpoints",
+                [checkpoint_id if m.status == "complete" else None for m in incoming],
+                Message.checkpoint_id,
+            ),
+            array("statuses", [m.status for m in incoming], Message.status),
+        )
+        .table_valued("role", "content", "metadata_", "checkpoint_id", "status", with_ordinality="ord")
+        .render_derived()
+    )
 
 
 def role_of(message: BaseMessage) -> str:
@@ -216,39 +257,45 @@ class ConversationStorage:
         checkpoint_id: str | None,
         run_id: uuid.UUID | None,
     ) -> list[Message]:
+        """One statement: the conversation found (ConversationNotFound if it is
+        gone or not the owner's) with its counters, and the messages after it."""
         counted = [message for message in incoming if message.status == "complete"]
         for message in counted:
             self._validate(message)
-        # The conversation's counters first: the statement that finds it (404 if not the owner's).
+        target: Select[tuple[uuid.UUID]] | ReturningUpdate[tuple[uuid.UUID]]
         if counted:
-            await self._count(conversation_id, counted[-1].content, len(counted))
+            target = self._counting(Conversation.id == conversation_id, counted[-1].content, len(counted))
         else:
-            await self.get_conversation(conversation_id)
-        rows = [
-            {
-                "conversation_id": conversation_id,
-                "role": message.role,
-                "content": message.content,
-                "metadata_": message.metadata,
-                "checkpoint_id": checkpoint_id if message.status == "complete" else None,
-                "run_id": run_id,
-                "status": message.status,
-            }
-            for message in incoming
-        ]
-        # Sorted by parameter order: ids ascend in the order the messages came.
-        statement = insert(Message).returning(Message, sort_by_parameter_order=True)
-        return list(await self.session.scalars(statement, rows))
+            target = select(Conversation.id).where(self._owned(Conversation.id == conversation_id))
+        found = target.cte("target")
+        rows = _rows(incoming, checkpoint_id)
+        columns = [Message.role, Message.content, Message.metadata_, Message.checkpoint_id, Message.status]
+        source = (
+            select(found.c.id, literal(run_id, PG_UUID), *(rows.c[c.key] for c in columns))
+            .join(rows, true())
+            .order_by(rows.c.ord)
+        )
+        statement = insert(Message).from_select([Message.conversation_id, Message.run_id, *columns], source)
+        stored = sorted(await self.session.scalars(statement.returning(Message)), key=lambda m: m.id)
+        if not stored:
+            raise ConversationNotFound(conversation_id)
+        return stored
 
-    async def _count(self, conversation_id: uuid.UUID, last_content: str, added: int = 1) -> None:
-        """More messages in the conversation's counters, and the conversation
-        active; ConversationNotFound if it is gone (or not the owner's).
+    def _owned(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        """`condition` on conversations, and the owner's if this storage has one."""
+        if self.owner_id is None:
+            return condition
+        return and_(condition, Conversation.user_id == self.owner_id)
 
-        One UPDATE, with SQL expressions so concurrent savers add up instead
-        of overwriting; the ORM's copy of the conversation is left as it is."""
-        statement = (
+    def _counting(
+        self, which: ColumnElement[bool], last_content: str, added: int = 1
+    ) -> ReturningUpdate[tuple[uuid.UUID]]:
+        """The conversation counting `added` more messages, and active, returning
+        its id. SQL expressions, so concurrent savers add up instead of
+        overwriting; the ORM's copy of the conversation is left as it is."""
+        return (
             update(Conversation)
-            .where(Conversation.id == conversation_id)
+            .where(self._owned(which))
             .values(
                 message_count=Conversation.message_count + added,
                 last_message_preview=last_content[:PREVIEW_CHARS],
@@ -257,10 +304,6 @@ class ConversationStorage:
             .returning(Conversation.id)
             .execution_options(synchronize_session=False)
         )
-        if self.owner_id is not None:
-            statement = statement.where(Conversation.user_id == self.owner_id)
-        if await self.session.scalar(statement) is None:
-            raise ConversationNotFound(conversation_id)
 
     async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID, text: str = "") -> Message:
         """The assistant's reply to a run, `streaming` with its text so far: its
@@ -291,27 +334,37 @@ class ConversationStorage:
         self, reply_id: int, message: BaseMessage | str, checkpoint_id: str | None
     ) -> Message | None:
         """Give a streaming reply its whole message (text, and tool calls if it
-        makes any) and make it `complete`, in one UPDATE. A reply complete
-        already is returned as it is, so a retry is harmless; None if gone."""
+        makes any) and make it `complete`, counted, in one statement. A reply
+        complete already is returned as it is, so a retry is harmless; None if gone."""
         finished = _message_in(message if isinstance(message, BaseMessage) else AIMessage(message))
         self._validate(finished)
+        streaming = aliased(Message)
+        conversation_of_reply = (
+            select(streaming.conversation_id)
+            .where(streaming.id == reply_id, streaming.status == "streaming")
+            .scalar_subquery()
+        )
+        # The counters, in the snapshot where the reply is still streaming.
+        counted = self._counting(Conversation.id == conversation_of_reply, finished.content).cte("counted")
         statement = (
             update(Message)
-            .where(Message.id == reply_id, Message.status == "streaming")
+            .where(
+                Message.id == reply_id,
+                Message.status == "streaming",
+                Message.conversation_id == select(counted.c.id).scalar_subquery(),
+            )
             .values(
                 content=finished.content,
                 checkpoint_id=checkpoint_id,
                 status="complete",
                 metadata_=Message.metadata_.op("||")(literal(finished.metadata, JSONB)),
             )
+            .add_cte(counted)
             .returning(Message)
             .execution_options(synchronize_session=False)
         )
         reply: Message | None = await self.session.scalar(statement)
-        if reply is None:
-            return await self.session.get(Message, reply_id)
-        await self._count(reply.conversation_id, finished.content)
-        return reply
+        return reply if reply is not None else await self.session.get(Message, reply_id)
 
     async def date_messages(self, run_id: uuid.UUID, checkpoint_id: str) -> None:
         """Give a run's messages stored before its graph's first checkpoint

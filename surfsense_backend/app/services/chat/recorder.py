@@ -4,6 +4,7 @@ but the failure is safe to retry: a retry after a commit whose answer was
 lost finds its work done."""
 
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,14 +121,22 @@ class RunRecorder:
             )
         return used
 
-    @staticmethod
-    async def _note_progress(storage: ConversationStorage, handle: RunHandle) -> None:
+    async def _note_progress(self, storage: ConversationStorage, handle: RunHandle) -> None:
         """Once per run: the messages it began with (the user's, and results
         for calls it went past) get the checkpoint they went in at, and a
         resumed interrupt its answer (the graph has taken it). `_noted`
         records that once the transaction commits."""
-        if not handle._user_noted and handle._input_checkpoint is not None:
-            await storage.date_messages(handle.run.run_id, handle._input_checkpoint)
+        if (checkpoint_id := self._undated(handle)) is not None:
+            await storage.date_messages(handle.run.run_id, checkpoint_id)
+        await self._answer(storage, handle)
+
+    @staticmethod
+    def _undated(handle: RunHandle) -> str | None:
+        """The checkpoint the run's first messages went in at, if they do not have it yet."""
+        return None if handle._user_noted else handle._input_checkpoint
+
+    @staticmethod
+    async def _answer(storage: ConversationStorage, handle: RunHandle) -> None:
         if handle.resumes and not handle._answered:
             await storage.answer_interrupts(handle.run.conversation_id, handle.run.resume, handle.run.run_id)
 
@@ -146,21 +155,27 @@ class RunRecorder:
         """The reply, the outcome and the stream's end in one transaction; a
         retry after a commit whose answer was lost finds the run succeeded and
         its events stored. The reply, and the events to append (stored)."""
+        run_id = handle.run.run_id
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
-            runs = RunRepository(session)
-            ended = await runs.end(handle.run.run_id, status="succeeded", checkpoint_id=outcome.checkpoint_id)
-            if ended is None:
+            reply = await self._last_answer(storage, handle, progress.reply_id)
+            await self._answer(storage, handle)
+            events = _succeeded(run_id, outcome.checkpoint_id, reply)
+            queued = await RunRepository(session).end(
+                run_id,
+                events=handle.log.batch(*events),
+                dated=self._undated(handle),
+                status="succeeded",
+                checkpoint_id=outcome.checkpoint_id,
+            )
+            if queued is None:
                 run = await self._locked(session, handle)
                 if run.status != "succeeded":
-                    raise RunLost(run.run_id)
-                reply = await runs.last_reply(run.run_id)
-                return reply, _succeeded(run, reply)
-            run, handle.queued = ended
-            reply = await self._last_answer(storage, handle, progress.reply_id)
-            await self._note_progress(storage, handle)
-            events = _succeeded(run, reply)
-            await _store_events(session, run, handle.log, *events)
+                    raise RunLost(run_id)
+                # Found done: the reply is the one this run stored then.
+                reply = await RunRepository(session).last_reply(run_id)
+                return reply, _succeeded(run_id, run.checkpoint_id, reply)
+            handle.queued = queued
         self._noted(handle)
         return reply, events
 
@@ -315,8 +330,8 @@ async def _store_events(session: AsyncSession, run: ThreadRun, log: EventLog, *m
     return batch[0]
 
 
-def _succeeded(run: ThreadRun, reply: Message | None) -> list[ChatEvent]:
-    done = RunSucceeded(str(run.run_id), run.checkpoint_id)
+def _succeeded(run_id: uuid.UUID, checkpoint_id: str | None, reply: Message | None) -> list[ChatEvent]:
+    done = RunSucceeded(str(run_id), checkpoint_id)
     return [MessageStored(message_json(reply)), done] if reply is not None else [done]
 
 

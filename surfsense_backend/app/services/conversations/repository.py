@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, select, text, tuple_, update
+from sqlalchemy import Select, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
 
@@ -228,25 +227,47 @@ class RunRepository:
         """`event` after the run's last stored one (its process cannot add more)."""
         await self.session.execute(text(_APPEND_EVENT_SQL), {"run_id": run_id, "events": json.dumps([event])})
 
-    async def end(self, run_id: uuid.UUID, **values: Any) -> tuple[ThreadRun, bool] | None:
-        """A running run's end (`values`: its status and more) in one UPDATE
-        that locks the row and returns it, with whether runs are queued behind
-        it. None if it is not running: ended already, taken over, or gone."""
-        queued = aliased(ThreadRun)
-        behind = (
-            select(queued.run_id)
-            .where(queued.conversation_id == ThreadRun.conversation_id, queued.status == "pending")
-            .exists()
-        )
-        statement = (
+    async def end(
+        self,
+        run_id: uuid.UUID,
+        *,
+        events: tuple[int, list[dict[str, Any]]] | None,
+        dated: str | None = None,
+        **values: Any,
+    ) -> bool | None:
+        """A running run's end, in one statement: the run (`values`: its status
+        and more), its last `events` batch (`seq`, events), and with `dated`
+        its messages stored before its first checkpoint given that one.
+        Whether runs are queued behind it; None if it was not running (ended
+        already, taken over, or gone), and then nothing is written."""
+        ended = (
             update(ThreadRun)
             .where(ThreadRun.run_id == run_id, ThreadRun.status == "running")
             .values(lease_owner=None, finished_at=func.now(), **values)
-            .returning(ThreadRun, behind)
-            .execution_options(synchronize_session=False)
+            .returning(ThreadRun.run_id, ThreadRun.conversation_id)
+            .cte("ended")
         )
-        row = (await self.session.execute(statement)).one_or_none()
-        return (row[0], bool(row[1])) if row is not None else None
+        queued = (
+            select(ThreadRun.run_id)
+            .where(ThreadRun.conversation_id == ended.c.conversation_id, ThreadRun.status == "pending")
+            .exists()
+        )
+        statement = select(queued).select_from(ended)
+        if events is not None:
+            seq, batch = events
+            stored = select(ended.c.run_id, literal(seq), literal(batch, RunEvent.events.type))
+            statement = statement.add_cte(
+                insert(RunEvent).from_select([RunEvent.run_id, RunEvent.seq, RunEvent.events], stored).cte()
+            )
+        if dated is not None:
+            undated = update(Message).where(
+                Message.run_id == select(ended.c.run_id).scalar_subquery(),
+                Message.checkpoint_id.is_(None),
+                Message.status == "complete",
+            )
+            statement = statement.add_cte(undated.values(checkpoint_id=dated).cte())
+        result: bool | None = await self.session.scalar(statement)
+        return result
 
     async def delete_run(self, run_id: uuid.UUID) -> None:
         """The run and every record of it: its messages, and its events

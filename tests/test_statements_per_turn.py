@@ -3,14 +3,13 @@ the server: a budget that a change must not exceed without saying why."""
 
 from benchmarks.workloads import statements_per_turn
 
-# Authentication 3 (a read in a transaction of its own; 1 with
-# DB_PREPARED_STATEMENTS=true, a direct connection); the run's start 6 (BEGIN,
-# the conversation locked with whether a run is active, the run, its
-# counters, the messages and the reply's place in one INSERT, COMMIT); the
-# saver 10 (the state read in 3, then two steps' checkpoints, blobs and
-# writes); the run's end 7 (BEGIN, the run ended with whether a queue waits,
-# the reply, the counters, the user's message dated, its events, COMMIT).
-BUDGET = 26
+# The request's transaction 6: BEGIN, the caller found by its token, the
+# conversation locked with whether a run is active, the run, the user's
+# message and the reply's place counted in one INSERT, COMMIT. The saver 10
+# (the state read in 3, then two steps' checkpoints, blobs and writes). The
+# run's end 4: BEGIN, the reply finished and counted, the run ended with its
+# events and its messages dated (saying whether a queue waits), COMMIT.
+BUDGET = 20
 
 
 async def test_a_json_turn_stays_within_its_statement_budget(database_url: str) -> None:

@@ -1,6 +1,6 @@
 """Two real app processes on one database, directly and through PgBouncer in
-transaction mode: a run started on one is joined, queued behind and
-cancelled from the other, and `kill -9` of the process running a run frees
+transaction mode: a run started on one is joined, queued behind, cancelled,
+interrupted and rolled back from the other, and `kill -9` of the process running a run frees
 its conversation within the lease, with the run queued behind it going on."""
 
 import asyncio
@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import TEST_DATABASE
@@ -235,4 +236,71 @@ async def test_kill_9_frees_the_conversation_within_the_lease(
         ("user", "complete"),
         ("user", "complete"),
         ("assistant", "complete"),
+    ]
+
+
+async def _traces(engine: AsyncEngine, run_id: str) -> tuple[int, int, int]:
+    """What a run left: its checkpoints (any namespace), messages and events."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM checkpoints WHERE metadata->>'run_id' = :r),"
+                    " (SELECT count(*) FROM messages WHERE run_id = CAST(:r AS uuid)),"
+                    " (SELECT count(*) FROM run_events WHERE run_id = CAST(:r AS uuid))"
+                ),
+                {"r": run_id},
+            )
+        ).one()
+    return row[0], row[1], row[2]
+
+
+async def _superseded_from_b(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], conversation: str, strategy: str, content: str
+) -> tuple[str, dict[str, Any]]:
+    """A long run streaming on A, then `content` sent to B with `strategy`:
+    the first run's id, and B's JSON answer."""
+    on_a, on_b = clients
+    first, _ = await _read_some(on_a, conversation, 5)
+    answer = await on_b.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        json={"content": content, "multitask_strategy": strategy},
+    )
+    assert answer.status_code == 200, answer.text
+    return first, answer.json()
+
+
+async def test_interrupt_keeps_and_rollback_removes_the_run_another_process_runs(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], engine: AsyncEngine
+) -> None:
+    on_a, on_b = clients
+    conversation = (await on_a.post("/api/v1/conversations", json={})).json()["id"]
+
+    kept, answer = await _superseded_from_b(clients, conversation, "interrupt", "instead")
+    assert answer["assistant_message"]["content"] == "Reply 2: you said “instead”."
+    checkpoints, messages, events = await _traces(engine, kept)
+    # Its steps, its message (not its unfinished reply), its stream.
+    assert checkpoints > 0
+    assert messages == 1
+    assert events > 0
+    # The graph's state holds the interrupted message too: the reply counts it.
+    state = await on_b.get(
+        f"/api/v1/conversations/{conversation}/checkpoints/{answer['assistant_message']['checkpoint_id']}"
+    )
+    assert [m["content"][:4] for m in state.json()["messages"] if m["role"] == "user"] == ["word", "inst"]
+
+    removed, answer = await _superseded_from_b(clients, conversation, "rollback", "rather")
+    assert answer["assistant_message"]["content"] == "Reply 3: you said “rather”."
+    assert await _traces(engine, removed) == (0, 0, 0)
+    assert [(r["status"], r["prompt"][:6]) for r in await _runs(on_a, conversation)] == [
+        ("cancelled", "word w"),
+        ("succeeded", "instea"),
+        ("succeeded", "rather"),
+    ]
+    assert [(role, content[:6]) for role, content, _ in await _history(on_a, conversation)] == [
+        ("user", "word w"),
+        ("user", "instea"),
+        ("assistant", "Reply "),
+        ("user", "rather"),
+        ("assistant", "Reply "),
     ]

@@ -103,7 +103,8 @@ async def serving(name: str, database_url: str) -> AsyncIterator[Server]:
             await _ready(url, process)
             yield Server(url, process.pid)
         finally:
-            process.send_signal(signal.SIGTERM)
+            if process.returncode is None:  # one that failed to start is gone already
+                process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), 60)
             except TimeoutError:

@@ -9,7 +9,7 @@ messages table keeps the whole conversation, and a turn's cost stays flat.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -24,6 +24,9 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+
+# typing_extensions': pydantic reads it for the graphs' JSON schemas on Python < 3.12.
+from typing_extensions import TypedDict
 
 from app.agents.graph_agent import Graph, GraphAgent
 

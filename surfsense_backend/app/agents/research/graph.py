@@ -9,7 +9,7 @@ would do and why; the answer is `ApprovalIn`. `summarise` is a subgraph with
 a state of its own (its checkpoints live in its own namespace).
 """
 
-from typing import Any, TypedDict
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
@@ -18,6 +18,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field
+
+# typing_extensions': pydantic reads it for the graphs' JSON schemas on Python < 3.12.
+from typing_extensions import TypedDict
 
 from app.agents.chat_graph import messages_channel
 from app.agents.context import AgentContext

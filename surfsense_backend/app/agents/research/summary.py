@@ -1,8 +1,11 @@
 """The summarising subgraph: a state of its own, checkpointed in its own namespace."""
 
-from typing import Any, TypedDict
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
+
+# typing_extensions': pydantic reads it for the graphs' JSON schemas on Python < 3.12.
+from typing_extensions import TypedDict
 
 from app.agents.graph_agent import Graph
 

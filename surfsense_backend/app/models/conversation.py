@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +33,10 @@ class Conversation(Base):
     # no per-row count or lookup into messages.
     message_count: Mapped[int] = mapped_column(server_default=text("0"), default=0)
     last_message_preview: Mapped[str | None] = mapped_column(String(PREVIEW_CHARS))
+    # A thread's metadata in the LangGraph Agent Server API: the client's own keys.
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", server_default=text("'{}'::jsonb"), default=dict
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

@@ -1,0 +1,14 @@
+"""The LangGraph Agent Server API, under /langgraph: what langgraph-sdk,
+@langchain/langgraph-sdk and the UIs built on them call. A thread is a
+conversation of the chat API; the same tokens, tables and tenancy."""
+
+from fastapi import APIRouter
+
+from app.routes.langgraph import assistants, info, threads
+
+PREFIX = "/langgraph"
+
+router = APIRouter(prefix=PREFIX)
+router.include_router(info.router)
+router.include_router(assistants.router)
+router.include_router(threads.router)

@@ -1,0 +1,25 @@
+"""What the Agent Server routes share: the compiled graphs, and the caller's threads."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.agents.registry import CompiledAssistants
+from app.db.session import SessionDep
+from app.services.auth.users import CurrentUser
+from app.services.threads.service import ThreadService
+
+
+def compiled_assistants(request: Request) -> CompiledAssistants:
+    assistants: CompiledAssistants = request.app.state.chat_runner.agents
+    return assistants
+
+
+Assistants = Annotated[CompiledAssistants, Depends(compiled_assistants)]
+
+
+def _threads(session: SessionDep, user: CurrentUser, agents: Assistants) -> ThreadService:
+    return ThreadService(session, user.id, agents)
+
+
+Threads = Annotated[ThreadService, Depends(_threads)]

@@ -1,0 +1,71 @@
+"""Threads: create, read, search, count, update metadata, delete; their state."""
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.routes.langgraph.deps import Threads
+from app.schemas.errors import error_responses
+from app.schemas.langgraph import (
+    ThreadCountIn,
+    ThreadCreateIn,
+    ThreadOut,
+    ThreadPatchIn,
+    ThreadSearchIn,
+    ThreadStateOut,
+)
+from app.services.threads.service import thread_filter
+
+router = APIRouter(prefix="/threads", tags=["langgraph"], responses=error_responses(401, 422, 503))
+
+
+@router.post("", responses=error_responses(409))
+async def create_thread(body: ThreadCreateIn, threads: Threads) -> ThreadOut:
+    return ThreadOut.model_validate(await threads.create(body.thread_id, body.metadata, body.if_exists))
+
+
+# Only the fields a thread has here (`select` narrows them), not nulls for the rest.
+@router.post("/search", response_model_exclude_unset=True)
+async def search_threads(body: ThreadSearchIn, threads: Threads) -> list[ThreadOut]:
+    found = await threads.search(
+        thread_filter(body.metadata, body.values, body.status, body.ids),
+        limit=body.limit,
+        offset=body.offset,
+        sort_by=body.sort_by,
+        descending=body.sort_order == "desc",
+        fields=body.select,
+    )
+    return [ThreadOut.model_validate(t) for t in found]
+
+
+@router.post("/count")
+async def count_threads(body: ThreadCountIn, threads: Threads) -> int:
+    return await threads.count(thread_filter(body.metadata, body.values, body.status))
+
+
+@router.get("/{thread_id}", responses=error_responses(404))
+async def get_thread(thread_id: str, threads: Threads) -> ThreadOut:
+    return ThreadOut.model_validate(await threads.get(thread_id))
+
+
+@router.patch("/{thread_id}", responses=error_responses(404))
+async def update_thread(thread_id: str, body: ThreadPatchIn, threads: Threads) -> ThreadOut:
+    return ThreadOut.model_validate(await threads.update(thread_id, body.metadata))
+
+
+@router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
+async def delete_thread(thread_id: str, threads: Threads) -> Response:
+    await threads.delete(thread_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{thread_id}/state", responses=error_responses(404))
+async def get_thread_state(
+    thread_id: str, threads: Threads, subgraphs: bool = Query(default=False)
+) -> ThreadStateOut:
+    return ThreadStateOut.model_validate(await threads.state(thread_id, subgraphs=subgraphs))
+
+
+@router.get("/{thread_id}/state/{checkpoint_id}", responses=error_responses(404))
+async def get_thread_state_at(
+    thread_id: str, checkpoint_id: str, threads: Threads, subgraphs: bool = Query(default=False)
+) -> ThreadStateOut:
+    return ThreadStateOut.model_validate(await threads.state(thread_id, checkpoint_id, subgraphs))

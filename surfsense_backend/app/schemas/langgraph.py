@@ -1,0 +1,116 @@
+"""Request and response bodies of the LangGraph Agent Server API, as
+langgraph-sdk and @langchain/langgraph-sdk send and read them."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.json_value import StoredJson
+from app.schemas.text import StoredText
+
+SortOrder = Literal["asc", "desc"]
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+ThreadField = Literal[
+    "thread_id", "created_at", "updated_at", "metadata", "config", "context", "status", "values", "interrupts"
+]
+Metadata = dict[str, StoredJson]
+# Offsets past this are refused rather than scanned: a client pages with limit and offset.
+MAX_OFFSET = 1_000_000
+
+
+class AssistantSearchIn(BaseModel):
+    metadata: Metadata | None = None
+    graph_id: StoredText | None = Field(default=None, max_length=64)
+    name: StoredText | None = Field(default=None, max_length=200)
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
+    sort_order: SortOrder | None = None
+
+
+class AssistantOut(BaseModel):
+    assistant_id: str
+    graph_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+    metadata: dict[str, Any]
+    version: int
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class GraphSchemaOut(BaseModel):
+    graph_id: str
+    input_schema: dict[str, Any] | None
+    output_schema: dict[str, Any] | None
+    state_schema: dict[str, Any] | None
+    config_schema: dict[str, Any] | None
+    context_schema: dict[str, Any] | None
+
+
+class ThreadCreateIn(BaseModel):
+    thread_id: StoredText | None = Field(default=None, max_length=64)
+    # `graph_id` (or `assistant_id`) picks the graph the thread runs; the rest is the client's.
+    metadata: Metadata | None = None
+    if_exists: Literal["raise", "do_nothing"] = "raise"
+
+
+class ThreadPatchIn(BaseModel):
+    metadata: Metadata
+
+
+class ThreadCountIn(BaseModel):
+    metadata: Metadata | None = None
+    values: Metadata | None = None
+    status: ThreadStatus | None = None
+
+
+class ThreadSearchIn(ThreadCountIn):
+    ids: list[StoredText] | None = Field(default=None, max_length=1000)
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] = "created_at"
+    sort_order: SortOrder = "desc"
+    select: list[ThreadField] | None = None
+
+
+class ThreadOut(BaseModel):
+    """A thread; a search with `select` gives only the fields it names."""
+
+    thread_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    status: ThreadStatus | None = None
+    values: Any = None
+    interrupts: dict[str, list[dict[str, Any]]] | None = None
+
+
+class CheckpointOut(BaseModel):
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str | None
+    checkpoint_map: dict[str, Any] | None
+
+
+class ThreadStateOut(BaseModel):
+    values: Any
+    next: list[str]
+    checkpoint: CheckpointOut | None
+    metadata: dict[str, Any]
+    created_at: str | None
+    parent_checkpoint: CheckpointOut | None
+    tasks: list[dict[str, Any]]
+    interrupts: list[dict[str, Any]]
+
+
+class InfoOut(BaseModel):
+    version: str
+    langgraph_py_version: str
+    flags: dict[str, bool]
+    metadata: dict[str, Any]

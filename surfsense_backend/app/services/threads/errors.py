@@ -1,0 +1,11 @@
+from app.errors import Conflict, InvalidRequest
+
+
+class ThreadExists(Conflict):
+    def __init__(self, thread_id: object) -> None:
+        super().__init__(f"Thread {thread_id} already exists.")
+
+
+class InvalidThreadId(InvalidRequest):
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"Thread id {thread_id!r} is not a UUID; threads here are identified by UUIDs.")

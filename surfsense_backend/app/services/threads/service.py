@@ -1,0 +1,154 @@
+"""What a caller may do with their threads: the conversations the chat API
+shows, under the names and shapes of the LangGraph Agent Server API."""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
+from app.errors import InvalidRequest
+from app.models import Conversation
+from app.services.conversations.repository import ConversationRepository
+from app.services.persistence import CheckpointNotFound, ConversationNotFound
+from app.services.threads.errors import InvalidThreadId, ThreadExists
+from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
+from app.services.threads.state import interrupts_by_task, state_json
+
+# Keys of a thread's metadata that name its graph: read from the conversation, never stored.
+GRAPH_KEYS = ("graph_id", "assistant_id")
+# The fields a thread has when a search names none.
+ALL_FIELDS = ("thread_id", "created_at", "updated_at", "metadata", "status", "values", "interrupts")
+
+
+def parse_thread_id(thread_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(thread_id)
+    except ValueError:
+        return None
+
+
+class ThreadService:
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID, agents: CompiledAssistants) -> None:
+        self.session = session
+        self.user_id = user_id
+        self.agents = agents
+        self.threads = ThreadRepository(session, user_id)
+
+    async def create(
+        self, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str
+    ) -> dict[str, Any]:
+        """A new thread (a conversation), running the graph its metadata's
+        `graph_id` names (the default one otherwise). An id in use is
+        ThreadExists, unless `if_exists="do_nothing"` and the thread is the
+        caller's: then that thread."""
+        metadata = metadata or {}
+        wanted = None
+        if thread_id is not None and (wanted := parse_thread_id(thread_id)) is None:
+            raise InvalidThreadId(thread_id)
+        if wanted is not None and (owner := await self.threads.owner_of(wanted)) is not None:
+            if if_exists == "do_nothing" and owner == self.user_id:
+                return await self.get(str(wanted))
+            raise ThreadExists(wanted)
+        assistant_id = str(metadata.get("graph_id") or metadata.get("assistant_id") or DEFAULT_ASSISTANT)
+        self.agents.registry.get(assistant_id)  # UnknownAssistant (422) names the known ones
+        conversation = Conversation(
+            id=wanted or uuid.uuid4(),
+            user_id=self.user_id,
+            assistant_id=assistant_id,
+            metadata_={k: v for k, v in metadata.items() if k not in GRAPH_KEYS},
+        )
+        self.session.add(conversation)
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # taken between the check and the insert
+            raise ThreadExists(conversation.id) from exc
+        return await self.get(str(conversation.id))
+
+    async def _row(self, thread_id: str) -> ThreadRow:
+        found = parse_thread_id(thread_id)
+        row = await self.threads.get(found) if found is not None else None
+        if row is None:
+            raise ConversationNotFound(thread_id)
+        return row
+
+    async def get(self, thread_id: str) -> dict[str, Any]:
+        return await self._thread(await self._row(thread_id), ALL_FIELDS)
+
+    async def update(self, thread_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Merge `metadata` into the thread's (the graph's keys stay the graph's)."""
+        row = await self._row(thread_id)
+        added = {k: v for k, v in metadata.items() if k not in GRAPH_KEYS}
+        row.conversation.metadata_ = {**row.conversation.metadata_, **added}
+        await self.session.flush()
+        return await self.get(thread_id)
+
+    async def delete(self, thread_id: str) -> None:
+        found = parse_thread_id(thread_id)
+        repository = ConversationRepository(self.session, self.user_id)
+        if found is None or not await repository.delete(found):
+            raise ConversationNotFound(thread_id)
+
+    async def search(
+        self,
+        where: ThreadFilter,
+        *,
+        limit: int,
+        offset: int,
+        sort_by: SortBy,
+        descending: bool,
+        fields: Sequence[str] | None,
+    ) -> list[dict[str, Any]]:
+        rows = await self.threads.search(
+            where, limit=limit, offset=offset, sort_by=sort_by, descending=descending
+        )
+        return list(await asyncio.gather(*(self._thread(row, fields or ALL_FIELDS) for row in rows)))
+
+    async def count(self, where: ThreadFilter) -> int:
+        return await self.threads.count(where)
+
+    async def state(
+        self, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False
+    ) -> dict[str, Any]:
+        """The graph's state, at `checkpoint_id` if given (CheckpointNotFound otherwise)."""
+        row = await self._row(thread_id)
+        agent = self.agents[row.conversation.assistant_id]
+        config = agent.config(row.conversation.thread_id, checkpoint_id)
+        snapshot = await agent.graph.aget_state(config, subgraphs=subgraphs)
+        if checkpoint_id is not None and snapshot.created_at is None:
+            raise CheckpointNotFound(checkpoint_id)
+        return state_json(snapshot)
+
+    async def _thread(self, row: ThreadRow, fields: Sequence[str]) -> dict[str, Any]:
+        conversation = row.conversation
+        thread: dict[str, Any] = {
+            "thread_id": conversation.thread_id,
+            "created_at": conversation.created_at,
+            "updated_at": conversation.updated_at,
+            "metadata": row.metadata,
+            "config": {},
+            "context": {},
+            "status": row.status,
+        }
+        if "values" in fields or "interrupts" in fields:
+            agent = self.agents[conversation.assistant_id]
+            snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
+            thread["values"] = state_json(snapshot)["values"]
+            thread["interrupts"] = interrupts_by_task(snapshot)
+        return {field: thread[field] for field in fields}
+
+
+def thread_filter(
+    metadata: dict[str, Any] | None,
+    values: dict[str, Any] | None,
+    status: str | None,
+    ids: Sequence[str] | None = None,
+) -> ThreadFilter:
+    """The conditions of a search or a count; ids that are not UUIDs match nothing."""
+    if values:
+        raise InvalidRequest("Filtering threads by their values is not supported here; filter by metadata.")
+    parsed = None if ids is None else [i for i in map(parse_thread_id, ids) if i is not None]
+    return ThreadFilter(metadata=metadata, ids=parsed, status=status)  # type: ignore[arg-type]

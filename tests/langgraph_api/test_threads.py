@@ -1,0 +1,141 @@
+# The SDK types its JSON loosely (values may be a list, metadata None): the
+# tests index what this server returns.
+# mypy: disable-error-code="index,call-overload,comparison-overlap"
+"""Threads through langgraph-sdk: made, read, searched, counted, updated and
+deleted; the same conversations the chat API shows, and only the caller's."""
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+
+from tests.langgraph_api.conftest import token_for
+from tests.server import Server
+
+
+async def test_server_info_and_assistants(sdk: LangGraphClient, server: Server) -> None:
+    async with httpx.AsyncClient(base_url=f"{server.url}/langgraph") as bare:
+        assert (await bare.get("/ok")).json() == {"ok": True}
+        assert (await bare.get("/info")).json()["flags"]["assistants"] is True
+    found = await sdk.assistants.search()
+    assert {a["assistant_id"] for a in found} == {"chat", "research"}
+    assert [a["graph_id"] for a in await sdk.assistants.search(graph_id="research")] == ["research"]
+    assert [a["name"] for a in await sdk.assistants.search(name="chA")] == ["Chat"]
+    chat = await sdk.assistants.get("chat")
+    assert (chat["graph_id"], chat["version"]) == ("chat", 1)
+    graph = await sdk.assistants.get_graph("chat")
+    assert {"__start__", "__end__"} <= {node["id"] for node in graph["nodes"]}
+    schemas = await sdk.assistants.get_schemas("research")
+    assert schemas["graph_id"] == "research"
+    assert "messages" in schemas["input_schema"]["properties"]
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.get("no-such-graph")
+
+
+async def test_a_thread_is_made_read_updated_and_deleted(sdk: LangGraphClient) -> None:
+    thread = await sdk.threads.create(metadata={"topic": "tides"}, graph_id="research")
+    assert thread["status"] == "idle"
+    assert thread["metadata"] == {"topic": "tides", "graph_id": "research", "assistant_id": "research"}
+    assert thread["values"] == {}
+    assert thread["interrupts"] == {}
+    assert (await sdk.threads.get(thread["thread_id"]))["metadata"]["topic"] == "tides"
+
+    updated = await sdk.threads.update(thread["thread_id"], metadata={"pinned": True, "graph_id": "chat"})
+    # Merged; the graph is the thread's, whatever the metadata says.
+    assert updated["metadata"] == {
+        "topic": "tides",
+        "pinned": True,
+        "graph_id": "research",
+        "assistant_id": "research",
+    }
+
+    again = await sdk.threads.create(thread_id=thread["thread_id"], if_exists="do_nothing")
+    assert again["thread_id"] == thread["thread_id"]
+    with pytest.raises(ConflictError):
+        await sdk.threads.create(thread_id=thread["thread_id"])
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.threads.create(thread_id="not-a-uuid")
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.threads.create(graph_id="no-such-graph")
+
+    await sdk.threads.delete(thread["thread_id"])
+    with pytest.raises(NotFoundError):
+        await sdk.threads.get(thread["thread_id"])
+    with pytest.raises(NotFoundError):
+        await sdk.threads.delete(thread["thread_id"])
+
+
+async def test_pages_of_a_search_agree_with_the_count(sdk: LangGraphClient) -> None:
+    batch = uuid.uuid4().hex
+    made = [(await sdk.threads.create(metadata={"batch": batch, "i": i}))["thread_id"] for i in range(5)]
+    await sdk.threads.create(metadata={"batch": "another"})
+    where = {"batch": batch}
+    assert await sdk.threads.count(metadata=where) == 5
+    assert await sdk.threads.count(metadata=where, status="busy") == 0
+    paged = []
+    for offset in range(0, 6, 2):
+        page = await sdk.threads.search(
+            metadata=where, limit=2, offset=offset, sort_by="created_at", sort_order="asc"
+        )
+        paged += [t["thread_id"] for t in page]
+    assert paged == made
+    newest_first = await sdk.threads.search(metadata=where, limit=10)
+    assert [t["thread_id"] for t in newest_first] == made[::-1]
+    picked = await sdk.threads.search(ids=[*made[1:3], "not-a-uuid"], select=["thread_id", "status"])
+    assert sorted(picked, key=lambda t: t["thread_id"]) == sorted(
+        ({"thread_id": i, "status": "idle"} for i in made[1:3]), key=lambda t: t["thread_id"]
+    )
+    assert await sdk.threads.count(metadata={**where, "i": 3}) == 1
+    assert await sdk.threads.count(metadata={"graph_id": "chat", "batch": batch}) == 5
+
+
+async def test_threads_are_the_chat_apis_conversations(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    conversation = (await api.post("/api/v1/conversations", json={})).json()["id"]
+    reply = await api.post(f"/api/v1/conversations/{conversation}/messages", json={"content": "hello there"})
+    assert reply.status_code == 200, reply.text
+
+    thread = await sdk.threads.get(conversation)
+    assert thread["status"] == "idle"
+    messages = thread["values"]["messages"]
+    assert [(m["type"], m["content"]) for m in messages] == [
+        ("human", "hello there"),
+        ("ai", "Reply 1: you said “hello there”."),
+    ]
+    state = await sdk.threads.get_state(conversation)
+    assert state["values"]["messages"] == messages
+    assert state["next"] == []
+    checkpoint = state["checkpoint"]["checkpoint_id"]
+    assert checkpoint == reply.json()["assistant_message"]["checkpoint_id"]
+    before = await sdk.threads.get_state(
+        conversation, checkpoint_id=state["parent_checkpoint"]["checkpoint_id"]
+    )
+    assert [m["type"] for m in before["values"]["messages"]] == ["human"]
+    with pytest.raises(NotFoundError):
+        await sdk.threads.get_state(conversation, checkpoint_id="1f0-no-such-checkpoint")
+
+    made = await sdk.threads.create(metadata={"from": "sdk"})
+    listed = (await api.get("/api/v1/conversations")).json()["items"]
+    assert {made["thread_id"], conversation} <= {c["id"] for c in listed}
+
+
+async def test_another_users_thread_is_not_found(
+    sdk: LangGraphClient, sdk_for: Callable[[str], LangGraphClient], server: Server
+) -> None:
+    mine = await sdk.threads.create(metadata={"secret": "yes"})
+    theirs = sdk_for(await token_for(server))
+    with pytest.raises(NotFoundError):
+        await theirs.threads.get(mine["thread_id"])
+    with pytest.raises(NotFoundError):
+        await theirs.threads.get_state(mine["thread_id"])
+    with pytest.raises(NotFoundError):
+        await theirs.threads.update(mine["thread_id"], metadata={"taken": True})
+    with pytest.raises(NotFoundError):
+        await theirs.threads.delete(mine["thread_id"])
+    assert await theirs.threads.search(metadata={"secret": "yes"}) == []
+    assert await theirs.threads.count() == 0
+    with pytest.raises(ConflictError):
+        await theirs.threads.create(thread_id=mine["thread_id"], if_exists="do_nothing")
+    assert (await sdk.threads.get(mine["thread_id"]))["metadata"]["secret"] == "yes"

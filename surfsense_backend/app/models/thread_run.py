@@ -65,6 +65,9 @@ class ThreadRun(Base):
     # a run that resumed it, the answer it was given.
     interrupts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
     resume: Mapped[Any | None] = mapped_column(JSONB(none_as_null=True))
+    # A run of the LangGraph Agent Server API: its request (the graph's input,
+    # the stream modes, metadata), so any process can start it from the queue.
+    kwargs: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     # The process holding a running run, and until when its lease lasts.
     lease_owner: Mapped[uuid.UUID | None]
     lease_expires_at: Mapped[datetime | None]

@@ -1,6 +1,6 @@
-"""thread metadata: conversations carry the metadata the LangGraph Agent Server API gives threads
+"""agent server: conversations carry a thread's metadata, runs the Agent Server request that made them
 
-Revision ID: 0010_thread_metadata
+Revision ID: 0010_agent_server
 Revises: 0009_run_engine
 Create Date: 2026-12-02 23:00:00+00:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0010_thread_metadata"
+revision: str = "0010_agent_server"
 down_revision: str | None = "0009_run_engine"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -25,7 +25,9 @@ def upgrade() -> None:
         "conversations",
         sa.Column("metadata", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
     )
+    op.add_column("thread_runs", sa.Column("kwargs", postgresql.JSONB(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("thread_runs", "kwargs")
     op.drop_column("conversations", "metadata")

@@ -8,7 +8,7 @@ The graph's own stream is read in three modes: `messages` for tokens,
 where the step's messages are durable.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ from langchain_core.messages import (
 )
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, StreamMode
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
@@ -85,7 +85,19 @@ class Paused:
     interrupts: list[PendingInterrupt]
 
 
-AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused
+@dataclass(frozen=True)
+class GraphChunk:
+    """A part of the graph's own stream, in a mode a client asked for: `ns`
+    is the subgraph's namespace (empty for the root graph)."""
+
+    mode: str
+    ns: tuple[str, ...]
+    payload: Any
+
+
+AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused | GraphChunk
+# The modes the run itself reads: tokens, what each node returned, each step's checkpoint.
+OWN_MODES = ("messages", "updates", "checkpoints")
 
 
 @dataclass(frozen=True)
@@ -230,11 +242,14 @@ class GraphAgent:
         context: Any = None,
         waiting: Waiting | None = None,
         run_id: str | None = None,
+        chunks: Sequence[str] = (),
+        subgraphs: bool = False,
     ) -> AsyncIterator[AgentEvent]:
         """Run the graph on `graph_input` (a state update, or a Command that
         resumes); the last event is Finished or Paused. `run_id` goes into
         the metadata of every checkpoint the run saves, in every namespace,
-        so `adelete_for_runs` finds them."""
+        so `adelete_for_runs` finds them. The graph's stream in the modes
+        `chunks` names comes as GraphChunks too, the subgraphs' with `subgraphs`."""
         translator = _Translator(waiting.calls if waiting else {})
         config = self.config(thread_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
@@ -242,12 +257,17 @@ class GraphAgent:
             graph_input,
             config,
             context=context,
-            stream_mode=["messages", "updates", "checkpoints"],
+            stream_mode=cast(list[StreamMode], list(dict.fromkeys([*OWN_MODES, *chunks]))),
+            subgraphs=subgraphs,
         )
         async for item in stream:
-            mode, payload = cast(tuple[str, Any], item)
-            for event in translator.read(mode, payload):
-                yield event
+            ns, mode, payload = cast(tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item))
+            if mode in chunks:
+                yield GraphChunk(mode, ns, payload)
+            # Tokens from any graph; a node's return and a checkpoint from the root's.
+            if mode == "messages" or (mode in OWN_MODES and not ns):
+                for event in translator.read(mode, payload):
+                    yield event
         yield translator.outcome()
 
     async def respond(

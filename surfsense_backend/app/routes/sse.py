@@ -27,6 +27,7 @@ from app.services.chat.events import (
     RunInterrupted,
     RunStarted,
     RunSucceeded,
+    StreamChunk,
     Token,
     ToolCalled,
     ToolFinished,
@@ -70,6 +71,8 @@ def _named(event: ChatEvent) -> list[tuple[str, dict[str, Any]]]:  # noqa: PLR09
             return [("done", {**_done(run_id, "cancelled"), "action": action})]
         case RunFailed(run_id=run_id, kind=kind, detail=detail):
             return [("error", {"error": kind, "detail": detail, "run_id": run_id})]
+        case StreamChunk():
+            return []  # the graph's own stream: the Agent Server API's format carries it
 
 
 def with_id(frames: list[bytes], seq: int) -> list[bytes]:

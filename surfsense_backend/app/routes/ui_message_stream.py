@@ -31,6 +31,7 @@ from app.services.chat.events import (
     RunInterrupted,
     RunStarted,
     RunSucceeded,
+    StreamChunk,
     Token,
     ToolCalled,
     ToolFinished,
@@ -102,6 +103,8 @@ class UIMessageEncoder:
                     _run(run_id, "failed", error_kind=kind, error=detail),
                     FINISH,
                 ]
+            case StreamChunk():
+                return []  # the graph's own stream: the Agent Server API's format carries it
 
     def _started(self, run_id: str, user_message: Json | None, reply: Json | None) -> list[Part]:
         self._run_id = run_id

@@ -69,6 +69,16 @@ class RunCancelled:
     action: str
 
 
+@dataclass(frozen=True)
+class StreamChunk:
+    """A part of the graph's own stream (a mode an Agent Server client asked
+    for), as JSON; the chat API's formats leave it out."""
+
+    mode: str
+    ns: list[str]
+    data: Any
+
+
 ChatEvent = (
     RunStarted
     | Token
@@ -79,6 +89,7 @@ ChatEvent = (
     | RunInterrupted
     | RunFailed
     | RunCancelled
+    | StreamChunk
 )
 FINAL_EVENTS = (RunSucceeded, RunInterrupted, RunFailed, RunCancelled)
 
@@ -93,6 +104,7 @@ _NAMES: dict[type[Any], str] = {
     RunInterrupted: "interrupted",
     RunFailed: "failed",
     RunCancelled: "cancelled",
+    StreamChunk: "chunk",
 }
 _TYPES = {name: cls for cls, name in _NAMES.items()}
 
@@ -120,6 +132,7 @@ __all__ = [
     "RunInterrupted",
     "RunStarted",
     "RunSucceeded",
+    "StreamChunk",
     "Token",
     "ToolCalled",
     "ToolFinished",

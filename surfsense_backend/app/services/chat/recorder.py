@@ -52,22 +52,21 @@ class RunRecorder:
         storage: ConversationStorage,
         conversation: Conversation,
         run: ThreadRun,
-        unanswered: list[ToolMessage],
+        opening: Sequence[BaseMessage | dict[str, Any]],
     ) -> tuple[Message | None, Message | None, ChatEvent]:
         """In the caller's transaction: the run (new, or pending until now), and
-        for a message the user's message and the reply's place; the run's first
-        event, stored with the run's first write (a progress write within an
-        interval, or its end), not with a statement of its own."""
+        unless it resumes, its `opening` messages (the user's, say) and the
+        reply's place after them; the run's first event, stored with the run's
+        first write (a progress write within an interval, or its end), not
+        with a statement of its own."""
         session.add(run)
         await session.flush()
         user_message = reply = None
         if run.resume is None:
-            # The calls the new message goes past are answered "not run" first, as its input will.
-            user = {"role": "user", "content": run.prompt}
-            stored, reply = await storage.open_turn(conversation.id, [*unanswered, user], run_id=run.run_id)
-            user_message = stored[-1]
-            if conversation.title is None:
-                conversation.title = derive_title(run.prompt)
+            stored, reply = await storage.open_turn(conversation.id, opening, run_id=run.run_id)
+            user_message = next((m for m in reversed(stored) if m.role == "user"), None)
+            if conversation.title is None and user_message is not None:
+                conversation.title = derive_title(user_message.content)
                 await session.flush()
         started = RunStarted(
             str(run.run_id),

@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.context import AgentContext
 from app.agents.graph_agent import (
     Finished,
+    GraphChunk,
     Paused,
     StepSaved,
     Token,
@@ -47,11 +48,14 @@ from app.services.chat.events import (
     RunFailed,
     RunInterrupted,
     RunStarted,
+    StreamChunk,
     message_json,
     to_json,
 )
 from app.services.chat.follow import RunFollower
+from app.services.chat.graph_request import GraphRequest
 from app.services.chat.handle import LOST, RunHandle
+from app.services.chat.interrupts import jsonable
 from app.services.chat.leases import LeaseKeeper
 from app.services.chat.progress import ReplyProgress
 from app.services.chat.recorder import RunRecorder
@@ -146,6 +150,7 @@ class ChatRunner:
         content: str | None = None,
         resume: Any = _NO_RESUME,
         strategy: str = "reject",
+        request: GraphRequest | None = None,
     ) -> ThreadRun:
         """A message (`content`) or an answer to the interrupt the graph waits
         at (`resume`): the run, started now when the conversation is free.
@@ -156,6 +161,9 @@ class ChatRunner:
         the graph waits at an interrupt is InterruptPending (409); a resume
         with nothing waiting is NoInterruptPending (409), or, for a queued
         run, its failure when its turn comes.
+
+        `request`: a run of the Agent Server API, whose input (instead of
+        `content`) and stream modes it keeps.
 
         In the caller's transaction (a request's, opened to authenticate the
         caller), which this commits: a run starts only once it is stored, and
@@ -180,8 +188,9 @@ class ChatRunner:
         run = ThreadRun(
             conversation_id=conversation.id,
             user_id=user_id,
-            prompt=content if content is not None else json.dumps(resume, ensure_ascii=False),
+            prompt=_prompt(content, resume, request),
             resume=None if resume is _NO_RESUME else resume,
+            kwargs=request.to_json() if request is not None else None,
         )
         running, pending = await self._active(runs, conversation.id) if busy else (None, [])
         if running is None and not pending:
@@ -254,8 +263,10 @@ class ChatRunner:
         runs = RunRepository(session)
         runs.lease(run, self.owner, self.lease)
         handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered)
+        # The calls the new input goes past are answered "not run" first, as its input will.
+        opening = [*unanswered, *_input_messages(run)]
         handle.user_message, handle.assistant_message, started = await self.recorder.start(
-            session, storage=storage, conversation=conversation, run=run, unanswered=unanswered
+            session, storage=storage, conversation=conversation, run=run, opening=opening
         )
         handle.emit(started)
         return handle
@@ -312,6 +323,8 @@ class ChatRunner:
         return [not_run(call_id, waiting.calls[call_id][0]) for call_id in waiting.unanswered]
 
     def _graph_input(self, handle: RunHandle) -> Any:
+        if handle.run.kwargs is not None and not handle.resumes:
+            return GraphRequest.from_json(handle.run.kwargs).graph_input(list(handle.unanswered))
         if not handle.resumes:
             return handle.agent.message_input(handle.run.prompt, handle.unanswered)
         pending = handle.waiting.interrupts if handle.waiting else []
@@ -325,15 +338,21 @@ class ChatRunner:
         messages to the history, progress of the reply beside."""
         run = handle.run
         context = AgentContext(run.user_id, run.conversation_id, self.sessions)
+        request = GraphRequest.from_json(run.kwargs) if run.kwargs is not None else None
         stream = handle.agent.run(
             str(run.conversation_id),
             self._graph_input(handle),
             context=context,
             waiting=handle.waiting,
             run_id=str(run.run_id),
+            chunks=request.graph_modes if request else (),
+            subgraphs=request.stream_subgraphs if request else False,
         )
         async for event in stream:
             match event:
+                case GraphChunk(mode=mode, ns=ns, payload=payload):
+                    handle.emit(StreamChunk(mode, list(ns), jsonable(payload)))
+                    progress.poke()
                 case Token(text=text):
                     handle.emit(event)
                     progress.add(text)
@@ -551,6 +570,25 @@ class ChatRunner:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _prompt(content: str | None, resume: Any, request: GraphRequest | None) -> str:
+    """What the run's record shows it was asked."""
+    if content is not None:
+        return content
+    if resume is not _NO_RESUME:
+        return json.dumps(resume, ensure_ascii=False)
+    assert request is not None  # noqa: S101 - submit takes content, resume or a request
+    return request.prompt()
+
+
+def _input_messages(run: ThreadRun) -> list[BaseMessage | dict[str, Any]]:
+    """The messages a run brings (the history stores them as it starts)."""
+    if run.resume is not None:
+        return []
+    if run.kwargs is not None:
+        return list(GraphRequest.from_json(run.kwargs).messages())
+    return [{"role": "user", "content": run.prompt}]
 
 
 __all__ = ["ChatRunner", "RunHandle"]

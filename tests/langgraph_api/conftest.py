@@ -21,7 +21,9 @@ PASSWORD = "a long enough password"
 async def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     engine = create_engine(database_url, Settings(database_url=database_url))
     try:
-        async with running(database_url, tmp_path_factory.mktemp("server"), engine, DOMAIN) as server:
+        data_dir = tmp_path_factory.mktemp("server")
+        # Tokens slow enough that a long reply is still running when a test acts on it.
+        async with running(database_url, data_dir, engine, DOMAIN, LOCAL_TOKEN_DELAY="0.01") as server:
             yield server
     finally:
         await engine.dispose()

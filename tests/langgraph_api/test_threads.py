@@ -4,6 +4,7 @@
 """Threads through langgraph-sdk: made, read, searched, counted, updated and
 deleted; the same conversations the chat API shows, and only the caller's."""
 
+import json
 import uuid
 from collections.abc import Callable
 
@@ -139,3 +140,26 @@ async def test_another_users_thread_is_not_found(
     with pytest.raises(ConflictError):
         await theirs.threads.create(thread_id=mine["thread_id"], if_exists="do_nothing")
     assert (await sdk.threads.get(mine["thread_id"]))["metadata"]["secret"] == "yes"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"metadata": {"nul\x00key": 1}},
+        {"metadata": {"k": "lone \ud800 surrogate"}},
+        {"metadata": {"k": 2**64}},
+        {"thread_id": "\x00"},
+        {"if_exists": "sometimes"},
+    ],
+)
+async def test_garbage_is_422_and_stores_nothing(server: Server, user: str, body: dict[str, object]) -> None:
+    headers = {"Authorization": f"Bearer {user}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=f"{server.url}/langgraph", headers=headers) as client:
+        # Sent as the bytes a client would: a lone surrogate cannot be UTF-8, so it goes escaped.
+        made = await client.post("/threads", content=json.dumps(body))
+        assert made.status_code == 422, made.text
+        assert made.json()["error"] == "ValidationError"
+        if "metadata" in body:  # a filter of such keys or values is as invalid
+            searched = await client.post("/threads/search", content=json.dumps(body))
+            assert searched.status_code == 422, searched.text
+        assert (await client.post("/threads/count", content="{}")).json() == 0

@@ -4,7 +4,7 @@ langgraph-sdk and @langchain/langgraph-sdk send and read them."""
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from app.schemas.json_value import StoredJson
 from app.schemas.text import StoredText
@@ -14,7 +14,8 @@ ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 ThreadField = Literal[
     "thread_id", "created_at", "updated_at", "metadata", "config", "context", "status", "values", "interrupts"
 ]
-Metadata = dict[str, StoredJson]
+# A JSON object from a client: its keys, like its values, must be storable.
+Metadata = dict[StoredText, StoredJson]
 # Offsets past this are refused rather than scanned: a client pages with limit and offset.
 MAX_OFFSET = 1_000_000
 
@@ -114,3 +115,57 @@ class InfoOut(BaseModel):
     langgraph_py_version: str
     flags: dict[str, bool]
     metadata: dict[str, Any]
+
+
+StreamModeName = Literal[
+    "values", "updates", "messages", "messages-tuple", "custom", "checkpoints", "tasks", "debug", "events"
+]
+
+
+class CommandIn(BaseModel):
+    resume: StoredJson | None = None
+    update: StoredJson | None = None
+    goto: StoredJson | None = None
+
+
+class RunCreateIn(BaseModel):
+    """A run, as `client.runs.create/stream/wait` send it. Fields a client
+    sends only to use a feature are refused with 422 where it is not served."""
+
+    assistant_id: StoredText = Field(min_length=1, max_length=64)
+    input: Metadata | None = None
+    command: CommandIn | None = None
+    stream_mode: StreamModeName | list[StreamModeName] = "values"
+    stream_modes: list[StreamModeName] | None = None
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    metadata: Metadata | None = None
+    config: Metadata | None = None
+    context: Metadata | None = None
+    checkpoint: Metadata | None = None
+    checkpoint_id: StoredText | None = Field(default=None, max_length=100)
+    interrupt_before: StoredJson | None = None
+    interrupt_after: StoredJson | None = None
+    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "reject"
+    if_not_exists: Literal["create", "reject"] = "reject"
+    on_disconnect: Literal["cancel", "continue"] = "continue"
+    durability: Literal["sync", "async", "exit"] | None = None
+    webhook: StoredText | None = None
+
+    @property
+    def modes(self) -> list[str]:
+        modes = self.stream_modes or self.stream_mode
+        return list(dict.fromkeys(modes if isinstance(modes, list) else [modes]))
+
+
+class RunOut(BaseModel):
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    created_at: datetime
+    updated_at: datetime
+    status: Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+    metadata: dict[str, Any]
+    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"]
+    # `kwargs` on the wire: the name pydantic's generated __init__ keeps for itself.
+    run_kwargs: dict[str, Any] = Field(validation_alias=AliasChoices("kwargs"), serialization_alias="kwargs")

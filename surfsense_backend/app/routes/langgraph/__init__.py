@@ -4,7 +4,7 @@ conversation of the chat API; the same tokens, tables and tenancy."""
 
 from fastapi import APIRouter
 
-from app.routes.langgraph import assistants, info, threads
+from app.routes.langgraph import assistants, info, runs, threads
 
 PREFIX = "/langgraph"
 
@@ -12,3 +12,4 @@ router = APIRouter(prefix=PREFIX)
 router.include_router(info.router)
 router.include_router(assistants.router)
 router.include_router(threads.router)
+router.include_router(runs.router)

@@ -1,0 +1,186 @@
+"""Runs of a thread: in the background, streamed or waited for; listed, read,
+joined, rejoined after a drop, cancelled and deleted. A run executes on the
+chat run engine, so it queues, survives its client and replays from any process."""
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from app.db.session import SessionDep
+from app.db.text import BIGINT_MAX
+from app.routes.langgraph.deps import Assistants
+from app.routes.langgraph.stream import agent_stream
+from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, with_heartbeats
+from app.schemas.errors import error_responses
+from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
+from app.services.auth.users import CurrentUser
+from app.services.chat.events import ChatEvent, is_final
+from app.services.chat.runner import ChatRunner
+from app.services.threads.runs import NotServed, ThreadRuns, run_json
+
+router = APIRouter(
+    prefix="/threads/{thread_id}", tags=["langgraph"], responses=error_responses(401, 422, 503)
+)
+STREAM = {"content": {EVENT_STREAM: {}}, "description": "The run's events, in the Agent Server's format."}
+LastEventId = Annotated[int, Header(alias="Last-Event-ID", ge=0, le=BIGINT_MAX)]
+
+
+def _runner(request: Request) -> ChatRunner:
+    runner: ChatRunner = request.app.state.chat_runner
+    return runner
+
+
+def _runs(request: Request, session: SessionDep, user: CurrentUser, agents: Assistants) -> ThreadRuns:
+    return ThreadRuns(session, user.id, agents, _runner(request))
+
+
+Runs = Annotated[ThreadRuns, Depends(_runs)]
+
+
+def _where(thread_id: str, run_id: uuid.UUID) -> str:
+    """A run's path from the API's root: the SDKs join it to their base URL."""
+    return f"/threads/{thread_id}/runs/{run_id}"
+
+
+def _stream(
+    request: Request, run_id: uuid.UUID, kwargs: dict[str, Any], modes: list[str], after: int
+) -> StreamingResponse:
+    runner = _runner(request)
+    frames = agent_stream(runner.follow(run_id), modes, bool(kwargs.get("stream_subgraphs")), after)
+    return StreamingResponse(
+        with_heartbeats(frames, request.app.state.stream_heartbeat),
+        media_type=EVENT_STREAM,
+        headers=STREAM_HEADERS,
+    )
+
+
+async def _final(runner: ChatRunner, run_id: uuid.UUID) -> ChatEvent:
+    async for _, event in runner.follow(run_id):
+        if is_final(event):
+            return event
+    raise RuntimeError("a run's events always end with its outcome")
+
+
+@router.post("/runs", responses=error_responses(404, 409))
+async def create_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
+    run = await runs.create(thread_id, body)
+    conversation = await runs.thread(thread_id)
+    headers = {"Content-Location": _where(thread_id, run.run_id)}
+    return JSONResponse(
+        RunOut.model_validate(run_json(run, conversation.assistant_id)).model_dump(mode="json"),
+        headers=headers,
+    )
+
+
+@router.post(
+    "/runs/stream", response_class=StreamingResponse, responses={**error_responses(404, 409), 200: STREAM}
+)
+async def stream_new_run(
+    thread_id: str, body: RunCreateIn, request: Request, runs: Runs
+) -> StreamingResponse:
+    run = await runs.create(thread_id, body)
+    response = _stream(request, run.run_id, run.kwargs or {}, body.modes, 0)
+    where = _where(thread_id, run.run_id)
+    response.headers["Location"] = f"{where}/stream"
+    response.headers["Content-Location"] = where
+    return response
+
+
+@router.post("/runs/wait", responses=error_responses(404, 409))
+async def wait_for_new_run(thread_id: str, body: RunCreateIn, request: Request, runs: Runs) -> JSONResponse:
+    run = await runs.create(thread_id, body)
+    final = await _final(_runner(request), run.run_id)
+    where = _where(thread_id, run.run_id)
+    output = await runs.output(await runs.thread(thread_id), final)
+    return JSONResponse(output, headers={"Location": f"{where}/join", "Content-Location": where})
+
+
+@router.get("/runs", responses=error_responses(404))
+async def list_runs(
+    thread_id: str,
+    runs: Runs,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    status: Literal["pending", "running", "error", "success", "timeout", "interrupted"] | None = None,
+) -> list[RunOut]:
+    conversation = await runs.thread(thread_id)
+    found = await runs.list(thread_id, limit, offset, status)
+    return [RunOut.model_validate(run_json(run, conversation.assistant_id)) for run in found]
+
+
+@router.get("/runs/{run_id}", responses=error_responses(404))
+async def get_run(thread_id: str, run_id: uuid.UUID, runs: Runs) -> RunOut:
+    run, conversation = await runs.get(thread_id, run_id)
+    return RunOut.model_validate(run_json(run, conversation.assistant_id))
+
+
+@router.delete("/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 409))
+async def delete_run(thread_id: str, run_id: uuid.UUID, runs: Runs) -> Response:
+    await runs.delete(thread_id, run_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/runs/{run_id}/join", responses=error_responses(404))
+async def join_run(
+    thread_id: str, run_id: uuid.UUID, request: Request, session: SessionDep, runs: Runs
+) -> dict[str, Any]:
+    _, conversation = await runs.get(thread_id, run_id)
+    await session.commit()  # no connection held while the run goes on
+    return await runs.output(conversation, await _final(_runner(request), run_id))
+
+
+@router.get(
+    "/runs/{run_id}/stream", response_class=StreamingResponse, responses={**error_responses(404), 200: STREAM}
+)
+async def join_run_stream(
+    thread_id: str,
+    run_id: uuid.UUID,
+    *,
+    request: Request,
+    session: SessionDep,
+    runs: Runs,
+    # The SDKs send the parameter empty when no mode is named.
+    stream_mode: Annotated[list[Literal[StreamModeName, ""]] | None, Query()] = None,
+    cancel_on_disconnect: bool = False,
+    last_event_id: LastEventId = 0,
+) -> StreamingResponse:
+    """The run's stream, live or ended, from any process: after `Last-Event-ID`,
+    in the modes it was started with (or those of them `stream_mode` names)."""
+    if cancel_on_disconnect:
+        raise NotServed("cancel_on_disconnect")
+    run, _ = await runs.get(thread_id, run_id)
+    await session.commit()
+    kwargs = run.kwargs or {}
+    recorded = kwargs.get("stream_mode", ["values"])
+    named = [mode for mode in stream_mode or [] if mode]
+    modes = [mode for mode in recorded if mode in named] if named else recorded
+    return _stream(request, run_id, kwargs, modes, last_event_id)
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**error_responses(404, 409), 204: {"description": "Stopped (`wait=1`)."}},
+)
+async def cancel_run(
+    thread_id: str,
+    run_id: uuid.UUID,
+    *,
+    request: Request,
+    session: SessionDep,
+    runs: Runs,
+    wait: bool = False,
+    action: Literal["interrupt", "rollback"] = "interrupt",
+) -> Response:
+    """Stop a pending or running run from any process: `interrupt` keeps what
+    it did, `rollback` removes every trace of it."""
+    run, _ = await runs.get(thread_id, run_id)
+    await session.commit()
+    runner = _runner(request)
+    await runner.cancel(run, action)
+    if not wait:
+        return Response(status_code=status.HTTP_202_ACCEPTED)
+    await _final(runner, run_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,187 @@
+"""Runs of a thread as the Agent Server API names them, on the chat run engine:
+the same queue, leases, stored events and cancels as the chat API's runs."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agents.registry import CompiledAssistants
+from app.errors import Conflict, InvalidRequest
+from app.models import Conversation, ThreadRun
+from app.models.thread_run import ACTIVE_STATUSES
+from app.services.chat.events import (
+    ChatEvent,
+    RunCancelled,
+    RunFailed,
+    RunInterrupted,
+)
+from app.services.chat.graph_request import GraphRequest
+from app.services.chat.interrupts import jsonable
+from app.services.chat.runner import ChatRunner
+from app.services.conversations.errors import RunNotFound
+from app.services.persistence import ConversationNotFound
+from app.services.threads.service import ThreadService, parse_thread_id
+
+# The Agent Server's names for a run's status.
+RUN_STATUS = {
+    "pending": "pending",
+    "running": "running",
+    "succeeded": "success",
+    "failed": "error",
+    "interrupted": "interrupted",
+    "cancelled": "interrupted",
+}
+
+
+class NotServed(InvalidRequest):
+    def __init__(self, feature: str) -> None:
+        super().__init__(f"{feature} is not served by this server yet.")
+
+
+class OtherGraph(Conflict):
+    def __init__(self, thread_id: object, graph_id: str) -> None:
+        super().__init__(
+            f"Thread {thread_id} runs the {graph_id} graph; a run of another graph needs a new thread."
+        )
+
+
+class RunStillActive(Conflict):
+    def __init__(self, run_id: object) -> None:
+        super().__init__(f"Run {run_id} is pending or running: cancel it before deleting it.")
+
+
+def run_json(run: ThreadRun, assistant_id: str) -> dict[str, Any]:
+    kwargs = run.kwargs or {}
+    return {
+        "run_id": str(run.run_id),
+        "thread_id": str(run.conversation_id),
+        "assistant_id": kwargs.get("assistant_id", assistant_id),
+        "created_at": run.started_at,
+        "updated_at": run.finished_at or run.started_at,
+        "status": RUN_STATUS[run.status],
+        "metadata": kwargs.get("metadata", {}),
+        "multitask_strategy": kwargs.get("multitask_strategy", "reject"),
+        "kwargs": kwargs,
+    }
+
+
+class ThreadRuns:
+    def __init__(
+        self, session: AsyncSession, user_id: uuid.UUID, agents: CompiledAssistants, runner: ChatRunner
+    ) -> None:
+        self.session = session
+        self.user_id = user_id
+        self.agents = agents
+        self.runner = runner
+        self.threads = ThreadService(session, user_id, agents)
+
+    async def thread(self, thread_id: str) -> Conversation:
+        found = parse_thread_id(thread_id)
+        conversation = await self.session.get(Conversation, found) if found is not None else None
+        if conversation is None or conversation.user_id != self.user_id:
+            raise ConversationNotFound(thread_id)
+        return conversation
+
+    async def create(self, thread_id: str, body: Any) -> ThreadRun:
+        """Submit a run (started now, queued or refused by its multitask
+        strategy); the caller's transaction is committed."""
+        _refuse_unserved(body)
+        if body.if_not_exists == "create" and parse_thread_id(thread_id) is not None:
+            await self.threads.create(thread_id, {"graph_id": body.assistant_id}, "do_nothing")
+        conversation = await self.thread(thread_id)
+        await self._use_graph(conversation, body.assistant_id)
+        request = GraphRequest(
+            assistant_id=conversation.assistant_id,
+            input=body.input,
+            stream_mode=body.modes,
+            stream_subgraphs=body.stream_subgraphs,
+            metadata=body.metadata or {},
+            multitask_strategy=body.multitask_strategy,
+        )
+        if body.command is not None and body.command.resume is not None:
+            return await self.runner.submit(
+                self.session,
+                self.user_id,
+                conversation.id,
+                resume=body.command.resume,
+                strategy=body.multitask_strategy,
+                request=request,
+            )
+        return await self.runner.submit(
+            self.session, self.user_id, conversation.id, strategy=body.multitask_strategy, request=request
+        )
+
+    async def _use_graph(self, conversation: Conversation, assistant_id: str) -> None:
+        """A thread runs one graph: a fresh one (no run yet) takes the run's."""
+        if assistant_id == conversation.assistant_id:
+            return
+        self.agents.registry.get(assistant_id)  # UnknownAssistant (422) names the known ones
+        has_runs = await self.session.scalar(
+            select(ThreadRun.run_id).where(ThreadRun.conversation_id == conversation.id).limit(1)
+        )
+        if has_runs is not None or conversation.message_count:
+            raise OtherGraph(conversation.id, conversation.assistant_id)
+        conversation.assistant_id = assistant_id
+        await self.session.flush()
+
+    async def get(self, thread_id: str, run_id: uuid.UUID) -> tuple[ThreadRun, Conversation]:
+        conversation = await self.thread(thread_id)
+        run = await self.session.get(ThreadRun, run_id)
+        if run is None or run.conversation_id != conversation.id:
+            raise RunNotFound(run_id)
+        return run, conversation
+
+    async def list(self, thread_id: str, limit: int, offset: int, status: str | None) -> list[ThreadRun]:
+        conversation = await self.thread(thread_id)
+        statement = select(ThreadRun).where(ThreadRun.conversation_id == conversation.id)
+        if status is not None:
+            ours = [name for name, theirs in RUN_STATUS.items() if theirs == status]
+            statement = statement.where(ThreadRun.status.in_(ours))
+        statement = (
+            statement.order_by(ThreadRun.started_at.desc(), ThreadRun.run_id).limit(limit).offset(offset)
+        )
+        return list(await self.session.scalars(statement))
+
+    async def delete(self, thread_id: str, run_id: uuid.UUID) -> None:
+        """The run's record and events; the thread's state and history stay."""
+        run, _ = await self.get(thread_id, run_id)
+        if run.status in ACTIVE_STATUSES:
+            raise RunStillActive(run_id)
+        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run.run_id))
+
+    async def output(self, conversation: Conversation, final: ChatEvent) -> dict[str, Any]:
+        """What `wait` and `join` answer once the run ended: the thread's
+        values, with `__interrupt__` when it waits, or `__error__`."""
+        if isinstance(final, RunFailed):
+            return {"__error__": {"error": final.kind, "message": final.detail}}
+        if isinstance(final, RunCancelled):
+            return {
+                "__error__": {"error": "RunCancelled", "message": f"The run was cancelled ({final.action})."}
+            }
+        agent = self.agents[conversation.assistant_id]
+        snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
+        values: dict[str, Any] = jsonable(snapshot.values) if isinstance(snapshot.values, dict) else {}
+        if isinstance(final, RunInterrupted):
+            values["__interrupt__"] = [
+                {"value": jsonable(i.value), "id": i.id} for task in snapshot.tasks for i in task.interrupts
+            ]
+        return values
+
+
+def _refuse_unserved(body: Any) -> None:
+    """Features a client asks for by sending them, not served yet: refused, never ignored."""
+    unserved = {
+        "checkpoint": body.checkpoint or body.checkpoint_id,
+        "interrupt_before": body.interrupt_before,
+        "interrupt_after": body.interrupt_after,
+        "command.update": body.command is not None and body.command.update is not None,
+        "command.goto": body.command is not None and body.command.goto is not None,
+        "webhook": body.webhook,
+        "stream_mode events": "events" in body.modes,
+        "on_disconnect=cancel": body.on_disconnect == "cancel",
+    }
+    for feature, asked in unserved.items():
+        if asked:
+            raise NotServed(feature)

@@ -1,0 +1,239 @@
+"""Runs through langgraph-sdk: every stream mode, wait, background runs and
+join, an interrupt resumed with a Command, a stream rejoined after a drop
+with Last-Event-ID, the multitask strategies and cancel, checked against the
+thread's state and the chat history afterwards."""
+
+# The SDK types its JSON loosely: the tests index what this server returns.
+# mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr,arg-type,typeddict-item"
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+
+from tests.langgraph_api.conftest import token_for
+from tests.server import Server
+
+ALL_MODES = ["values", "updates", "messages-tuple", "messages", "custom", "checkpoints", "tasks", "debug"]
+LONG = "word " * 150  # some 300 tokens: a few seconds at the server's token delay
+
+
+def said(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+async def _events(parts: Any) -> list[tuple[str, Any, str | None]]:
+    return [(part.event, part.data, part.id) async for part in parts]
+
+
+async def _until(condition: Any, what: str) -> Any:
+    """Until `condition()` returns something truthy; a bound against a hang, not a speed."""
+    for _ in range(1500):
+        if found := await condition():
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def _history(api: httpx.AsyncClient, thread_id: str) -> list[tuple[str, str]]:
+    items = (await api.get(f"/api/v1/conversations/{thread_id}/messages")).json()["items"]
+    return [(m["role"], m["content"]) for m in items]
+
+
+async def test_every_stream_mode_of_a_chat_turn(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    events = await _events(sdk.runs.stream(thread, "chat", input=said("hello"), stream_mode=ALL_MODES))
+    names = [name for name, _, _ in events]
+    assert names[0] == "metadata"
+    assert names[-1] == "end"
+    run_id = events[0][1]["run_id"]
+    ids = [int(i) for _, _, i in events if i is not None]
+    assert ids == sorted(ids)
+    reply = "Reply 1: you said “hello”."
+    values = [data for name, data, _ in events if name == "values"]
+    assert [(m["type"], m["content"]) for m in values[-1]["messages"]] == [("human", "hello"), ("ai", reply)]
+    updates = [data for name, data, _ in events if name == "updates"]
+    assert [list(update) for update in updates] == [["respond"]]
+    assert updates[0]["respond"]["messages"][-1]["content"] == reply
+    tokens = [data[0]["content"] for name, data, _ in events if name == "messages"]
+    assert "".join(tokens) == reply
+    assert all(data[1]["langgraph_node"] for name, data, _ in events if name == "messages")
+    partial = [data for name, data, _ in events if name == "messages/partial"]
+    assert partial[-1][0]["content"] == reply
+    assert len([name for name, _, _ in events if name == "messages/metadata"]) == 1
+    assert {"checkpoints", "tasks", "debug"} <= set(names)
+    # The history and the graph agree, and the run is recorded.
+    assert await _history(api, thread) == [("user", "hello"), ("assistant", reply)]
+    run = await sdk.runs.get(thread, run_id)
+    assert (run["status"], run["assistant_id"], run["kwargs"]["stream_mode"]) == (
+        "success",
+        "chat",
+        ALL_MODES,
+    )
+
+
+async def test_wait_background_and_join(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    values = await sdk.runs.wait(thread, "chat", input=said("first"))
+    assert values["messages"][-1]["content"] == "Reply 1: you said “first”."
+
+    run = await sdk.runs.create(thread, "chat", input=said(LONG), metadata={"from": "test"})
+    assert run["status"] in ("pending", "running")
+    assert run["metadata"] == {"from": "test"}
+    assert (await sdk.threads.get(thread))["status"] == "busy"
+    joined = await sdk.runs.join(thread, run["run_id"])
+    assert [m["type"] for m in joined["messages"]] == ["human", "ai", "human", "ai"]
+    assert (await sdk.runs.get(thread, run["run_id"]))["status"] == "success"
+    listed = await sdk.runs.list(thread)
+    assert listed[0]["run_id"] == run["run_id"]  # newest first
+    assert len(listed) == 2
+    assert [r["run_id"] for r in await sdk.runs.list(thread, status="success", limit=1)] == [run["run_id"]]
+    await sdk.runs.delete(thread, run["run_id"])
+    with pytest.raises(NotFoundError):
+        await sdk.runs.get(thread, run["run_id"])
+    assert len((await sdk.threads.get(thread))["values"]["messages"]) == 4  # the state stays
+
+
+async def test_an_interrupt_and_its_resume_with_a_command(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    thread = (await sdk.threads.create(graph_id="research"))["thread_id"]
+    events = await _events(
+        sdk.runs.stream(
+            thread,
+            "research",
+            input=said("search for tides and save a note"),
+            stream_mode=["values", "updates"],
+        )
+    )
+    asked = [
+        data["__interrupt__"] for name, data, _ in events if name == "values" and "__interrupt__" in data
+    ]
+    assert asked
+    assert events[-1][0] == "end"
+    waiting = await sdk.threads.get(thread)
+    assert waiting["status"] == "interrupted"
+    [(_task, interrupts)] = waiting["interrupts"].items()
+    assert interrupts[0]["id"] == asked[-1][0]["id"]
+    state = await sdk.threads.get_state(thread)
+    assert state["next"]
+    assert state["interrupts"][0]["id"] == asked[-1][0]["id"]
+
+    with pytest.raises(ConflictError):  # a new message while the graph waits for its answer
+        await sdk.runs.create(thread, "research", input=said("something else"))
+    values = await sdk.runs.wait(thread, "research", command={"resume": {"approved": True}})
+    assert "__interrupt__" not in values
+    assert (await sdk.threads.get(thread))["status"] == "idle"
+    roles = [role for role, _ in await _history(api, thread)]
+    assert roles[0] == "user"
+    assert "interrupt" in roles
+
+
+async def test_a_dropped_stream_is_rejoined_after_its_last_event(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    seen: list[tuple[str, Any, str | None]] = []
+    async for part in sdk.runs.stream(
+        thread, "chat", input=said(LONG), stream_mode=["messages-tuple", "values"]
+    ):
+        seen.append((part.event, part.data, part.id))
+        if len(seen) == 20:
+            break  # the client drops the stream mid-run
+    run_id, last = seen[0][1]["run_id"], seen[-1][2]
+    rest = await _events(sdk.runs.join_stream(thread, run_id, last_event_id=last))
+    # Exactly the run's stream, as a client reading it whole from its start
+    # gets it: no event missed, none twice (ids skip the chat API's own events).
+    assert seen + rest == await _events(sdk.runs.join_stream(thread, run_id))
+    ids = [int(i) for _, _, i in seen + rest if i is not None]
+    assert ids == sorted(set(ids))
+    assert rest[-1][0] == "end"
+    tokens = [data[0]["content"] for name, data, _ in seen + rest if name == "messages"]
+    assert "".join(tokens).endswith("”.")
+    # The whole run again, in one mode of those it recorded.
+    values_only = await _events(sdk.runs.join_stream(thread, run_id, stream_mode="values"))
+    assert {name for name, _, _ in values_only} == {"metadata", "values", "end"}
+
+
+async def _running(sdk: LangGraphClient, thread: str) -> str:
+    run = await sdk.runs.create(thread, "chat", input=said(LONG))
+    await _until(lambda: _status(sdk, thread, run["run_id"], "running"), "the run running")
+    return str(run["run_id"])
+
+
+async def _status(sdk: LangGraphClient, thread: str, run_id: str, status: str) -> bool:
+    return (await sdk.runs.get(thread, run_id))["status"] == status
+
+
+async def test_multitask_strategies(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    first = await _running(sdk, thread)
+    with pytest.raises(ConflictError):
+        await sdk.runs.create(thread, "chat", input=said("rejected"))
+    queued = await sdk.runs.create(thread, "chat", input=said("queued"), multitask_strategy="enqueue")
+    assert queued["status"] == "pending"
+    await sdk.runs.join(thread, queued["run_id"])
+    assert [(role, text[:6]) for role, text in await _history(api, thread)] == [
+        ("user", "word w"),
+        ("assistant", "Reply "),
+        ("user", "queued"),
+        ("assistant", "Reply "),
+    ]
+    assert await _status(sdk, thread, first, "success")
+
+    second = await _running(sdk, thread)
+    kept = await sdk.runs.wait(thread, "chat", input=said("instead"), multitask_strategy="interrupt")
+    assert kept["messages"][-1]["content"] == "Reply 4: you said “instead”."
+    assert await _status(sdk, thread, second, "interrupted")
+
+    third = await _running(sdk, thread)
+    after = await sdk.runs.wait(thread, "chat", input=said("rather"), multitask_strategy="rollback")
+    assert after["messages"][-1]["content"] == "Reply 5: you said “rather”."
+    with pytest.raises(NotFoundError):
+        await sdk.runs.get(thread, third)
+    history = await _history(api, thread)
+    assert [text[:6] for role, text in history if role == "user"] == [
+        "word w",
+        "queued",
+        "word w",
+        "instea",
+        "rather",
+    ]
+
+
+async def test_cancel_with_rollback_leaves_no_trace(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("kept"))
+    run_id = await _running(sdk, thread)
+    await sdk.runs.cancel(thread, run_id, wait=True, action="rollback")
+    with pytest.raises(NotFoundError):
+        await sdk.runs.get(thread, run_id)
+    state = await sdk.threads.get_state(thread)
+    assert [m["content"] for m in state["values"]["messages"] if m["type"] == "human"] == ["kept"]
+    assert [role for role, _ in await _history(api, thread)] == ["user", "assistant"]
+    assert (await sdk.threads.get(thread))["status"] == "idle"
+
+
+async def test_unserved_features_are_refused_and_others_runs_hidden(
+    sdk: LangGraphClient, sdk_for: Callable[[str], LangGraphClient], server: Server
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.runs.create(thread, "chat", input=said("x"), interrupt_before=["respond"])
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.runs.create(thread, "chat", input=said("x"), stream_mode="events")
+    run = await sdk.runs.create(thread, "chat", input=said("mine"))
+    await sdk.runs.join(thread, run["run_id"])
+    theirs = sdk_for(await token_for(server))
+    with pytest.raises(NotFoundError):
+        await theirs.runs.get(thread, run["run_id"])
+    with pytest.raises(NotFoundError):
+        await theirs.runs.list(thread)
+    with pytest.raises(NotFoundError):
+        await theirs.runs.create(thread, "chat", input=said("in yours"))
+    with pytest.raises(NotFoundError):
+        await _events(theirs.runs.join_stream(thread, run["run_id"]))
+    with pytest.raises(NotFoundError):
+        await theirs.runs.cancel(thread, run["run_id"])

@@ -4,7 +4,7 @@ with Last-Event-ID, the multitask strategies and cancel, checked against the
 thread's state and the chat history afterwards."""
 
 # The SDK types its JSON loosely: the tests index what this server returns.
-# mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr,arg-type,typeddict-item"
+# mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr,arg-type,typeddict-item,attr-defined"
 
 import asyncio
 from collections.abc import Callable
@@ -237,3 +237,51 @@ async def test_unserved_features_are_refused_and_others_runs_hidden(
         await _events(theirs.runs.join_stream(thread, run["run_id"]))
     with pytest.raises(NotFoundError):
         await theirs.runs.cancel(thread, run["run_id"])
+
+
+async def test_history_pages_back_through_the_states(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("one"))
+    await sdk.runs.wait(thread, "chat", input=said("two"))
+    states = await sdk.threads.get_history(thread, limit=100)
+    assert [len(s["values"].get("messages", [])) for s in states] == sorted(
+        (len(s["values"].get("messages", [])) for s in states), reverse=True
+    )
+    assert states[0]["values"]["messages"][-1]["content"] == "Reply 2: you said “two”."
+    assert states[0]["checkpoint"] == (await sdk.threads.get_state(thread))["checkpoint"]
+    older = await sdk.threads.get_history(thread, limit=2, before=states[0]["checkpoint"]["checkpoint_id"])
+    assert [s["checkpoint"] for s in older] == [s["checkpoint"] for s in states[1:3]]
+    inputs = await sdk.threads.get_history(thread, limit=100, metadata={"source": "input"})
+    assert inputs
+    assert {s["metadata"]["source"] for s in inputs} == {"input"}
+    assert len(inputs) < len(states)
+    one = await sdk.threads.get_history(
+        thread, checkpoint={"checkpoint_id": states[2]["checkpoint"]["checkpoint_id"]}
+    )
+    assert [s["checkpoint"] for s in one] == [states[2]["checkpoint"]]
+
+
+async def test_a_run_starts_at_the_head_checkpoint_only(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("one"))
+    head = (await sdk.threads.get_state(thread))["checkpoint"]
+    # As useStream sends it with its fetched history: the thread's head.
+    values = await sdk.runs.wait(thread, "chat", input=said("two"), checkpoint=head)
+    assert values["messages"][-1]["content"] == "Reply 2: you said “two”."
+    with pytest.raises(UnprocessableEntityError):  # regenerating from an earlier state: not served yet
+        await sdk.runs.create(thread, "chat", input=said("three"), checkpoint_id=head["checkpoint_id"])
+
+
+async def test_a_client_that_leaves_cancels_the_run_when_it_asked_to(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    events = sdk.runs.stream(thread, "chat", input=said(LONG), stream_mode="values", on_disconnect="cancel")
+    metadata = await anext(events)
+    await events.aclose()  # the client leaves
+    run_id = metadata.data["run_id"]
+    await _until(lambda: _status(sdk, thread, run_id, "interrupted"), "the run cancelled")
+    # Its message stays, its unfinished reply does not; the thread takes the next.
+    assert [role for role, _ in await _history(api, thread)] == ["user"]
+    values = await sdk.runs.wait(thread, "chat", input=said("again"))
+    assert values["messages"][-1]["content"] == "Reply 2: you said “again”."

@@ -169,3 +169,18 @@ class RunOut(BaseModel):
     multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"]
     # `kwargs` on the wire: the name pydantic's generated __init__ keeps for itself.
     run_kwargs: dict[str, Any] = Field(validation_alias=AliasChoices("kwargs"), serialization_alias="kwargs")
+
+
+class CheckpointIn(BaseModel):
+    checkpoint_ns: StoredText = Field(default="", max_length=500)
+    checkpoint_id: StoredText | None = Field(default=None, max_length=100)
+    checkpoint_map: Metadata | None = None
+    thread_id: StoredText | None = Field(default=None, max_length=64)
+
+
+class HistoryIn(BaseModel):
+    limit: int = Field(default=10, ge=1, le=1000)
+    # A checkpoint id, or a checkpoint: the states saved before it.
+    before: StoredText | CheckpointIn | None = None
+    metadata: Metadata | None = None
+    checkpoint: CheckpointIn | None = None

@@ -3,6 +3,7 @@ joined, rejoined after a drop, cancelled and deleted. A run executes on the
 chat run engine, so it queues, survives its client and replays from any process."""
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
+from app.models import ThreadRun
 from app.routes.langgraph.deps import Assistants
 from app.routes.langgraph.stream import agent_stream
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, with_heartbeats
@@ -44,16 +46,23 @@ def _where(thread_id: str, run_id: uuid.UUID) -> str:
     return f"/threads/{thread_id}/runs/{run_id}"
 
 
-def _stream(
-    request: Request, run_id: uuid.UUID, kwargs: dict[str, Any], modes: list[str], after: int
-) -> StreamingResponse:
-    runner = _runner(request)
-    frames = agent_stream(runner.follow(run_id), modes, bool(kwargs.get("stream_subgraphs")), after)
-    return StreamingResponse(
-        with_heartbeats(frames, request.app.state.stream_heartbeat),
-        media_type=EVENT_STREAM,
-        headers=STREAM_HEADERS,
-    )
+def _streaming(request: Request, frames: AsyncIterator[bytes]) -> StreamingResponse:
+    every = request.app.state.stream_heartbeat
+    return StreamingResponse(with_heartbeats(frames, every), media_type=EVENT_STREAM, headers=STREAM_HEADERS)
+
+
+async def _cancelled_on_disconnect(
+    frames: AsyncIterator[bytes], runner: ChatRunner, run: ThreadRun
+) -> AsyncIterator[bytes]:
+    """`frames`; a client that leaves before the run's end cancels it (`on_disconnect=cancel`)."""
+    ended = False
+    try:
+        async for frame in frames:
+            yield frame
+        ended = True
+    finally:
+        if not ended:
+            runner.cancel_soon(run, "interrupt")
 
 
 async def _final(runner: ChatRunner, run_id: uuid.UUID) -> ChatEvent:
@@ -81,7 +90,11 @@ async def stream_new_run(
     thread_id: str, body: RunCreateIn, request: Request, runs: Runs
 ) -> StreamingResponse:
     run = await runs.create(thread_id, body)
-    response = _stream(request, run.run_id, run.kwargs or {}, body.modes, 0)
+    runner = _runner(request)
+    frames = agent_stream(runner.follow(run.run_id), body.modes, body.stream_subgraphs)
+    if body.on_disconnect == "cancel":
+        frames = _cancelled_on_disconnect(frames, runner, run)
+    response = _streaming(request, frames)
     where = _where(thread_id, run.run_id)
     response.headers["Location"] = f"{where}/stream"
     response.headers["Content-Location"] = where
@@ -156,7 +169,8 @@ async def join_run_stream(
     recorded = kwargs.get("stream_mode", ["values"])
     named = [mode for mode in stream_mode or [] if mode]
     modes = [mode for mode in recorded if mode in named] if named else recorded
-    return _stream(request, run_id, kwargs, modes, last_event_id)
+    subgraphs = bool(kwargs.get("stream_subgraphs"))
+    return _streaming(request, agent_stream(_runner(request).follow(run_id), modes, subgraphs, last_event_id))
 
 
 @router.post(

@@ -1,10 +1,14 @@
 """Threads: create, read, search, count, update metadata, delete; their state."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response, status
 
 from app.routes.langgraph.deps import Threads
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import (
+    CheckpointIn,
+    HistoryIn,
     ThreadCountIn,
     ThreadCreateIn,
     ThreadOut,
@@ -12,6 +16,7 @@ from app.schemas.langgraph import (
     ThreadSearchIn,
     ThreadStateOut,
 )
+from app.schemas.text import StoredText
 from app.services.threads.service import thread_filter
 
 router = APIRouter(prefix="/threads", tags=["langgraph"], responses=error_responses(401, 422, 503))
@@ -69,3 +74,30 @@ async def get_thread_state_at(
     thread_id: str, checkpoint_id: str, threads: Threads, subgraphs: bool = Query(default=False)
 ) -> ThreadStateOut:
     return ThreadStateOut.model_validate(await threads.state(thread_id, checkpoint_id, subgraphs))
+
+
+@router.post("/{thread_id}/history", responses=error_responses(404))
+async def thread_history(thread_id: str, body: HistoryIn, threads: Threads) -> list[ThreadStateOut]:
+    """The graph's states, newest first (`before` a checkpoint, filtered by metadata)."""
+    before = body.before if isinstance(body.before, str) or body.before is None else body.before.checkpoint_id
+    where = body.checkpoint or CheckpointIn()
+    found = await threads.history(
+        thread_id,
+        limit=body.limit,
+        before=before,
+        metadata=body.metadata,
+        checkpoint_ns=where.checkpoint_ns,
+        checkpoint_id=where.checkpoint_id,
+    )
+    return [ThreadStateOut.model_validate(state) for state in found]
+
+
+@router.get("/{thread_id}/history", responses=error_responses(404))
+async def thread_history_page(
+    thread_id: str,
+    threads: Threads,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    before: Annotated[StoredText | None, Query(max_length=100)] = None,
+) -> list[ThreadStateOut]:
+    found = await threads.history(thread_id, limit=limit, before=before)
+    return [ThreadStateOut.model_validate(state) for state in found]

@@ -559,6 +559,12 @@ class ChatRunner:
                 raise RunNotActive(run.run_id, locked.status)
         self._stop_local([run.run_id], action)
 
+    def cancel_soon(self, run: ThreadRun, action: str) -> None:
+        """`cancel`, in a task of its own: for a caller that is being cancelled
+        itself (a stream whose client left). A run that ended meanwhile stays as it is."""
+        if not self._stopping:
+            self._track(asyncio.create_task(self.cancel(run, action), name=f"chat-cancel-{run.run_id}"))
+
     async def shutdown(self, grace: float) -> None:
         """Refuse new runs; let those in flight finish for `grace` seconds, then
         interrupt them, which ends their streams with an `Interrupted` error."""

@@ -92,6 +92,7 @@ class ThreadRuns:
             await self.threads.create(thread_id, {"graph_id": body.assistant_id}, "do_nothing")
         conversation = await self.thread(thread_id)
         await self._use_graph(conversation, body.assistant_id)
+        await self._from_head(conversation, body)
         request = GraphRequest(
             assistant_id=conversation.assistant_id,
             input=body.input,
@@ -125,6 +126,13 @@ class ThreadRuns:
             raise OtherGraph(conversation.id, conversation.assistant_id)
         conversation.assistant_id = assistant_id
         await self.session.flush()
+
+    async def _from_head(self, conversation: Conversation, body: Any) -> None:
+        """A run starts at the thread's latest checkpoint: naming that one (as
+        useStream does with its history) is served; an earlier one is not yet."""
+        named = (body.checkpoint or {}).get("checkpoint_id") or body.checkpoint_id
+        if named is not None and named != await self.threads.head(conversation):
+            raise NotServed("A run from an earlier checkpoint (regenerating)")
 
     async def get(self, thread_id: str, run_id: uuid.UUID) -> tuple[ThreadRun, Conversation]:
         conversation = await self.thread(thread_id)
@@ -173,14 +181,12 @@ class ThreadRuns:
 def _refuse_unserved(body: Any) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
-        "checkpoint": body.checkpoint or body.checkpoint_id,
         "interrupt_before": body.interrupt_before,
         "interrupt_after": body.interrupt_after,
         "command.update": body.command is not None and body.command.update is not None,
         "command.goto": body.command is not None and body.command.goto is not None,
         "webhook": body.webhook,
         "stream_mode events": "events" in body.modes,
-        "on_disconnect=cancel": body.on_disconnect == "cancel",
     }
     for feature, asked in unserved.items():
         if asked:

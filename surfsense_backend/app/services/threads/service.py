@@ -122,6 +122,33 @@ class ThreadService:
             raise CheckpointNotFound(checkpoint_id)
         return state_json(snapshot)
 
+    async def history(
+        self,
+        thread_id: str,
+        *,
+        limit: int,
+        before: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        checkpoint_ns: str = "",
+        checkpoint_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The graph's states in namespace `checkpoint_ns`, newest first:
+        `limit` of them, saved before checkpoint `before`, whose metadata
+        holds `metadata` (or the one `checkpoint_id` names)."""
+        row = await self._row(thread_id)
+        agent = self.agents[row.conversation.assistant_id]
+        config = agent.config(row.conversation.thread_id, checkpoint_id, checkpoint_ns)
+        upto = agent.config(row.conversation.thread_id, before, checkpoint_ns) if before else None
+        states = agent.graph.aget_state_history(config, filter=metadata or None, before=upto, limit=limit)
+        return [state_json(snapshot) async for snapshot in states]
+
+    async def head(self, conversation: Conversation) -> str | None:
+        """The thread's latest checkpoint: where a run starts."""
+        agent = self.agents[conversation.assistant_id]
+        snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
+        checkpoint_id: str | None = snapshot.config.get("configurable", {}).get("checkpoint_id")
+        return checkpoint_id
+
     async def _thread(self, row: ThreadRow, fields: Sequence[str]) -> dict[str, Any]:
         conversation = row.conversation
         thread: dict[str, Any] = {

@@ -8,9 +8,7 @@ reconnects as `useChat({resume: true})` does on mount. `make test`
 installs the packages (`npm ci`) when npm is there.
 """
 
-import asyncio
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,42 +18,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.client_tools import missing
+from tests.ai_sdk.conftest import DOMAIN
+from tests.ai_sdk.node import run_node
 from tests.research_client import ASK, SUMMARY, history, research_conversation
 from tests.server import Server, running
-
-HERE = Path(__file__).parent
-DOMAIN = "ai-sdk.example.com"
-
-
-@pytest.fixture
-def node() -> str:
-    node = shutil.which("node")
-    if node is None or not (HERE / "node_modules" / "ai").is_dir():
-        missing("Node.js and the AI SDK (`npm ci --prefix tests/ai_sdk`, which `make test` runs)")
-    assert node is not None
-    return node
-
-
-@pytest.fixture
-async def server(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[Server]:
-    async with running(database_url, tmp_path, engine, DOMAIN) as server:
-        yield server
-
-
-async def _node(node: str, script: str, *args: str) -> Any:
-    """Run one of this folder's scripts; its JSON output."""
-    process = await asyncio.create_subprocess_exec(
-        node,
-        str(HERE / script),
-        *args,
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    return json.loads(out)
 
 
 @pytest.mark.parametrize("package", ["ai", "ai5"])
@@ -68,7 +34,7 @@ async def test_use_chats_transport_reads_a_reply(node: str, server: Server, pack
         headers = {"Authorization": f"Bearer {token}"}
         conversation = (await client.post("/api/v1/conversations", json={}, headers=headers)).json()["id"]
 
-        result = await _node(
+        result = await run_node(
             node, "read_reply.mjs", package, server.url, token, conversation, f"hello from {package}"
         )
 
@@ -111,7 +77,9 @@ async def test_use_chats_transport_reads_tools_and_an_interrupt(
         conversation = await research_conversation(client)
 
         answer = json.dumps({"approved": True, "comment": "from the AI SDK"})
-        result = await _node(node, "read_research.mjs", package, server.url, token, conversation, ASK, answer)
+        result = await run_node(
+            node, "read_research.mjs", package, server.url, token, conversation, ASK, answer
+        )
 
         messages = await history(client, conversation)
     first, second = result["first"], result["second"]
@@ -154,7 +122,7 @@ async def test_resume_true_reconnects_to_a_run_in_progress(
         token = await _log_in(client)
         conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
         args = (package, slow_server.url, token, conversation)
-        idle = await _node(node, "read_resume.mjs", *args)
+        idle = await run_node(node, "read_resume.mjs", *args)
         assert (idle["resumed"], idle["message"]) == (False, None)  # 204: nothing to resume
 
         # A tab sends a long message, reads its first events and is closed.
@@ -164,7 +132,7 @@ async def test_resume_true_reconnects_to_a_run_in_progress(
                 if "text-delta" in chunk:
                     break
         # The reloaded page reconnects while the reply is still being written.
-        resumed = await _node(node, "read_resume.mjs", *args)
+        resumed = await run_node(node, "read_resume.mjs", *args)
         reply = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"][-1]
     assert resumed["errors"] == []
     assert resumed["resumed"] is True

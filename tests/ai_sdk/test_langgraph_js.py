@@ -1,0 +1,79 @@
+"""@langchain/langgraph-sdk in Node.js against the Agent Server API of a real
+server: its `Client` (`langgraph_client.mjs`) and `useStream`, the React hook
+its chat UIs are built on, rendered as a UI renders it (`use_stream.mjs`).
+Each runs a chat turn, the research agent's interrupt and its resume; the
+chat API then shows the same conversations."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from tests.ai_sdk.conftest import DOMAIN
+from tests.ai_sdk.node import run_node
+from tests.research_client import ASK
+from tests.server import Server
+
+PASSWORD = "a long enough password"
+
+
+@asynccontextmanager
+async def _logged_in(server: Server) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """A new user's chat API client, and their token."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        email = f"{uuid.uuid4().hex[:10]}@{DOMAIN}"
+        await client.post("/auth/register", json={"email": email, "password": PASSWORD})
+        login = await client.post("/auth/jwt/login", data={"username": email, "password": PASSWORD})
+        token = login.json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client, token
+
+
+async def _history(client: httpx.AsyncClient, conversation: str) -> list[tuple[str, str]]:
+    items = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
+    return [(m["role"], m["content"]) for m in items]
+
+
+async def test_the_js_client_chats_resumes_and_rejoins(node: str, server: Server) -> None:
+    async with _logged_in(server) as (client, token):
+        seen = await run_node(node, "langgraph_client.mjs", server.url, token)
+        reply = "Reply 1: you said “hello from js”."
+        assert seen["turn"][0] == ["metadata", "1"]
+        assert seen["turn"][-1][0] == "end"
+        assert seen["tokens"] == reply
+        assert seen["values"] == [["human", "hello from js"], ["ai", reply]]
+        assert seen["rejoined"] == seen["expected"]  # after the third event: the rest, exactly
+        assert seen["interrupt"][0]["value"]["action"] == "save_note"
+        assert seen["status"] == "interrupted"
+        assert seen["resumed"][-1] == "ai"
+        assert await _history(client, seen["chat"]) == [("user", "hello from js"), ("assistant", reply)]
+        listed = {c["id"]: c for c in (await client.get("/api/v1/conversations")).json()["items"]}
+        assert listed[seen["research"]]["assistant_id"] == "research"
+
+
+async def test_use_stream_chats_and_answers_an_interrupt(node: str, server: Server) -> None:
+    async with _logged_in(server) as (client, token):
+        chat = await run_node(node, "use_stream.mjs", server.url, token, "chat", "hello from useStream")
+        reply = "Reply 1: you said “hello from useStream”."
+        assert chat["first"] == {
+            "messages": [["human", "hello from useStream"], ["ai", reply]],
+            "interrupt": None,
+            "error": None,
+        }
+        assert await _history(client, chat["threadId"]) == [
+            ("user", "hello from useStream"),
+            ("assistant", reply),
+        ]
+
+        approved = '{"approved": true}'
+        research = await run_node(node, "use_stream.mjs", server.url, token, "research", ASK, approved)
+        assert research["first"]["interrupt"]["action"] == "save_note"
+        assert research["first"]["error"] is None
+        assert research["second"]["interrupt"] is None
+        assert research["second"]["messages"][-1][0] == "ai"
+        assert "Saved note" in research["second"]["messages"][-2][1]
+        roles = [role for role, _ in await _history(client, research["threadId"])]
+        assert roles[0] == "user"
+        assert "interrupt" in roles
+        assert roles[-1] == "assistant"

@@ -1,0 +1,49 @@
+// useStream, the React hook of @langchain/langgraph-sdk, rendered in Node as a
+// chat UI renders it (its messages and the question waiting), against the
+// Agent Server API: a message submitted, and with a resume value, the
+// interrupt answered with a Command. Prints what the hook showed as JSON.
+// Usage: node use_stream.mjs <base url> <token> <assistant> <text> [resume JSON]
+import React from "react";
+import TestRenderer, { act } from "react-test-renderer";
+import { Client } from "@langchain/langgraph-sdk";
+import { useStream } from "@langchain/langgraph-sdk/react";
+
+globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+const [base, token, assistantId, text, resume] = process.argv.slice(2);
+const client = new Client({ apiUrl: `${base}/langgraph`, defaultHeaders: { Authorization: `Bearer ${token}` } });
+
+let latest = null;
+let threadId = null;
+function Chat() {
+  // As an app keeps it: the thread in React state, set when the first submit makes one.
+  const [thread, setThread] = React.useState(null);
+  threadId = thread;
+  latest = useStream({ client, assistantId, threadId: thread, onThreadId: setThread, messagesKey: "messages" });
+  // A chat UI renders the messages and the question waiting: the hook streams what is read.
+  return React.createElement("ul", null, ...latest.messages.map((m, i) => React.createElement("li", { key: i }, String(m.content))), latest.interrupt ? "waiting" : null);
+}
+
+// Until the hook is done with a submit: it loaded, and shows an answer, a question or an error.
+async function settle(count) {
+  for (let i = 0; i < 1200; i++) {
+    await act(async () => { await new Promise((r) => setTimeout(r, 50)); });
+    const shown = latest.messages.length >= count || latest.interrupt || latest.error;
+    if (!latest.isLoading && shown) return;
+  }
+  throw new Error("useStream never finished its submit");
+}
+
+let renderer;
+await act(async () => { renderer = TestRenderer.create(React.createElement(Chat)); });
+await act(async () => { latest.submit({ messages: [{ type: "human", content: text }] }); });
+await settle(2);
+const first = { messages: latest.messages.map((m) => [m.type, m.content]), interrupt: latest.interrupt?.value ?? null, error: latest.error ? String(latest.error) : null };
+let second = null;
+if (resume) {
+  const before = latest.messages.length;
+  await act(async () => { latest.submit(undefined, { command: { resume: JSON.parse(resume) } }); });
+  await settle(before + 1);
+  second = { messages: latest.messages.map((m) => [m.type, m.content]), interrupt: latest.interrupt?.value ?? null, error: latest.error ? String(latest.error) : null };
+}
+await act(async () => renderer.unmount());
+console.log(JSON.stringify({ threadId, first, second }));

@@ -4,9 +4,11 @@ with Last-Event-ID, the multitask strategies and cancel, checked against the
 thread's state and the chat history afterwards."""
 
 # The SDK types its JSON loosely: the tests index what this server returns.
-# mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr,arg-type,typeddict-item,attr-defined"
+# mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr"
+# mypy: disable-error-code="arg-type,typeddict-item,attr-defined,func-returns-value"
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -285,3 +287,44 @@ async def test_a_client_that_leaves_cancels_the_run_when_it_asked_to(
     assert [role for role, _ in await _history(api, thread)] == ["user"]
     values = await sdk.runs.wait(thread, "chat", input=said("again"))
     assert values["messages"][-1]["content"] == "Reply 2: you said “again”."
+
+
+async def test_subgraph_events_are_named_by_their_namespace(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create(graph_id="research"))["thread_id"]
+    parts = sdk.runs.stream(
+        thread, "research", input=said("search for tides"), stream_mode=["updates"], stream_subgraphs=True
+    )
+    names = [name for name, _, _ in await _events(parts)]
+    nested = [name for name in names if name.startswith("updates|")]
+    assert nested
+    assert all(name.split("|")[1].startswith("summarise:") for name in nested)
+    assert "updates" in names  # the root graph's own, unnamed
+    state = await sdk.threads.get_state(thread, subgraphs=True)
+    assert state["values"]["messages"][-1]["type"] == "ai"
+    # Without stream_subgraphs, only the root graph's.
+    plain = await _events(sdk.runs.stream(thread, "research", input=said("search for waves")))
+    assert not [name for name, _, _ in plain if "|" in name]
+
+
+async def test_copy_and_prune(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    source = (await sdk.threads.create(metadata={"kept": "yes"}))["thread_id"]
+    await sdk.runs.wait(source, "chat", input=said("one"))
+    await sdk.runs.wait(source, "chat", input=said("two"))
+    copied = await sdk.threads.copy(source)
+    assert copied["thread_id"] != source
+    assert copied["metadata"]["kept"] == "yes"
+    assert copied["values"] == (await sdk.threads.get(source))["values"]
+    assert await _history(api, copied["thread_id"]) == await _history(api, source)
+    # The copy goes on by itself.
+    values = await sdk.runs.wait(copied["thread_id"], "chat", input=said("three"))
+    assert values["messages"][-1]["content"] == "Reply 3: you said “three”."
+    assert len((await sdk.threads.get(source))["values"]["messages"]) == 4
+
+    # keep_latest keeps the checkpoints the latest state is rebuilt from (the
+    # chat graph's messages are a DeltaChannel): the state stays whole.
+    pruned = await sdk.threads.prune([source, "not-a-uuid", str(uuid.uuid4())], strategy="keep_latest")
+    assert pruned == {"pruned_count": 1}
+    assert len((await sdk.threads.get(source))["values"]["messages"]) == 4
+    assert await sdk.threads.prune([copied["thread_id"]]) == {"pruned_count": 1}
+    with pytest.raises(NotFoundError):
+        await sdk.threads.get(copied["thread_id"])

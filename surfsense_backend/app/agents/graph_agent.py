@@ -328,6 +328,12 @@ class GraphAgent:
         if saver is not None and not isinstance(saver, bool):
             await saver.adelete_for_runs(run_ids)
 
+    async def keep_latest(self, thread_ids: list[str]) -> None:
+        """Delete every checkpoint of the threads but the latest (and what its state is rebuilt from)."""
+        saver = self.graph.checkpointer
+        if saver is not None and not isinstance(saver, bool):
+            await saver.aprune(thread_ids, strategy="keep_latest")
+
     async def saved_values(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
         """The channel values a checkpoint stores itself, in any namespace (a
         subgraph's state, which the root graph's snapshot does not hold)."""

@@ -184,3 +184,12 @@ class HistoryIn(BaseModel):
     before: StoredText | CheckpointIn | None = None
     metadata: Metadata | None = None
     checkpoint: CheckpointIn | None = None
+
+
+class ThreadPruneIn(BaseModel):
+    thread_ids: list[StoredText] = Field(min_length=1, max_length=1000)
+    strategy: Literal["delete", "keep_latest"] = "delete"
+
+
+class ThreadPruneOut(BaseModel):
+    pruned_count: int

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.services.auth.users import CurrentUser
+from app.services.conversations.service import ConversationService
 from app.services.threads.service import ThreadService
 
 
@@ -23,3 +24,12 @@ def _threads(session: SessionDep, user: CurrentUser, agents: Assistants) -> Thre
 
 
 Threads = Annotated[ThreadService, Depends(_threads)]
+
+
+def _conversations(
+    request: Request, session: SessionDep, user: CurrentUser, agents: Assistants
+) -> ConversationService:
+    return ConversationService(session, user.id, request.app.state.secret_key, agents.registry)
+
+
+Conversations = Annotated[ConversationService, Depends(_conversations)]

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.routes.langgraph.deps import Threads
+from app.db.session import SessionDep
+from app.routes.langgraph.deps import Conversations, Threads
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import (
     CheckpointIn,
@@ -13,6 +14,8 @@ from app.schemas.langgraph import (
     ThreadCreateIn,
     ThreadOut,
     ThreadPatchIn,
+    ThreadPruneIn,
+    ThreadPruneOut,
     ThreadSearchIn,
     ThreadStateOut,
 )
@@ -46,6 +49,12 @@ async def count_threads(body: ThreadCountIn, threads: Threads) -> int:
     return await threads.count(thread_filter(body.metadata, body.values, body.status))
 
 
+@router.post("/prune")
+async def prune_threads(body: ThreadPruneIn, threads: Threads) -> ThreadPruneOut:
+    """Delete the caller's threads among `thread_ids`, or keep only their latest checkpoint."""
+    return ThreadPruneOut(pruned_count=await threads.prune(body.thread_ids, body.strategy))
+
+
 @router.get("/{thread_id}", responses=error_responses(404))
 async def get_thread(thread_id: str, threads: Threads) -> ThreadOut:
     return ThreadOut.model_validate(await threads.get(thread_id))
@@ -60,6 +69,16 @@ async def update_thread(thread_id: str, body: ThreadPatchIn, threads: Threads) -
 async def delete_thread(thread_id: str, threads: Threads) -> Response:
     await threads.delete(thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{thread_id}/copy", responses=error_responses(404))
+async def copy_thread(
+    thread_id: str, session: SessionDep, threads: Threads, conversations: Conversations
+) -> ThreadOut:
+    """A new thread with the same state, history, metadata and graph."""
+    copied = await threads.copy(thread_id, conversations)
+    await session.commit()  # the graph's saver reads the copy on a connection of its own
+    return ThreadOut.model_validate(await threads.get(copied))
 
 
 @router.get("/{thread_id}/state", responses=error_responses(404))

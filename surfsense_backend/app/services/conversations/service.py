@@ -110,6 +110,7 @@ class ConversationService:
             title=source.title,
             forked_from_id=source.id,
             assistant_id=source.assistant_id,
+            metadata_=dict(source.metadata_),
         )
         self.conversations.add(fork)
         await self.session.flush()

@@ -13,6 +13,7 @@ from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
 from app.errors import InvalidRequest
 from app.models import Conversation
 from app.services.conversations.repository import ConversationRepository
+from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound, ConversationNotFound
 from app.services.threads.errors import InvalidThreadId, ThreadExists
 from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
@@ -85,6 +86,30 @@ class ThreadService:
         row.conversation.metadata_ = {**row.conversation.metadata_, **added}
         await self.session.flush()
         return await self.get(thread_id)
+
+    async def copy(self, thread_id: str, conversations: ConversationService) -> str:
+        """A new thread with the same state, history, metadata and graph (the
+        chat API's fork), in the caller's transaction: its id."""
+        found = parse_thread_id(thread_id)
+        if found is None:
+            raise ConversationNotFound(thread_id)
+        return (await conversations.fork(found, None)).thread_id
+
+    async def prune(self, thread_ids: Sequence[str], strategy: str) -> int:
+        """The caller's threads among `thread_ids` deleted (`delete`), or cut
+        to their latest checkpoint (`keep_latest`); how many there were."""
+        found = [i for i in map(parse_thread_id, thread_ids) if i is not None]
+        rows = await self.threads.search(
+            ThreadFilter(ids=found), limit=len(found) or 1, offset=0, sort_by="thread_id", descending=False
+        )
+        owned = [row.conversation for row in rows]
+        if strategy == "delete":
+            repository = ConversationRepository(self.session, self.user_id)
+            for conversation in owned:
+                await repository.delete(conversation.id)
+        for conversation in owned if strategy == "keep_latest" else []:
+            await self.agents[conversation.assistant_id].keep_latest([conversation.thread_id])
+        return len(owned)
 
     async def delete(self, thread_id: str) -> None:
         found = parse_thread_id(thread_id)

@@ -180,7 +180,11 @@ class RunRepository:
         self, conversation_id: uuid.UUID, owner_id: uuid.UUID
     ) -> tuple[Conversation, bool] | None:
         """The owner's conversation, locked, and whether any of its runs is
-        pending or running: one statement for the common case, a free one."""
+        pending or running: one statement for the common case, a free one.
+
+        FOR NO KEY UPDATE: it serializes the conversation's writers, yet lets
+        the saver insert checkpoints that refer to the row (a KEY SHARE lock)
+        on its own connection while this transaction holds it."""
         busy = (
             select(ThreadRun.run_id)
             .where(ThreadRun.conversation_id == Conversation.id, ThreadRun.status.in_(ACTIVE_STATUSES))
@@ -189,7 +193,7 @@ class RunRepository:
         statement = (
             select(Conversation, busy)
             .where(Conversation.id == conversation_id, Conversation.user_id == owner_id)
-            .with_for_update(of=Conversation)
+            .with_for_update(of=Conversation, key_share=True)
         )
         row = (await self.session.execute(statement)).one_or_none()
         return (row[0], bool(row[1])) if row is not None else None

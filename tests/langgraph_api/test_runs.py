@@ -328,3 +328,27 @@ async def test_copy_and_prune(sdk: LangGraphClient, api: httpx.AsyncClient) -> N
     assert await sdk.threads.prune([copied["thread_id"]]) == {"pruned_count": 1}
     with pytest.raises(NotFoundError):
         await sdk.threads.get(copied["thread_id"])
+
+
+async def test_a_state_update_writes_a_checkpoint_and_joins_the_history(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("one"))
+    note = {"type": "ai", "content": "An aside the operator added.", "id": str(uuid.uuid4())}
+    updated = await sdk.threads.update_state(thread, {"messages": [note]}, as_node="respond")
+    state = await sdk.threads.get_state(thread)
+    assert state["checkpoint"] == updated["checkpoint"]
+    assert state["values"]["messages"][-1]["content"] == "An aside the operator added."
+    assert (await _history(api, thread))[-1] == ("assistant", "An aside the operator added.")
+    # The next run sees it.
+    values = await sdk.runs.wait(thread, "chat", input=said("two"))
+    assert len(values["messages"]) == 5
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.threads.update_state(
+            thread, {"messages": []}, checkpoint_id=state["parent_checkpoint"]["checkpoint_id"]
+        )
+    run_id = await _running(sdk, thread)
+    with pytest.raises(ConflictError):
+        await sdk.threads.update_state(thread, {"messages": [note]}, as_node="respond")
+    await sdk.runs.cancel(thread, run_id, wait=True)

@@ -193,3 +193,14 @@ class ThreadPruneIn(BaseModel):
 
 class ThreadPruneOut(BaseModel):
     pruned_count: int
+
+
+class StateUpdateIn(BaseModel):
+    values: Metadata | list[Metadata] | None = None
+    as_node: StoredText | None = Field(default=None, max_length=200)
+    checkpoint: CheckpointIn | None = None
+    checkpoint_id: StoredText | None = Field(default=None, max_length=100)
+
+
+class StateUpdateOut(BaseModel):
+    checkpoint: CheckpointOut

@@ -10,6 +10,8 @@ from app.schemas.errors import error_responses
 from app.schemas.langgraph import (
     CheckpointIn,
     HistoryIn,
+    StateUpdateIn,
+    StateUpdateOut,
     ThreadCountIn,
     ThreadCreateIn,
     ThreadOut,
@@ -86,6 +88,14 @@ async def get_thread_state(
     thread_id: str, threads: Threads, subgraphs: bool = Query(default=False)
 ) -> ThreadStateOut:
     return ThreadStateOut.model_validate(await threads.state(thread_id, subgraphs=subgraphs))
+
+
+@router.post("/{thread_id}/state", responses=error_responses(404, 409))
+async def update_thread_state(thread_id: str, body: StateUpdateIn, threads: Threads) -> StateUpdateOut:
+    """Write values into the graph's state as `as_node`; the new checkpoint."""
+    named = body.checkpoint_id or (body.checkpoint.checkpoint_id if body.checkpoint else None)
+    updated = await threads.update_state(thread_id, body.values, body.as_node, named)
+    return StateUpdateOut.model_validate(updated)
 
 
 @router.get("/{thread_id}/state/{checkpoint_id}", responses=error_responses(404))

@@ -6,18 +6,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import BaseMessage
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
 from app.errors import InvalidRequest
 from app.models import Conversation
-from app.services.conversations.repository import ConversationRepository
+from app.services.conversations.errors import RunInProgress
+from app.services.conversations.repository import ConversationRepository, RunRepository
 from app.services.conversations.service import ConversationService
-from app.services.persistence import CheckpointNotFound, ConversationNotFound
+from app.services.persistence import CheckpointNotFound, ConversationNotFound, ConversationStorage
 from app.services.threads.errors import InvalidThreadId, ThreadExists
 from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
-from app.services.threads.state import interrupts_by_task, state_json
+from app.services.threads.state import checkpoint_json, interrupts_by_task, state_json
 
 # Keys of a thread's metadata that name its graph: read from the conversation, never stored.
 GRAPH_KEYS = ("graph_id", "assistant_id")
@@ -167,6 +169,39 @@ class ThreadService:
         states = agent.graph.aget_state_history(config, filter=metadata or None, before=upto, limit=limit)
         return [state_json(snapshot) async for snapshot in states]
 
+    async def update_state(
+        self,
+        thread_id: str,
+        values: dict[str, Any] | list[Any] | None,
+        as_node: str | None,
+        at: str | None = None,
+    ) -> dict[str, Any]:
+        """Write `values` into the graph's state as node `as_node` would have
+        (a new checkpoint); messages it adds join the history. RunInProgress
+        while a run is pending or running: the run would write over it. Only
+        at the thread's latest checkpoint (`at` may name it)."""
+        row = await self._row(thread_id)
+        conversation = row.conversation
+        if at is not None and at != await self.head(conversation):
+            raise InvalidRequest("A state update at an earlier checkpoint is not served by this server yet.")
+        found = await RunRepository(self.session).lock_conversation(conversation.id, self.user_id)
+        if found is not None and found[1]:
+            raise RunInProgress
+        agent = self.agents[conversation.assistant_id]
+        config = agent.config(conversation.thread_id)
+        before = await agent.graph.aget_state(config)
+        written = await agent.graph.aupdate_state(config, values, as_node=as_node)
+        after = await agent.graph.aget_state(written)
+        checkpoint = checkpoint_json(written)
+        known = {m.id for m in _messages(before.values)}
+        added = [m for m in _messages(after.values) if m.id not in known]
+        if added:
+            checkpoint_id = checkpoint["checkpoint_id"] if checkpoint else None
+            await ConversationStorage(self.session, owner_id=self.user_id).save_messages(
+                conversation.id, added, checkpoint_id
+            )
+        return {"checkpoint": checkpoint}
+
     async def head(self, conversation: Conversation) -> str | None:
         """The thread's latest checkpoint: where a run starts."""
         agent = self.agents[conversation.assistant_id]
@@ -191,6 +226,11 @@ class ThreadService:
             thread["values"] = state_json(snapshot)["values"]
             thread["interrupts"] = interrupts_by_task(snapshot)
         return {field: thread[field] for field in fields}
+
+
+def _messages(values: Any) -> list[BaseMessage]:
+    found = values.get("messages", []) if isinstance(values, dict) else []
+    return [m for m in found if isinstance(m, BaseMessage)]
 
 
 def thread_filter(

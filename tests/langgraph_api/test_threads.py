@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
@@ -163,3 +164,16 @@ async def test_garbage_is_422_and_stores_nothing(server: Server, user: str, body
             searched = await client.post("/threads/search", content=json.dumps(body))
             assert searched.status_code == 422, searched.text
         assert (await client.post("/threads/count", content="{}")).json() == 0
+
+
+async def test_the_sdks_api_key_is_taken_as_the_token(server: Server, user: str) -> None:
+    """As agent-chat-ui and the SDKs send a key: `X-Api-Key`, on this API only."""
+    client = get_client(url=f"{server.url}/langgraph", api_key=user)
+    try:
+        made = await client.threads.create(metadata={"via": "api key"})
+        assert (await client.threads.get(made["thread_id"]))["metadata"]["via"] == "api key"
+    finally:
+        await client.aclose()
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-Api-Key": user}) as bare:
+        assert (await bare.get("/api/v1/conversations")).status_code == 401
+        assert (await bare.post("/langgraph/threads/count", json={})).json() == 1

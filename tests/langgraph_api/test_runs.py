@@ -352,3 +352,13 @@ async def test_a_state_update_writes_a_checkpoint_and_joins_the_history(
     with pytest.raises(ConflictError):
         await sdk.threads.update_state(thread, {"messages": [note]}, as_node="respond")
     await sdk.runs.cancel(thread, run_id, wait=True)
+
+
+async def test_the_thread_stream_joins_its_active_run(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    assert await _events(await sdk.threads.join_stream(thread)) == []  # idle: nothing to join
+    run_id = await _running(sdk, thread)
+    joined = await _events(await sdk.threads.join_stream(thread))
+    assert joined[0] == ("metadata", {"run_id": run_id, "attempt": 1}, "1")
+    assert joined[-1][0] == "end"
+    assert joined == await _events(sdk.runs.join_stream(thread, run_id))

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
 from app.models import ThreadRun
-from app.routes.langgraph.deps import Assistants
+from app.routes.langgraph.deps import Assistants, Conversations
 from app.routes.langgraph.stream import agent_stream
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, with_heartbeats
 from app.schemas.errors import error_responses
@@ -20,7 +20,9 @@ from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser
 from app.services.chat.events import ChatEvent, is_final
 from app.services.chat.runner import ChatRunner
+from app.services.persistence import ConversationNotFound
 from app.services.threads.runs import NotServed, ThreadRuns, run_json
+from app.services.threads.service import parse_thread_id
 
 router = APIRouter(
     prefix="/threads/{thread_id}", tags=["langgraph"], responses=error_responses(401, 422, 503)
@@ -49,6 +51,16 @@ def _where(thread_id: str, run_id: uuid.UUID) -> str:
 def _streaming(request: Request, frames: AsyncIterator[bytes]) -> StreamingResponse:
     every = request.app.state.stream_heartbeat
     return StreamingResponse(with_heartbeats(frames, every), media_type=EVENT_STREAM, headers=STREAM_HEADERS)
+
+
+def _replay(request: Request, run: ThreadRun, named: list[str] | None, after: int) -> StreamingResponse:
+    """A run's stream after event `after`, in the modes it was started with
+    (those of them `named`, if any), from wherever it runs."""
+    kwargs = run.kwargs or {}
+    recorded = kwargs.get("stream_mode", ["values"])
+    modes = [mode for mode in recorded if mode in named] if named else recorded
+    subgraphs = bool(kwargs.get("stream_subgraphs"))
+    return _streaming(request, agent_stream(_runner(request).follow(run.run_id), modes, subgraphs, after))
 
 
 async def _cancelled_on_disconnect(
@@ -165,12 +177,32 @@ async def join_run_stream(
         raise NotServed("cancel_on_disconnect")
     run, _ = await runs.get(thread_id, run_id)
     await session.commit()
-    kwargs = run.kwargs or {}
-    recorded = kwargs.get("stream_mode", ["values"])
-    named = [mode for mode in stream_mode or [] if mode]
-    modes = [mode for mode in recorded if mode in named] if named else recorded
-    subgraphs = bool(kwargs.get("stream_subgraphs"))
-    return _streaming(request, agent_stream(_runner(request).follow(run_id), modes, subgraphs, last_event_id))
+    return _replay(request, run, [mode for mode in stream_mode or [] if mode], last_event_id)
+
+
+@router.get("/stream", response_class=StreamingResponse, responses={**error_responses(404), 200: STREAM})
+async def join_thread_stream(
+    thread_id: str,
+    request: Request,
+    session: SessionDep,
+    conversations: Conversations,
+    last_event_id: LastEventId = 0,
+) -> StreamingResponse:
+    """The thread's active run (running, else the first queued), as
+    `join_stream` of that run; a thread with none ends its stream at once."""
+    found = parse_thread_id(thread_id)
+    if found is None:
+        raise ConversationNotFound(thread_id)
+    run = await conversations.active_run(found)
+    await session.commit()
+    if run is None:
+        return _streaming(request, _nothing())
+    return _replay(request, run, None, last_event_id)
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield  # an async generator that ends at once
 
 
 @router.post(

@@ -362,3 +362,20 @@ async def test_the_thread_stream_joins_its_active_run(sdk: LangGraphClient) -> N
     assert joined[0] == ("metadata", {"run_id": run_id, "attempt": 1}, "1")
     assert joined[-1][0] == "end"
     assert joined == await _events(sdk.runs.join_stream(thread, run_id))
+
+
+async def test_stateless_runs_leave_no_thread_unless_kept(sdk: LangGraphClient) -> None:
+    before = await sdk.threads.count()
+    values = await sdk.runs.wait(None, "chat", input=said("just once"))
+    assert values["messages"][-1]["content"] == "Reply 1: you said “just once”."
+    events = await _events(sdk.runs.stream(None, "chat", input=said("and again"), stream_mode="values"))
+    assert events[-1][0] == "end"
+    assert events[-2][1]["messages"][-1]["content"] == "Reply 1: you said “and again”."
+    await _until(lambda: _count_is(sdk, before), "the stateless threads deleted")
+    kept = await sdk.runs.wait(None, "chat", input=said("keep it"), on_completion="keep")
+    assert kept["messages"][-1]["content"] == "Reply 1: you said “keep it”."
+    assert await sdk.threads.count() == before + 1
+
+
+async def _count_is(sdk: LangGraphClient, count: int) -> bool:
+    return await sdk.threads.count() == count

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 
+from app.db.text import BIGINT_MAX
 from app.schemas.json_value import StoredJson
 from app.schemas.text import StoredText
 
@@ -151,6 +152,9 @@ class RunCreateIn(BaseModel):
     on_disconnect: Literal["cancel", "continue"] = "continue"
     durability: Literal["sync", "async", "exit"] | None = None
     webhook: StoredText | None = None
+    after_seconds: int | None = Field(default=None, ge=0, le=BIGINT_MAX)
+    # A stateless run's thread: deleted once the run ends, or kept.
+    on_completion: Literal["delete", "keep"] = "delete"
 
     @property
     def modes(self) -> list[str]:

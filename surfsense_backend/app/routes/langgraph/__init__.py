@@ -4,7 +4,7 @@ conversation of the chat API; the same tokens, tables and tenancy."""
 
 from fastapi import APIRouter, FastAPI
 
-from app.routes.langgraph import assistants, info, runs, threads
+from app.routes.langgraph import assistants, info, runs, stateless, threads
 from app.routes.langgraph.api_key import ApiKeyAsBearer
 
 PREFIX = "/langgraph"
@@ -14,6 +14,7 @@ router.include_router(info.router)
 router.include_router(assistants.router)
 router.include_router(threads.router)
 router.include_router(runs.router)
+router.include_router(stateless.router)
 
 
 def install_langgraph_api(app: FastAPI) -> None:

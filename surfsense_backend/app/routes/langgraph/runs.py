@@ -77,7 +77,7 @@ async def _cancelled_on_disconnect(
             runner.cancel_soon(run, "interrupt")
 
 
-async def _final(runner: ChatRunner, run_id: uuid.UUID) -> ChatEvent:
+async def final_event(runner: ChatRunner, run_id: uuid.UUID) -> ChatEvent:
     async for _, event in runner.follow(run_id):
         if is_final(event):
             return event
@@ -101,13 +101,17 @@ async def create_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONRespo
 async def stream_new_run(
     thread_id: str, body: RunCreateIn, request: Request, runs: Runs
 ) -> StreamingResponse:
-    run = await runs.create(thread_id, body)
+    return new_run_stream(request, await runs.create(thread_id, body), body)
+
+
+def new_run_stream(request: Request, run: ThreadRun, body: RunCreateIn) -> StreamingResponse:
+    """A run's stream for the client that started it, with where to rejoin it."""
     runner = _runner(request)
     frames = agent_stream(runner.follow(run.run_id), body.modes, body.stream_subgraphs)
     if body.on_disconnect == "cancel":
         frames = _cancelled_on_disconnect(frames, runner, run)
     response = _streaming(request, frames)
-    where = _where(thread_id, run.run_id)
+    where = _where(str(run.conversation_id), run.run_id)
     response.headers["Location"] = f"{where}/stream"
     response.headers["Content-Location"] = where
     return response
@@ -116,7 +120,7 @@ async def stream_new_run(
 @router.post("/runs/wait", responses=error_responses(404, 409))
 async def wait_for_new_run(thread_id: str, body: RunCreateIn, request: Request, runs: Runs) -> JSONResponse:
     run = await runs.create(thread_id, body)
-    final = await _final(_runner(request), run.run_id)
+    final = await final_event(_runner(request), run.run_id)
     where = _where(thread_id, run.run_id)
     output = await runs.output(await runs.thread(thread_id), final)
     return JSONResponse(output, headers={"Location": f"{where}/join", "Content-Location": where})
@@ -153,7 +157,7 @@ async def join_run(
 ) -> dict[str, Any]:
     _, conversation = await runs.get(thread_id, run_id)
     await session.commit()  # no connection held while the run goes on
-    return await runs.output(conversation, await _final(_runner(request), run_id))
+    return await runs.output(conversation, await final_event(_runner(request), run_id))
 
 
 @router.get(
@@ -228,5 +232,5 @@ async def cancel_run(
     await runner.cancel(run, action)
     if not wait:
         return Response(status_code=status.HTTP_202_ACCEPTED)
-    await _final(runner, run_id)
+    await final_event(runner, run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

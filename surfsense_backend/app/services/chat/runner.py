@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -558,6 +558,16 @@ class ChatRunner:
             else:
                 raise RunNotActive(run.run_id, locked.status)
         self._stop_local([run.run_id], action)
+
+    def when_ended(self, run_id: uuid.UUID, then: Callable[[], Awaitable[None]]) -> None:
+        """Call `then` once the run has ended, wherever it runs (in a task of its own)."""
+
+        async def waiting() -> None:
+            async for _ in self.follow(run_id):
+                pass
+            await then()
+
+        self._track(asyncio.create_task(waiting(), name=f"chat-after-{run_id}"))
 
     def cancel_soon(self, run: ThreadRun, action: str) -> None:
         """`cancel`, in a task of its own: for a caller that is being cancelled

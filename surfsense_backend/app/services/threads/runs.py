@@ -5,9 +5,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.registry import CompiledAssistants
+from app.db import session_scope
 from app.errors import Conflict, InvalidRequest
 from app.models import Conversation, ThreadRun
 from app.models.thread_run import ACTIVE_STATUSES
@@ -21,6 +22,7 @@ from app.services.chat.graph_request import GraphRequest
 from app.services.chat.interrupts import jsonable
 from app.services.chat.runner import ChatRunner
 from app.services.conversations.errors import RunNotFound
+from app.services.conversations.repository import ConversationRepository
 from app.services.persistence import ConversationNotFound
 from app.services.threads.service import ThreadService, parse_thread_id
 
@@ -114,6 +116,12 @@ class ThreadRuns:
             self.session, self.user_id, conversation.id, strategy=body.multitask_strategy, request=request
         )
 
+    async def create_stateless(self, body: Any) -> ThreadRun:
+        """A run on a thread of its own, made for it (the caller deletes it
+        when the run ends, unless `on_completion` is `keep`)."""
+        made = await self.threads.create(None, {"graph_id": body.assistant_id}, "raise")
+        return await self.create(made["thread_id"], body)
+
     async def _use_graph(self, conversation: Conversation, assistant_id: str) -> None:
         """A thread runs one graph: a fresh one (no run yet) takes the run's."""
         if assistant_id == conversation.assistant_id:
@@ -186,8 +194,17 @@ def _refuse_unserved(body: Any) -> None:
         "command.update": body.command is not None and body.command.update is not None,
         "command.goto": body.command is not None and body.command.goto is not None,
         "webhook": body.webhook,
+        "after_seconds (a delayed run)": body.after_seconds,
         "stream_mode events": "events" in body.modes,
     }
     for feature, asked in unserved.items():
         if asked:
             raise NotServed(feature)
+
+
+async def forget_thread(
+    sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID, thread_id: uuid.UUID
+) -> None:
+    """A stateless run's thread, deleted once its run ended."""
+    async with session_scope(sessions) as session:
+        await ConversationRepository(session, user_id).delete(thread_id)

@@ -348,6 +348,9 @@ async def test_a_state_update_writes_a_checkpoint_and_joins_the_history(
         await sdk.threads.update_state(
             thread, {"messages": []}, checkpoint_id=state["parent_checkpoint"]["checkpoint_id"]
         )
+    for values, node in (({"messages": [note]}, "no-such-node"), ([], None)):
+        with pytest.raises(UnprocessableEntityError):
+            await sdk.threads.update_state(thread, values, as_node=node)
     run_id = await _running(sdk, thread)
     with pytest.raises(ConflictError):
         await sdk.threads.update_state(thread, {"messages": [note]}, as_node="respond")

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
+from langgraph.errors import InvalidUpdateError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
-from app.errors import InvalidRequest
+from app.errors import InvalidRequest, first_line
 from app.models import Conversation
 from app.services.conversations.errors import RunInProgress
 from app.services.conversations.repository import ConversationRepository, RunRepository
 from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound, ConversationNotFound, ConversationStorage
-from app.services.threads.errors import InvalidThreadId, ThreadExists
+from app.services.threads.errors import InvalidStateUpdate, InvalidThreadId, ThreadExists
 from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
 from app.services.threads.state import checkpoint_json, interrupts_by_task, state_json
 
@@ -190,7 +191,10 @@ class ThreadService:
         agent = self.agents[conversation.assistant_id]
         config = agent.config(conversation.thread_id)
         before = await agent.graph.aget_state(config)
-        written = await agent.graph.aupdate_state(config, values, as_node=as_node)
+        try:
+            written = await agent.graph.aupdate_state(config, values, as_node=as_node)
+        except InvalidUpdateError as exc:  # no such node, or values the graph cannot take
+            raise InvalidStateUpdate(first_line(exc)) from exc
         after = await agent.graph.aget_state(written)
         checkpoint = checkpoint_json(written)
         known = {m.id for m in _messages(before.values)}

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -304,3 +306,46 @@ async def test_interrupt_keeps_and_rollback_removes_the_run_another_process_runs
         ("user", "rather"),
         ("assistant", "Reply "),
     ]
+
+
+async def test_an_agent_server_stream_rejoined_on_another_process_and_after_a_kill(
+    servers: tuple[Server, Server], clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    """langgraph-sdk on A starts and drops a stream; on B it rejoins after the
+    last event it saw, and follows a run whose process is then killed."""
+    a, b = servers
+    headers = {"Authorization": clients[0].headers["Authorization"]}
+    sdk_a = get_client(url=f"{a.url}/langgraph", api_key=None, headers=headers)
+    sdk_b = get_client(url=f"{b.url}/langgraph", api_key=None, headers=headers)
+    try:
+        thread = (await sdk_a.threads.create())["thread_id"]
+        body: Any = {"messages": [{"role": "user", "content": LONG}]}
+        seen = []
+        async for part in sdk_a.runs.stream(thread, "chat", input=body, stream_mode=["messages-tuple"]):
+            seen.append((part.event, part.data, part.id))
+            if len(seen) == 15:
+                break
+        run_id = seen[0][1]["run_id"]
+        after = sdk_b.runs.join_stream(thread, run_id, last_event_id=seen[-1][2])
+        rest = [(p.event, p.data, p.id) async for p in after]
+        whole = [(p.event, p.data, p.id) async for p in sdk_b.runs.join_stream(thread, run_id)]
+        assert seen + rest == whole
+        assert whole[-1][0] == "end"
+
+        second = await sdk_a.runs.create(thread, "chat", input=body)
+        await _until(lambda: _sdk_status(sdk_b, thread, second["run_id"], "running"), "A running the run")
+        assert a.stop(signal.SIGKILL) == -signal.SIGKILL
+        followed = [p.event async for p in sdk_b.runs.join_stream(thread, second["run_id"])]
+        assert followed[-1] == "error"
+        assert (await sdk_b.runs.get(thread, second["run_id"]))["status"] == "error"
+        assert (await sdk_b.threads.get(thread))["status"] == "error"
+        next_turn: Any = {"messages": [{"role": "user", "content": "on"}]}
+        values: Any = await sdk_b.runs.wait(thread, "chat", input=next_turn)
+        assert values["messages"][-1]["content"].endswith("“on”.")
+    finally:
+        await sdk_a.aclose()
+        await sdk_b.aclose()
+
+
+async def _sdk_status(sdk: LangGraphClient, thread: str, run_id: str, status: str) -> bool:
+    return bool((await sdk.runs.get(thread, run_id))["status"] == status)

@@ -18,6 +18,7 @@ from langgraph_sdk.client import LangGraphClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conditions import until
 from tests.conftest import TEST_DATABASE
 from tests.pgbouncer import PgBouncer
 from tests.server import Server, running
@@ -99,15 +100,6 @@ async def _frames(response: httpx.Response) -> AsyncIterator[str]:
             yield frame
 
 
-async def _until(condition: Any, what: str) -> Any:
-    """Until `condition()` returns something truthy; a bound against a hang, not a speed."""
-    for _ in range(1500):
-        if found := await condition():
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def _runs(client: httpx.AsyncClient, conversation: str) -> list[dict[str, Any]]:
     response = await client.get(f"/api/v1/conversations/{conversation}/runs")
     assert response.status_code == 200, response.text
@@ -161,8 +153,8 @@ async def test_join_queue_and_cancel_across_processes(
     frames: list[str] = []
     body = {"content": "after", "multitask_strategy": "enqueue"}
     queued = asyncio.create_task(_collect(on_b, queued_url, body, frames))
-    await _until(lambda: _status(on_b, conversation, "pending"), "B's message queued")
-    await _until(lambda: _true(any(f.startswith(": heartbeat") for f in frames)), "a heartbeat while queued")
+    await until(lambda: _status(on_b, conversation, "pending"), "B's message queued")
+    await until(lambda: _true(any(f.startswith(": heartbeat") for f in frames)), "a heartbeat while queued")
     # B cancels A's run (interrupt, waiting for it): the queued run goes next.
     cancel = f"/api/v1/conversations/{conversation}/runs/{second}/cancel?wait=true"
     cancelled = await on_b.post(cancel)
@@ -216,7 +208,7 @@ async def test_kill_9_frees_the_conversation_within_the_lease(
             json={"content": "next", "multitask_strategy": "enqueue"},
         )
     )
-    await _until(lambda: _status(on_b, conversation, "pending"), "B's message queued")
+    await until(lambda: _status(on_b, conversation, "pending"), "B's message queued")
     assert a.stop(signal.SIGKILL) == -signal.SIGKILL
 
     # B: the run ends Interrupted for anyone following it, and the queue goes on.
@@ -333,7 +325,7 @@ async def test_an_agent_server_stream_rejoined_on_another_process_and_after_a_ki
         assert whole[-1][0] == "end"
 
         second = await sdk_a.runs.create(thread, "chat", input=body)
-        await _until(lambda: _sdk_status(sdk_b, thread, second["run_id"], "running"), "A running the run")
+        await until(lambda: _sdk_status(sdk_b, thread, second["run_id"], "running"), "A running the run")
         assert a.stop(signal.SIGKILL) == -signal.SIGKILL
         followed = [p.event async for p in sdk_b.runs.join_stream(thread, second["run_id"])]
         assert followed[-1] == "error"

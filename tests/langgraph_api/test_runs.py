@@ -7,7 +7,6 @@ thread's state and the chat history afterwards."""
 # mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr"
 # mypy: disable-error-code="arg-type,typeddict-item,attr-defined,func-returns-value"
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
+from tests.conditions import until
 from tests.langgraph_api.conftest import token_for
 from tests.server import Server
 
@@ -30,15 +30,6 @@ def said(text: str) -> dict[str, Any]:
 
 async def _events(parts: Any) -> list[tuple[str, Any, str | None]]:
     return [(part.event, part.data, part.id) async for part in parts]
-
-
-async def _until(condition: Any, what: str) -> Any:
-    """Until `condition()` returns something truthy; a bound against a hang, not a speed."""
-    for _ in range(1500):
-        if found := await condition():
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def _history(api: httpx.AsyncClient, thread_id: str) -> list[tuple[str, str]]:
@@ -161,7 +152,7 @@ async def test_a_dropped_stream_is_rejoined_after_its_last_event(sdk: LangGraphC
 
 async def _running(sdk: LangGraphClient, thread: str) -> str:
     run = await sdk.runs.create(thread, "chat", input=said(LONG))
-    await _until(lambda: _status(sdk, thread, run["run_id"], "running"), "the run running")
+    await until(lambda: _status(sdk, thread, run["run_id"], "running"), "the run running")
     return str(run["run_id"])
 
 
@@ -282,7 +273,7 @@ async def test_a_client_that_leaves_cancels_the_run_when_it_asked_to(
     metadata = await anext(events)
     await events.aclose()  # the client leaves
     run_id = metadata.data["run_id"]
-    await _until(lambda: _status(sdk, thread, run_id, "interrupted"), "the run cancelled")
+    await until(lambda: _status(sdk, thread, run_id, "interrupted"), "the run cancelled")
     # Its message stays, its unfinished reply does not; the thread takes the next.
     assert [role for role, _ in await _history(api, thread)] == ["user"]
     values = await sdk.runs.wait(thread, "chat", input=said("again"))
@@ -374,7 +365,7 @@ async def test_stateless_runs_leave_no_thread_unless_kept(sdk: LangGraphClient) 
     events = await _events(sdk.runs.stream(None, "chat", input=said("and again"), stream_mode="values"))
     assert events[-1][0] == "end"
     assert events[-2][1]["messages"][-1]["content"] == "Reply 1: you said “and again”."
-    await _until(lambda: _count_is(sdk, before), "the stateless threads deleted")
+    await until(lambda: _count_is(sdk, before), "the stateless threads deleted")
     kept = await sdk.runs.wait(None, "chat", input=said("keep it"), on_completion="keep")
     assert kept["messages"][-1]["content"] == "Reply 1: you said “keep it”."
     assert await sdk.threads.count() == before + 1

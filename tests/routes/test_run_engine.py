@@ -9,7 +9,7 @@ process tests do the same with real uvicorn processes and kill -9).
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.models import Message, RunEvent, ThreadRun
 from app.routes.sse import HEARTBEAT, with_heartbeats
 from tests.chat_models import GatedChatModel
+from tests.conditions import until
 from tests.http_client import AppFactory, Caller, CallerOn, asgi_client
 
 Frame = tuple[int | None, str]
@@ -62,15 +63,6 @@ async def read(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) 
 def messages_url(conversation: str, stream: str | None = None) -> str:
     query = f"?stream={stream}" if stream else ""
     return f"/api/v1/conversations/{conversation}/messages{query}"
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Until `condition` holds; a bound against a hang, not a speed."""
-    for _ in range(3000):
-        if await condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def run_rows(engine: AsyncEngine, conversation: str) -> list[Any]:

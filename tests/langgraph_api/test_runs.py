@@ -373,3 +373,18 @@ async def test_stateless_runs_leave_no_thread_unless_kept(sdk: LangGraphClient) 
 
 async def _count_is(sdk: LangGraphClient, count: int) -> bool:
     return await sdk.threads.count() == count
+
+
+async def test_a_command_updates_the_state_and_sends_the_graph_to_a_node(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("one"))
+    update = {"messages": [{"role": "user", "content": "by command"}]}
+    values = await sdk.runs.wait(thread, "chat", command={"update": update, "goto": "respond"})
+    assert [m["content"] for m in values["messages"][-2:]] == [
+        "by command",
+        "Reply 2: you said “by command”.",
+    ]
+    run = (await sdk.runs.list(thread))[0]
+    assert (run["status"], run["kwargs"]["goto"]) == ("success", "respond")
+    with pytest.raises(UnprocessableEntityError):  # the graph has no such node
+        await sdk.runs.create(thread, "chat", command={"goto": "nowhere"})

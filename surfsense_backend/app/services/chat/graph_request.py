@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from langgraph.types import Command
 
 from app.errors import InvalidRequest
 
@@ -43,6 +44,9 @@ class GraphRequest:
     stream_subgraphs: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
     multitask_strategy: str = "reject"
+    # A command's state update and the nodes it sends the graph to (its resume is the run's).
+    update: Any = None
+    goto: Any = None
 
     def __post_init__(self) -> None:
         for mode in self.stream_mode:
@@ -70,11 +74,24 @@ class GraphRequest:
         human = [m for m in self.messages() if isinstance(m, HumanMessage)]
         if human:
             return human[-1].text
+        if self.input is None and self.commands:
+            return json.dumps({"update": self.update, "goto": self.goto}, ensure_ascii=False, default=str)
         return json.dumps(self.input, ensure_ascii=False, default=str)
 
-    def graph_input(self, before: list[BaseMessage]) -> dict[str, Any]:
+    @property
+    def commands(self) -> bool:
+        """Whether the run is a command that updates the state or sends the graph somewhere."""
+        return self.update is not None or self.goto is not None
+
+    def command(self, resume: Any = None) -> Command[Any]:
+        """The command the graph gets: the run's update and goto, and `resume` if it resumes."""
+        return Command(resume=resume, update=self.update, goto=self.goto if self.goto is not None else ())
+
+    def graph_input(self, before: list[BaseMessage]) -> dict[str, Any] | Command[Any]:
         """The input the graph gets: `before` (results for calls the state left
-        unanswered) ahead of the input's messages."""
+        unanswered) ahead of the input's messages; or the run's command."""
+        if self.input is None and self.commands:
+            return self.command()
         graph_input = dict(self.input or {})
         if before or "messages" in graph_input:
             graph_input["messages"] = [*before, *self.messages()]

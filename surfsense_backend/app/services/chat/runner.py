@@ -328,10 +328,11 @@ class ChatRunner:
         if not handle.resumes:
             return handle.agent.message_input(handle.run.prompt, handle.unanswered)
         pending = handle.waiting.interrupts if handle.waiting else []
-        if len(pending) == 1:
-            return handle.agent.resume(handle.run.resume)
         # Several interrupts at once (parallel nodes): each gets the same answer.
-        return handle.agent.resume({interrupt.id: handle.run.resume for interrupt in pending})
+        answer = handle.run.resume if len(pending) == 1 else {i.id: handle.run.resume for i in pending}
+        if handle.run.kwargs is not None:  # an Agent Server command may update and goto as it resumes
+            return GraphRequest.from_json(handle.run.kwargs).command(answer)
+        return handle.agent.resume(answer)
 
     async def _drive(self, handle: RunHandle, progress: ReplyProgress) -> Finished | Paused:
         """Run the graph: tokens and tool events to the listener, each step's

@@ -95,6 +95,7 @@ class ThreadRuns:
         conversation = await self.thread(thread_id)
         await self._use_graph(conversation, body.assistant_id)
         await self._from_head(conversation, body)
+        self._check_goto(conversation, body.command.goto if body.command else None)
         request = GraphRequest(
             assistant_id=conversation.assistant_id,
             input=body.input,
@@ -102,6 +103,8 @@ class ThreadRuns:
             stream_subgraphs=body.stream_subgraphs,
             metadata=body.metadata or {},
             multitask_strategy=body.multitask_strategy,
+            update=body.command.update if body.command else None,
+            goto=body.command.goto if body.command else None,
         )
         if body.command is not None and body.command.resume is not None:
             return await self.runner.submit(
@@ -141,6 +144,16 @@ class ThreadRuns:
         named = (body.checkpoint or {}).get("checkpoint_id") or body.checkpoint_id
         if named is not None and named != await self.threads.head(conversation):
             raise NotServed("A run from an earlier checkpoint (regenerating)")
+
+    def _check_goto(self, conversation: Conversation, goto: Any) -> None:
+        """A command sends the graph to nodes it has, by name."""
+        if goto is None:
+            return
+        names = goto if isinstance(goto, list) else [goto]
+        nodes = self.agents[conversation.assistant_id].graph.nodes
+        for name in names:
+            if not isinstance(name, str) or name not in nodes:
+                raise InvalidRequest(f"The {conversation.assistant_id} graph has no node {name!r} to go to.")
 
     async def get(self, thread_id: str, run_id: uuid.UUID) -> tuple[ThreadRun, Conversation]:
         conversation = await self.thread(thread_id)
@@ -191,8 +204,6 @@ def _refuse_unserved(body: Any) -> None:
     unserved = {
         "interrupt_before": body.interrupt_before,
         "interrupt_after": body.interrupt_after,
-        "command.update": body.command is not None and body.command.update is not None,
-        "command.goto": body.command is not None and body.command.goto is not None,
         "webhook": body.webhook,
         "after_seconds (a delayed run)": body.after_seconds,
         "stream_mode events": "events" in body.modes,

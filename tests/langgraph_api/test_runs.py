@@ -214,7 +214,7 @@ async def test_unserved_features_are_refused_and_others_runs_hidden(
 ) -> None:
     thread = (await sdk.threads.create())["thread_id"]
     with pytest.raises(UnprocessableEntityError):
-        await sdk.runs.create(thread, "chat", input=said("x"), interrupt_before=["respond"])
+        await sdk.runs.create(thread, "chat", input=said("x"), webhook="https://example.com/hook")
     with pytest.raises(UnprocessableEntityError):
         await sdk.runs.create(thread, "chat", input=said("x"), stream_mode="events")
     run = await sdk.runs.create(thread, "chat", input=said("mine"))
@@ -388,3 +388,22 @@ async def test_a_command_updates_the_state_and_sends_the_graph_to_a_node(sdk: La
     assert (run["status"], run["kwargs"]["goto"]) == ("success", "respond")
     with pytest.raises(UnprocessableEntityError):  # the graph has no such node
         await sdk.runs.create(thread, "chat", command={"goto": "nowhere"})
+
+
+async def test_a_run_stops_before_a_node_and_the_next_goes_on_from_there(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    stopped = await sdk.runs.wait(thread, "chat", input=said("hold on"), interrupt_before=["respond"])
+    assert [m["content"] for m in stopped["messages"]] == ["hold on"]
+    assert (await sdk.runs.list(thread))[0]["status"] == "interrupted"
+    assert (await sdk.threads.get(thread))["status"] == "interrupted"
+    assert (await sdk.threads.get_state(thread))["next"] == ["respond"]
+    assert await _history(api, thread) == [("user", "hold on")]
+    # No input: the graph goes on from the node it stopped before.
+    values = await sdk.runs.wait(thread, "chat")
+    assert values["messages"][-1]["content"] == "Reply 1: you said “hold on”."
+    assert await _history(api, thread) == [("user", "hold on"), ("assistant", "Reply 1: you said “hold on”.")]
+    assert (await sdk.threads.get(thread))["status"] == "idle"
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.runs.create(thread, "chat", input=said("x"), interrupt_after=["nowhere"])

@@ -166,6 +166,9 @@ class _Translator:
         self.checkpoint_id: str | None = None
         self.reply: AIMessage | None = None
         self.interrupts: list[PendingInterrupt] = []
+        # An `__interrupt__` seen: the graph stopped, at interrupt() or at a
+        # node the run was asked to stop before or after (with no question).
+        self.stopped = False
 
     def read(self, mode: str, payload: Any) -> list[AgentEvent]:
         if mode == "messages":
@@ -184,6 +187,7 @@ class _Translator:
 
     def _update(self, node: str, update: Any) -> list[AgentEvent]:
         if node == "__interrupt__":
+            self.stopped = True
             self.interrupts.extend(PendingInterrupt(i.id, i.value) for i in update)
             return []
         events: list[AgentEvent] = []
@@ -210,7 +214,7 @@ class _Translator:
     def outcome(self) -> AgentEvent:
         if self.checkpoint_id is None:
             raise RuntimeError("the graph saved no checkpoint")
-        if self.interrupts:
+        if self.stopped:
             return Paused(self.checkpoint_id, self.interrupts)
         return Finished(self.checkpoint_id, self.reply)
 
@@ -244,12 +248,14 @@ class GraphAgent:
         run_id: str | None = None,
         chunks: Sequence[str] = (),
         subgraphs: bool = False,
+        stops: tuple[Sequence[str] | None, Sequence[str] | None] = (None, None),
     ) -> AsyncIterator[AgentEvent]:
         """Run the graph on `graph_input` (a state update, or a Command that
         resumes); the last event is Finished or Paused. `run_id` goes into
         the metadata of every checkpoint the run saves, in every namespace,
         so `adelete_for_runs` finds them. The graph's stream in the modes
-        `chunks` names comes as GraphChunks too, the subgraphs' with `subgraphs`."""
+        `chunks` names comes as GraphChunks too, the subgraphs' with `subgraphs`.
+        `stops`: the nodes to stop before and after (a Paused with no question)."""
         translator = _Translator(waiting.calls if waiting else {})
         config = self.config(thread_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
@@ -259,6 +265,8 @@ class GraphAgent:
             context=context,
             stream_mode=cast(list[StreamMode], list(dict.fromkeys([*OWN_MODES, *chunks]))),
             subgraphs=subgraphs,
+            interrupt_before=stops[0],
+            interrupt_after=stops[1],
         )
         async for item in stream:
             ns, mode, payload = cast(tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item))

@@ -47,6 +47,9 @@ class GraphRequest:
     # A command's state update and the nodes it sends the graph to (its resume is the run's).
     update: Any = None
     goto: Any = None
+    # Nodes to stop before and after (or "*": every node), as if each asked a person.
+    interrupt_before: list[str] | str | None = None
+    interrupt_after: list[str] | str | None = None
 
     def __post_init__(self) -> None:
         for mode in self.stream_mode:
@@ -87,11 +90,13 @@ class GraphRequest:
         """The command the graph gets: the run's update and goto, and `resume` if it resumes."""
         return Command(resume=resume, update=self.update, goto=self.goto if self.goto is not None else ())
 
-    def graph_input(self, before: list[BaseMessage]) -> dict[str, Any] | Command[Any]:
+    def graph_input(self, before: list[BaseMessage]) -> dict[str, Any] | Command[Any] | None:
         """The input the graph gets: `before` (results for calls the state left
         unanswered) ahead of the input's messages; or the run's command."""
         if self.input is None and self.commands:
             return self.command()
+        if self.input is None and not before:
+            return None  # go on from where the graph stopped (a node it stopped before, say)
         graph_input = dict(self.input or {})
         if before or "messages" in graph_input:
             graph_input["messages"] = [*before, *self.messages()]

@@ -348,6 +348,7 @@ class ChatRunner:
             run_id=str(run.run_id),
             chunks=request.graph_modes if request else (),
             subgraphs=request.stream_subgraphs if request else False,
+            stops=(request.interrupt_before, request.interrupt_after) if request else (None, None),
         )
         async for event in stream:
             match event:

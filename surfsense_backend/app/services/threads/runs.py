@@ -2,7 +2,7 @@
 the same queue, leases, stored events and cancels as the chat API's runs."""
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -105,6 +105,8 @@ class ThreadRuns:
             multitask_strategy=body.multitask_strategy,
             update=body.command.update if body.command else None,
             goto=body.command.goto if body.command else None,
+            interrupt_before=self._nodes(conversation, body.interrupt_before),
+            interrupt_after=self._nodes(conversation, body.interrupt_after),
         )
         if body.command is not None and body.command.resume is not None:
             return await self.runner.submit(
@@ -147,13 +149,18 @@ class ThreadRuns:
 
     def _check_goto(self, conversation: Conversation, goto: Any) -> None:
         """A command sends the graph to nodes it has, by name."""
-        if goto is None:
-            return
-        names = goto if isinstance(goto, list) else [goto]
+        self._nodes(conversation, goto)
+
+    def _nodes(self, conversation: Conversation, named: Any) -> list[str] | str | None:
+        """Node names the graph has, as a list, or `*` (all of them); InvalidRequest otherwise."""
+        if named is None or named == "*":
+            return cast(str | None, named)
+        names = named if isinstance(named, list) else [named]
         nodes = self.agents[conversation.assistant_id].graph.nodes
         for name in names:
             if not isinstance(name, str) or name not in nodes:
-                raise InvalidRequest(f"The {conversation.assistant_id} graph has no node {name!r} to go to.")
+                raise InvalidRequest(f"The {conversation.assistant_id} graph has no node {name!r}.")
+        return names
 
     async def get(self, thread_id: str, run_id: uuid.UUID) -> tuple[ThreadRun, Conversation]:
         conversation = await self.thread(thread_id)
@@ -202,8 +209,6 @@ class ThreadRuns:
 def _refuse_unserved(body: Any) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
-        "interrupt_before": body.interrupt_before,
-        "interrupt_after": body.interrupt_after,
         "webhook": body.webhook,
         "after_seconds (a delayed run)": body.after_seconds,
         "stream_mode events": "events" in body.modes,

@@ -177,3 +177,22 @@ async def test_the_sdks_api_key_is_taken_as_the_token(server: Server, user: str)
     async with httpx.AsyncClient(base_url=server.url, headers={"X-Api-Key": user}) as bare:
         assert (await bare.get("/api/v1/conversations")).status_code == 401
         assert (await bare.post("/langgraph/threads/count", json={})).json() == 1
+
+
+async def test_a_search_extracts_values_by_path(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    conversation = (await api.post("/api/v1/conversations", json={})).json()["id"]
+    await api.post(f"/api/v1/conversations/{conversation}/messages", json={"content": "pick me"})
+    paths = {
+        "last": "values.messages[-1].content",
+        "first_type": "values.messages[0].type",
+        "gone": "values.x[3]",
+    }
+    [found] = await sdk.threads.search(ids=[conversation], select=["thread_id"], extract=paths)
+    assert found == {
+        "thread_id": conversation,
+        "extracted": {"last": "Reply 1: you said “pick me”.", "first_type": "human", "gone": None},
+    }
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.threads.search(extract={"bad": "values..messages"})
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.threads.search(extract={f"a{i}": "values" for i in range(11)})

@@ -77,6 +77,8 @@ class ThreadSearchIn(ThreadCountIn):
     sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] = "created_at"
     sort_order: SortOrder = "desc"
     select: list[ThreadField] | None = None
+    # Alias -> path (values.messages[-1].content): each thread's `extracted`.
+    extract: dict[StoredText, StoredText] | None = None
 
 
 class ThreadOut(BaseModel):
@@ -91,6 +93,7 @@ class ThreadOut(BaseModel):
     status: ThreadStatus | None = None
     values: Any = None
     interrupts: dict[str, list[dict[str, Any]]] | None = None
+    extracted: dict[str, Any] | None = None
 
 
 class CheckpointOut(BaseModel):

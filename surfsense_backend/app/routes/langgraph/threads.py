@@ -42,6 +42,7 @@ async def search_threads(body: ThreadSearchIn, threads: Threads) -> list[ThreadO
         sort_by=body.sort_by,
         descending=body.sort_order == "desc",
         fields=body.select,
+        extract=body.extract,
     )
     return [ThreadOut.model_validate(t) for t in found]
 

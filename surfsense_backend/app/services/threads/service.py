@@ -19,6 +19,7 @@ from app.services.conversations.repository import ConversationRepository, RunRep
 from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound, ConversationNotFound, ConversationStorage
 from app.services.threads.errors import InvalidStateUpdate, InvalidThreadId, ThreadExists
+from app.services.threads.extract import parse, pick
 from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
 from app.services.threads.state import checkpoint_json, interrupts_by_task, state_json
 
@@ -129,11 +130,22 @@ class ThreadService:
         sort_by: SortBy,
         descending: bool,
         fields: Sequence[str] | None,
+        extract: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
+        """A page of the caller's threads with the fields named (all by
+        default), and with `extract`, the values its paths pick out of each."""
         rows = await self.threads.search(
             where, limit=limit, offset=offset, sort_by=sort_by, descending=descending
         )
-        return list(await asyncio.gather(*(self._thread(row, fields or ALL_FIELDS) for row in rows)))
+        paths = parse(extract or {})
+        # What a path reads is fetched even when the response leaves it out.
+        needed = list(dict.fromkeys([*(fields or ALL_FIELDS), *(str(p[0]) for p in paths.values())]))
+        threads = await asyncio.gather(*(self._thread(row, needed) for row in rows))
+        shown = fields or ALL_FIELDS
+        return [
+            {**{k: t[k] for k in shown}, **({"extracted": pick(t, paths)} if extract else {})}
+            for t in threads
+        ]
 
     async def count(self, where: ThreadFilter) -> int:
         return await self.threads.count(where)
@@ -229,7 +241,7 @@ class ThreadService:
             snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
             thread["values"] = state_json(snapshot)["values"]
             thread["interrupts"] = interrupts_by_task(snapshot)
-        return {field: thread[field] for field in fields}
+        return {field: thread[field] for field in fields if field in thread}
 
 
 def _messages(values: Any) -> list[BaseMessage]:

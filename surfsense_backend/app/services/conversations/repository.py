@@ -146,6 +146,26 @@ class RunRepository:
             )
         ).all()
 
+    async def page(
+        self, conversation_id: uuid.UUID, statuses: Sequence[str] | None, limit: int, offset: int
+    ) -> Sequence[ThreadRun]:
+        """The conversation's runs (of `statuses`, if given), newest first."""
+        statement = select(ThreadRun).where(ThreadRun.conversation_id == conversation_id)
+        if statuses is not None:
+            statement = statement.where(ThreadRun.status.in_(statuses))
+        newest_first = statement.order_by(ThreadRun.started_at.desc(), ThreadRun.run_id)
+        return (await self.session.scalars(newest_first.limit(limit).offset(offset))).all()
+
+    async def has_any(self, conversation_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(ThreadRun.run_id).where(ThreadRun.conversation_id == conversation_id).limit(1)
+        )
+        return found is not None
+
+    async def forget(self, run_id: uuid.UUID) -> None:
+        """The run's record and events (cascade); its messages stay, no longer its."""
+        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
+
     async def get_for_user(self, run_id: uuid.UUID, user_id: uuid.UUID) -> ThreadRun | None:
         statement = select(ThreadRun).where(ThreadRun.run_id == run_id, ThreadRun.user_id == user_id)
         run: ThreadRun | None = await self.session.scalar(statement)

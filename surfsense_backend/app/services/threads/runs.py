@@ -4,7 +4,6 @@ the same queue, leases, stored events and cancels as the chat API's runs."""
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.registry import CompiledAssistants
@@ -12,6 +11,7 @@ from app.db import session_scope
 from app.errors import Conflict, InvalidRequest
 from app.models import Conversation, ThreadRun
 from app.models.thread_run import ACTIVE_STATUSES
+from app.schemas.langgraph import RunCreateIn
 from app.services.chat.events import (
     ChatEvent,
     RunCancelled,
@@ -22,7 +22,7 @@ from app.services.chat.graph_request import GraphRequest
 from app.services.chat.interrupts import jsonable
 from app.services.chat.runner import ChatRunner
 from app.services.conversations.errors import RunNotFound
-from app.services.conversations.repository import ConversationRepository
+from app.services.conversations.repository import ConversationRepository, RunRepository
 from app.services.persistence import ConversationNotFound
 from app.services.threads.service import ThreadService, parse_thread_id
 
@@ -86,7 +86,7 @@ class ThreadRuns:
             raise ConversationNotFound(thread_id)
         return conversation
 
-    async def create(self, thread_id: str, body: Any) -> ThreadRun:
+    async def create(self, thread_id: str, body: RunCreateIn) -> ThreadRun:
         """Submit a run (started now, queued or refused by its multitask
         strategy); the caller's transaction is committed."""
         _refuse_unserved(body)
@@ -121,7 +121,7 @@ class ThreadRuns:
             self.session, self.user_id, conversation.id, strategy=body.multitask_strategy, request=request
         )
 
-    async def create_stateless(self, body: Any) -> ThreadRun:
+    async def create_stateless(self, body: RunCreateIn) -> ThreadRun:
         """A run on a thread of its own, made for it (the caller deletes it
         when the run ends, unless `on_completion` is `keep`)."""
         made = await self.threads.create(None, {"graph_id": body.assistant_id}, "raise")
@@ -132,15 +132,12 @@ class ThreadRuns:
         if assistant_id == conversation.assistant_id:
             return
         self.agents.registry.get(assistant_id)  # UnknownAssistant (422) names the known ones
-        has_runs = await self.session.scalar(
-            select(ThreadRun.run_id).where(ThreadRun.conversation_id == conversation.id).limit(1)
-        )
-        if has_runs is not None or conversation.message_count:
+        if await RunRepository(self.session).has_any(conversation.id) or conversation.message_count:
             raise OtherGraph(conversation.id, conversation.assistant_id)
         conversation.assistant_id = assistant_id
         await self.session.flush()
 
-    async def _from_head(self, conversation: Conversation, body: Any) -> None:
+    async def _from_head(self, conversation: Conversation, body: RunCreateIn) -> None:
         """A run starts at the thread's latest checkpoint: naming that one (as
         useStream does with its history) is served; an earlier one is not yet."""
         named = (body.checkpoint or {}).get("checkpoint_id") or body.checkpoint_id
@@ -148,7 +145,9 @@ class ThreadRuns:
             raise NotServed("A run from an earlier checkpoint (regenerating)")
 
     def _check_goto(self, conversation: Conversation, goto: Any) -> None:
-        """A command sends the graph to nodes it has, by name."""
+        """A command sends the graph to nodes it has, by name (not `*`)."""
+        if goto == "*":
+            raise InvalidRequest("A command goes to nodes by name, not to `*`.")
         self._nodes(conversation, goto)
 
     def _nodes(self, conversation: Conversation, named: Any) -> list[str] | str | None:
@@ -171,21 +170,15 @@ class ThreadRuns:
 
     async def list(self, thread_id: str, limit: int, offset: int, status: str | None) -> list[ThreadRun]:
         conversation = await self.thread(thread_id)
-        statement = select(ThreadRun).where(ThreadRun.conversation_id == conversation.id)
-        if status is not None:
-            ours = [name for name, theirs in RUN_STATUS.items() if theirs == status]
-            statement = statement.where(ThreadRun.status.in_(ours))
-        statement = (
-            statement.order_by(ThreadRun.started_at.desc(), ThreadRun.run_id).limit(limit).offset(offset)
-        )
-        return list(await self.session.scalars(statement))
+        ours = None if status is None else [name for name, theirs in RUN_STATUS.items() if theirs == status]
+        return list(await RunRepository(self.session).page(conversation.id, ours, limit, offset))
 
     async def delete(self, thread_id: str, run_id: uuid.UUID) -> None:
         """The run's record and events; the thread's state and history stay."""
         run, _ = await self.get(thread_id, run_id)
         if run.status in ACTIVE_STATUSES:
             raise RunStillActive(run_id)
-        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run.run_id))
+        await RunRepository(self.session).forget(run.run_id)
 
     async def output(self, conversation: Conversation, final: ChatEvent) -> dict[str, Any]:
         """What `wait` and `join` answer once the run ended: the thread's
@@ -206,7 +199,7 @@ class ThreadRuns:
         return values
 
 
-def _refuse_unserved(body: Any) -> None:
+def _refuse_unserved(body: RunCreateIn) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
         "webhook": body.webhook,

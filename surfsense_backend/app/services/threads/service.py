@@ -106,14 +106,13 @@ class ThreadService:
         rows = await self.threads.search(
             ThreadFilter(ids=found), limit=len(found) or 1, offset=0, sort_by="thread_id", descending=False
         )
-        owned = [row.conversation for row in rows]
-        if strategy == "delete":
-            repository = ConversationRepository(self.session, self.user_id)
-            for conversation in owned:
-                await repository.delete(conversation.id)
-        for conversation in owned if strategy == "keep_latest" else []:
-            await self.agents[conversation.assistant_id].keep_latest([conversation.thread_id])
-        return len(owned)
+        repository = ConversationRepository(self.session, self.user_id)
+        for row in rows:
+            if strategy == "delete":
+                await repository.delete(row.conversation.id)
+            else:
+                await self.agents[row.conversation.assistant_id].keep_latest([row.conversation.thread_id])
+        return len(rows)
 
     async def delete(self, thread_id: str) -> None:
         found = parse_thread_id(thread_id)

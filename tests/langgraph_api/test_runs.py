@@ -407,3 +407,14 @@ async def test_a_run_stops_before_a_node_and_the_next_goes_on_from_there(
     assert (await sdk.threads.get(thread))["status"] == "idle"
     with pytest.raises(UnprocessableEntityError):
         await sdk.runs.create(thread, "chat", input=said("x"), interrupt_after=["nowhere"])
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [{"config": {"configurable": {"model": "x"}}}, {"context": {"user": "x"}}, {"after_seconds": 5}],
+)
+async def test_what_a_run_cannot_honour_is_refused(sdk: LangGraphClient, refused: dict[str, Any]) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.runs.create(thread, "chat", input=said("x"), **refused)
+    assert await sdk.runs.list(thread) == []

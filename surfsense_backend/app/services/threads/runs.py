@@ -202,6 +202,8 @@ class ThreadRuns:
 def _refuse_unserved(body: RunCreateIn) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
+        "A run's config (the graphs here read none)": body.config,
+        "A run's context (the graphs here take theirs from the thread and its user)": body.context,
         "webhook": body.webhook,
         "after_seconds (a delayed run)": body.after_seconds,
         "stream_mode events": "events" in body.modes,

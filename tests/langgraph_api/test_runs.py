@@ -418,3 +418,23 @@ async def test_what_a_run_cannot_honour_is_refused(sdk: LangGraphClient, refused
     with pytest.raises(UnprocessableEntityError):
         await sdk.runs.create(thread, "chat", input=said("x"), **refused)
     assert await sdk.runs.list(thread) == []
+
+
+async def test_stream_modes_may_be_sent_as_stream_modes_and_a_missing_thread_made(
+    sdk: LangGraphClient, server: Server, user: str
+) -> None:
+    thread = str(uuid.uuid4())
+    with pytest.raises(NotFoundError):
+        await sdk.runs.create(thread, "chat", input=said("x"))
+    values = await sdk.runs.wait(thread, "chat", input=said("made for me"), if_not_exists="create")
+    assert values["messages"][-1]["content"] == "Reply 1: you said “made for me”."
+    assert (await sdk.threads.get(thread))["metadata"]["graph_id"] == "chat"
+    headers = {"Authorization": f"Bearer {user}"}
+    async with httpx.AsyncClient(base_url=f"{server.url}/langgraph", headers=headers, timeout=60) as client:
+        body = {"assistant_id": "chat", "input": said("modes"), "stream_modes": ["updates"]}
+        async with client.stream("POST", f"/threads/{thread}/runs/stream", json=body) as response:
+            assert response.headers["location"].endswith("/stream")
+            assert response.headers["content-location"].startswith(f"/threads/{thread}/runs/")
+            text = "".join([chunk async for chunk in response.aiter_text()])
+    names = [line.removeprefix("event: ") for line in text.splitlines() if line.startswith("event: ")]
+    assert names == ["metadata", "updates", "end"]

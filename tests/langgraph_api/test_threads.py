@@ -1,6 +1,6 @@
 # The SDK types its JSON loosely (values may be a list, metadata None): the
 # tests index what this server returns.
-# mypy: disable-error-code="index,call-overload,comparison-overlap"
+# mypy: disable-error-code="index,call-overload,comparison-overlap,dict-item"
 """Threads through langgraph-sdk: made, read, searched, counted, updated and
 deleted; the same conversations the chat API shows, and only the caller's."""
 
@@ -196,3 +196,20 @@ async def test_a_search_extracts_values_by_path(sdk: LangGraphClient, api: httpx
         await sdk.threads.search(extract={"bad": "values..messages"})
     with pytest.raises(UnprocessableEntityError):
         await sdk.threads.search(extract={f"a{i}": "values" for i in range(11)})
+
+
+async def test_threads_filtered_by_their_values(sdk: LangGraphClient) -> None:
+    batch = uuid.uuid4().hex
+    said = [(await sdk.threads.create(metadata={"batch": batch}))["thread_id"] for _ in range(3)]
+    for thread, text in zip(said, ["tides", "waves", "tides"], strict=True):
+        await sdk.runs.wait(thread, "chat", input={"messages": [{"role": "user", "content": text}]})
+    where = {"batch": batch}
+    about_tides = {"messages": [{"type": "human", "content": "tides"}]}
+    found = await sdk.threads.search(
+        metadata=where, values=about_tides, sort_by="created_at", sort_order="asc"
+    )
+    assert [t["thread_id"] for t in found] == [said[0], said[2]]
+    assert await sdk.threads.count(metadata=where, values=about_tides) == 2
+    page = await sdk.threads.search(metadata=where, values=about_tides, limit=1, offset=1, sort_order="asc")
+    assert [t["thread_id"] for t in page] == [said[2]]
+    assert await sdk.threads.count(metadata=where, values={"messages": [{"content": "nothing"}]}) == 0

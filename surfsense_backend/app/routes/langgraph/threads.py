@@ -36,20 +36,21 @@ async def create_thread(body: ThreadCreateIn, threads: Threads) -> ThreadOut:
 @router.post("/search", response_model_exclude_unset=True)
 async def search_threads(body: ThreadSearchIn, threads: Threads) -> list[ThreadOut]:
     found = await threads.search(
-        thread_filter(body.metadata, body.values, body.status, body.ids),
+        thread_filter(body.metadata, body.status, body.ids),
         limit=body.limit,
         offset=body.offset,
         sort_by=body.sort_by,
         descending=body.sort_order == "desc",
         fields=body.select,
         extract=body.extract,
+        values=body.values,
     )
     return [ThreadOut.model_validate(t) for t in found]
 
 
 @router.post("/count")
 async def count_threads(body: ThreadCountIn, threads: Threads) -> int:
-    return await threads.count(thread_filter(body.metadata, body.values, body.status))
+    return await threads.count(thread_filter(body.metadata, body.status), body.values)
 
 
 @router.post("/prune")

@@ -18,6 +18,7 @@ from app.services.conversations.errors import RunInProgress
 from app.services.conversations.repository import ConversationRepository, RunRepository
 from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound, ConversationNotFound, ConversationStorage
+from app.services.threads.containment import contains
 from app.services.threads.errors import InvalidStateUpdate, InvalidThreadId, ThreadExists
 from app.services.threads.extract import parse, pick
 from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
@@ -25,6 +26,8 @@ from app.services.threads.state import checkpoint_json, interrupts_by_task, stat
 
 # Keys of a thread's metadata that name its graph: read from the conversation, never stored.
 GRAPH_KEYS = ("graph_id", "assistant_id")
+# The most threads a values filter reads the state of, for one search or count.
+VALUES_SCAN = 1000
 # The fields a thread has when a search names none.
 ALL_FIELDS = ("thread_id", "created_at", "updated_at", "metadata", "status", "values", "interrupts")
 
@@ -130,11 +133,12 @@ class ThreadService:
         descending: bool,
         fields: Sequence[str] | None,
         extract: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """A page of the caller's threads with the fields named (all by
         default), and with `extract`, the values its paths pick out of each."""
-        rows = await self.threads.search(
-            where, limit=limit, offset=offset, sort_by=sort_by, descending=descending
+        rows = await self._matching(
+            where, values, limit=limit, offset=offset, sort_by=sort_by, descending=descending
         )
         paths = parse(extract or {})
         # What a path reads is fetched even when the response leaves it out.
@@ -146,8 +150,44 @@ class ThreadService:
             for t in threads
         ]
 
-    async def count(self, where: ThreadFilter) -> int:
-        return await self.threads.count(where)
+    async def count(self, where: ThreadFilter, values: dict[str, Any] | None = None) -> int:
+        if not values:
+            return await self.threads.count(where)
+        return len(await self._matching(where, values, limit=VALUES_SCAN, offset=0))
+
+    async def _matching(
+        self,
+        where: ThreadFilter,
+        values: dict[str, Any] | None,
+        *,
+        limit: int,
+        offset: int,
+        sort_by: SortBy = "created_at",
+        descending: bool = True,
+    ) -> list[ThreadRow]:
+        """The rows of a page. A `values` filter reads each candidate's state
+        (the graph's values are not searchable in SQL), so the other filters
+        must narrow the candidates to VALUES_SCAN threads."""
+        if not values:
+            return await self.threads.search(
+                where, limit=limit, offset=offset, sort_by=sort_by, descending=descending
+            )
+        candidates = await self.threads.search(
+            where, limit=VALUES_SCAN + 1, offset=0, sort_by=sort_by, descending=descending
+        )
+        if len(candidates) > VALUES_SCAN:
+            raise InvalidRequest(
+                f"A values filter reads each thread's state: narrow it to at most {VALUES_SCAN} threads "
+                "with metadata, ids or status."
+            )
+        states = await asyncio.gather(*(self._values(row.conversation) for row in candidates))
+        kept = [row for row, state in zip(candidates, states, strict=True) if contains(state, values)]
+        return kept[offset : offset + limit]
+
+    async def _values(self, conversation: Conversation) -> Any:
+        agent = self.agents[conversation.assistant_id]
+        snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
+        return state_json(snapshot)["values"]
 
     async def state(
         self, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False
@@ -249,13 +289,8 @@ def _messages(values: Any) -> list[BaseMessage]:
 
 
 def thread_filter(
-    metadata: dict[str, Any] | None,
-    values: dict[str, Any] | None,
-    status: str | None,
-    ids: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None, status: str | None, ids: Sequence[str] | None = None
 ) -> ThreadFilter:
-    """The conditions of a search or a count; ids that are not UUIDs match nothing."""
-    if values:
-        raise InvalidRequest("Filtering threads by their values is not supported here; filter by metadata.")
+    """The conditions of a search or a count in SQL; ids that are not UUIDs match nothing."""
     parsed = None if ids is None else [i for i in map(parse_thread_id, ids) if i is not None]
     return ThreadFilter(metadata=metadata, ids=parsed, status=status)  # type: ignore[arg-type]

@@ -18,7 +18,6 @@ from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, with_heartbeats
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser
-from app.services.chat.events import ChatEvent, is_final
 from app.services.chat.runner import ChatRunner
 from app.services.persistence import ConversationNotFound
 from app.services.threads.runs import NotServed, ThreadRuns, run_json
@@ -77,13 +76,6 @@ async def _cancelled_on_disconnect(
             runner.cancel_soon(run, "interrupt")
 
 
-async def final_event(runner: ChatRunner, run_id: uuid.UUID) -> ChatEvent:
-    async for _, event in runner.follow(run_id):
-        if is_final(event):
-            return event
-    raise RuntimeError("a run's events always end with its outcome")
-
-
 @router.post("/runs", responses=error_responses(404, 409))
 async def create_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
     run = await runs.create(thread_id, body)
@@ -118,11 +110,10 @@ def new_run_stream(request: Request, run: ThreadRun, body: RunCreateIn) -> Strea
 
 
 @router.post("/runs/wait", responses=error_responses(404, 409))
-async def wait_for_new_run(thread_id: str, body: RunCreateIn, request: Request, runs: Runs) -> JSONResponse:
+async def wait_for_new_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
     run = await runs.create(thread_id, body)
-    final = await final_event(_runner(request), run.run_id)
     where = _where(thread_id, run.run_id)
-    output = await runs.output(await runs.thread(thread_id), final)
+    output = await runs.outcome(run)
     return JSONResponse(output, headers={"Location": f"{where}/join", "Content-Location": where})
 
 
@@ -152,12 +143,10 @@ async def delete_run(thread_id: str, run_id: uuid.UUID, runs: Runs) -> Response:
 
 
 @router.get("/runs/{run_id}/join", responses=error_responses(404))
-async def join_run(
-    thread_id: str, run_id: uuid.UUID, request: Request, session: SessionDep, runs: Runs
-) -> dict[str, Any]:
-    _, conversation = await runs.get(thread_id, run_id)
+async def join_run(thread_id: str, run_id: uuid.UUID, session: SessionDep, runs: Runs) -> dict[str, Any]:
+    run, _ = await runs.get(thread_id, run_id)
     await session.commit()  # no connection held while the run goes on
-    return await runs.output(conversation, await final_event(_runner(request), run_id))
+    return await runs.outcome(run)
 
 
 @router.get(
@@ -232,5 +221,6 @@ async def cancel_run(
     await runner.cancel(run, action)
     if not wait:
         return Response(status_code=status.HTTP_202_ACCEPTED)
-    await final_event(runner, run_id)
+    async for _ in runner.follow(run_id):  # to its end
+        pass
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.routes.langgraph.runs import STREAM, Runs, final_event, new_run_stream
+from app.routes.langgraph.runs import STREAM, Runs, new_run_stream
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn
 from app.services.auth.users import CurrentUser
@@ -33,8 +33,7 @@ async def wait_for_stateless_run(
     """The run's output; its thread is deleted after, even if the client left first."""
     run = await runs.create_stateless(body)
     try:
-        final = await final_event(request.app.state.chat_runner, run.run_id)
-        output = await runs.output(await runs.thread(str(run.conversation_id)), final)
+        output = await runs.outcome(run)
     finally:
         if body.on_completion == "delete":
             await forget_thread(request.app.state.sessionmaker, user.id, run.conversation_id)

@@ -2,11 +2,12 @@
 the same queue, leases, stored events and cancels as the chat API's runs."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.agents.registry import CompiledAssistants
+from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
 from app.db import session_scope
 from app.errors import Conflict, InvalidRequest
 from app.models import Conversation, ThreadRun
@@ -17,6 +18,8 @@ from app.services.chat.events import (
     RunCancelled,
     RunFailed,
     RunInterrupted,
+    StreamChunk,
+    is_final,
 )
 from app.services.chat.graph_request import GraphRequest
 from app.services.chat.interrupts import jsonable
@@ -180,23 +183,57 @@ class ThreadRuns:
             raise RunStillActive(run_id)
         await RunRepository(self.session).forget(run.run_id)
 
-    async def output(self, conversation: Conversation, final: ChatEvent) -> dict[str, Any]:
-        """What `wait` and `join` answer once the run ended: the thread's
-        values, with `__interrupt__` when it waits, or `__error__`."""
+    async def outcome(self, run: ThreadRun) -> dict[str, Any]:
+        """What `wait` and `join` answer once the run ended, wherever it ran:
+        the thread's values (the last its stream carried, else read back),
+        with `__interrupt__` when the graph waits, or `__error__`."""
+        ended = await _followed(self.runner, run.run_id)
+        final = ended.final
         if isinstance(final, RunFailed):
             return {"__error__": {"error": final.kind, "message": final.detail}}
         if isinstance(final, RunCancelled):
-            return {
-                "__error__": {"error": "RunCancelled", "message": f"The run was cancelled ({final.action})."}
-            }
-        agent = self.agents[conversation.assistant_id]
-        snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
+            cancelled = f"The run was cancelled ({final.action})."
+            return {"__error__": {"error": "RunCancelled", "message": cancelled}}
+        if ended.values is not None:
+            values = dict(ended.values)
+            if isinstance(final, RunInterrupted):
+                values["__interrupt__"] = ended.asked or []
+            return values
+        return await self._read_back(run, interrupted=isinstance(final, RunInterrupted))
+
+    async def _read_back(self, run: ThreadRun, *, interrupted: bool) -> dict[str, Any]:
+        """The thread's values from the graph's state: a run that did not stream them."""
+        agent = self.agents[(run.kwargs or {}).get("assistant_id", DEFAULT_ASSISTANT)]
+        snapshot = await agent.graph.aget_state(agent.config(str(run.conversation_id)))
         values: dict[str, Any] = jsonable(snapshot.values) if isinstance(snapshot.values, dict) else {}
-        if isinstance(final, RunInterrupted):
+        if interrupted:
             values["__interrupt__"] = [
                 {"value": jsonable(i.value), "id": i.id} for task in snapshot.tasks for i in task.interrupts
             ]
         return values
+
+
+@dataclass
+class _Ended:
+    final: ChatEvent
+    # The root graph's last values, and the interrupt it stopped at, as its stream carried them.
+    values: dict[str, Any] | None = None
+    asked: list[Any] | None = None
+
+
+async def _followed(runner: ChatRunner, run_id: uuid.UUID) -> _Ended:
+    """Follow a run to its end, keeping what its `values` stream said last."""
+    values = asked = None
+    async for _, event in runner.follow(run_id):
+        if isinstance(event, StreamChunk) and event.mode == "values" and not event.ns:
+            data = event.data if isinstance(event.data, dict) else {}
+            if "__interrupt__" in data:
+                asked = data["__interrupt__"]
+            else:
+                values = data
+        if is_final(event):
+            return _Ended(event, values, asked)
+    raise RuntimeError("a run's events always end with its outcome")
 
 
 def _refuse_unserved(body: RunCreateIn) -> None:

@@ -24,7 +24,7 @@ from langchain_core.messages import (
 )
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, StreamMode
+from langgraph.types import Command, StateSnapshot, StreamMode
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
@@ -292,9 +292,15 @@ class GraphAgent:
                     raise RuntimeError(f"the graph ended without a reply: {event}")
         raise AssertionError("unreachable: run() always ends with its outcome")
 
+    async def snapshot(
+        self, thread_id: str, checkpoint_id: str | None = None, *, subgraphs: bool = False
+    ) -> StateSnapshot:
+        """The graph's state, latest or at `checkpoint_id` (with its subgraphs')."""
+        return await self.graph.aget_state(self.config(thread_id, checkpoint_id), subgraphs=subgraphs)
+
     async def waiting(self, thread_id: str) -> Waiting:
         """What the thread's latest state waits for: interrupts to answer."""
-        snapshot = await self.graph.aget_state(self.config(thread_id))
+        snapshot = await self.snapshot(thread_id)
         interrupts = [PendingInterrupt(i.id, i.value) for task in snapshot.tasks for i in task.interrupts]
         messages = snapshot.values.get("messages", []) if isinstance(snapshot.values, dict) else []
         checkpoint_id = snapshot.config.get("configurable", {}).get("checkpoint_id")
@@ -319,7 +325,7 @@ class GraphAgent:
 
     async def state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
         """The graph's state at a checkpoint (DeltaChannel history rebuilt), or None."""
-        snapshot = await self.graph.aget_state(self.config(thread_id, checkpoint_id))
+        snapshot = await self.snapshot(thread_id, checkpoint_id)
         if not snapshot.values and snapshot.created_at is None:
             return None
         return dict(snapshot.values)

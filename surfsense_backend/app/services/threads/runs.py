@@ -22,12 +22,12 @@ from app.services.chat.events import (
     is_final,
 )
 from app.services.chat.graph_request import GraphRequest
-from app.services.chat.interrupts import jsonable
 from app.services.chat.runner import ChatRunner
 from app.services.conversations.errors import RunNotFound
 from app.services.conversations.repository import ConversationRepository, RunRepository
 from app.services.persistence import ConversationNotFound
 from app.services.threads.service import ThreadService, parse_thread_id
+from app.services.threads.state import interrupt_json, values_json
 
 # The Agent Server's names for a run's status.
 RUN_STATUS = {
@@ -84,8 +84,9 @@ class ThreadRuns:
 
     async def thread(self, thread_id: str) -> Conversation:
         found = parse_thread_id(thread_id)
-        conversation = await self.session.get(Conversation, found) if found is not None else None
-        if conversation is None or conversation.user_id != self.user_id:
+        repository = ConversationRepository(self.session, self.user_id)
+        conversation = await repository.get(found) if found is not None else None
+        if conversation is None:
             raise ConversationNotFound(thread_id)
         return conversation
 
@@ -204,12 +205,10 @@ class ThreadRuns:
     async def _read_back(self, run: ThreadRun, *, interrupted: bool) -> dict[str, Any]:
         """The thread's values from the graph's state: a run that did not stream them."""
         agent = self.agents[(run.kwargs or {}).get("assistant_id", DEFAULT_ASSISTANT)]
-        snapshot = await agent.graph.aget_state(agent.config(str(run.conversation_id)))
-        values: dict[str, Any] = jsonable(snapshot.values) if isinstance(snapshot.values, dict) else {}
+        snapshot = await agent.snapshot(str(run.conversation_id))
+        values: dict[str, Any] = values_json(snapshot) if isinstance(snapshot.values, dict) else {}
         if interrupted:
-            values["__interrupt__"] = [
-                {"value": jsonable(i.value), "id": i.id} for task in snapshot.tasks for i in task.interrupts
-            ]
+            values["__interrupt__"] = [interrupt_json(i) for i in snapshot.interrupts]
         return values
 
 

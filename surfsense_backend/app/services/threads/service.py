@@ -8,6 +8,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langgraph.errors import InvalidUpdateError
+from langgraph.types import StateSnapshot
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from app.services.threads.containment import contains
 from app.services.threads.errors import InvalidStateUpdate, InvalidThreadId, ThreadExists
 from app.services.threads.extract import parse, pick
 from app.services.threads.repository import SortBy, ThreadFilter, ThreadRepository, ThreadRow
-from app.services.threads.state import checkpoint_json, interrupts_by_task, state_json
+from app.services.threads.state import checkpoint_json, interrupts_by_task, state_json, values_json
 
 # Keys of a thread's metadata that name its graph: read from the conversation, never stored.
 GRAPH_KEYS = ("graph_id", "assistant_id")
@@ -185,18 +186,20 @@ class ThreadService:
         return kept[offset : offset + limit]
 
     async def _values(self, conversation: Conversation) -> Any:
+        return values_json(await self._snapshot(conversation))
+
+    async def _snapshot(
+        self, conversation: Conversation, checkpoint_id: str | None = None, *, subgraphs: bool = False
+    ) -> StateSnapshot:
         agent = self.agents[conversation.assistant_id]
-        snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
-        return state_json(snapshot)["values"]
+        return await agent.snapshot(conversation.thread_id, checkpoint_id, subgraphs=subgraphs)
 
     async def state(
         self, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False
     ) -> dict[str, Any]:
         """The graph's state, at `checkpoint_id` if given (CheckpointNotFound otherwise)."""
         row = await self._row(thread_id)
-        agent = self.agents[row.conversation.assistant_id]
-        config = agent.config(row.conversation.thread_id, checkpoint_id)
-        snapshot = await agent.graph.aget_state(config, subgraphs=subgraphs)
+        snapshot = await self._snapshot(row.conversation, checkpoint_id, subgraphs=subgraphs)
         if checkpoint_id is not None and snapshot.created_at is None:
             raise CheckpointNotFound(checkpoint_id)
         return state_json(snapshot)
@@ -239,11 +242,12 @@ class ThreadService:
         found = await RunRepository(self.session).lock_conversation(conversation.id, self.user_id)
         if found is not None and found[1]:
             raise RunInProgress
+        before = await self._snapshot(conversation)
         agent = self.agents[conversation.assistant_id]
-        config = agent.config(conversation.thread_id)
-        before = await agent.graph.aget_state(config)
         try:
-            written = await agent.graph.aupdate_state(config, values, as_node=as_node)
+            written = await agent.graph.aupdate_state(
+                agent.config(conversation.thread_id), values, as_node=as_node
+            )
         except InvalidUpdateError as exc:  # no such node, or values the graph cannot take
             raise InvalidStateUpdate(first_line(exc)) from exc
         after = await agent.graph.aget_state(written)
@@ -259,8 +263,7 @@ class ThreadService:
 
     async def head(self, conversation: Conversation) -> str | None:
         """The thread's latest checkpoint: where a run starts."""
-        agent = self.agents[conversation.assistant_id]
-        snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
+        snapshot = await self._snapshot(conversation)
         checkpoint_id: str | None = snapshot.config.get("configurable", {}).get("checkpoint_id")
         return checkpoint_id
 
@@ -276,9 +279,8 @@ class ThreadService:
             "status": row.status,
         }
         if "values" in fields or "interrupts" in fields:
-            agent = self.agents[conversation.assistant_id]
-            snapshot = await agent.graph.aget_state(agent.config(conversation.thread_id))
-            thread["values"] = state_json(snapshot)["values"]
+            snapshot = await self._snapshot(conversation)
+            thread["values"] = values_json(snapshot)
             thread["interrupts"] = interrupts_by_task(snapshot)
         return {field: thread[field] for field in fields if field in thread}
 

@@ -32,9 +32,14 @@ def interrupts_by_task(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]
     }
 
 
+def values_json(snapshot: StateSnapshot) -> Any:
+    """The graph's values as JSON: a message as its fields."""
+    return jsonable(snapshot.values)
+
+
 def state_json(snapshot: StateSnapshot) -> dict[str, Any]:
     return {
-        "values": jsonable(snapshot.values),
+        "values": values_json(snapshot),
         "next": list(snapshot.next),
         "checkpoint": checkpoint_json(snapshot.config),
         "metadata": jsonable(snapshot.metadata or {}),

@@ -9,6 +9,7 @@ from app.agents.graph_agent import GraphAgent, Waiting
 from app.models import Message, ThreadRun
 from app.services.chat.event_log import EventLog
 from app.services.chat.events import ChatEvent
+from app.services.chat.graph_request import GraphRequest
 
 # Why a run's task was cancelled, besides the server stopping: a cancel
 # request's action, or "lost" when its lease was taken over.
@@ -29,6 +30,8 @@ class RunHandle:
     waiting: Waiting | None
     # Results for the calls a new message goes past ("not run"): stored, and sent to the graph.
     unanswered: list[ToolMessage] = field(default_factory=list)
+    # A run of the Agent Server API: its request, read once from the run's kwargs.
+    request: GraphRequest | None = None
     log: EventLog = field(default_factory=EventLog)
     # Set when the run is cancelled: interrupt, rollback, or LOST.
     cancel_action: str | None = None

@@ -262,9 +262,10 @@ class ChatRunner:
         unanswered = [] if resumes else self._unanswered(waiting)
         runs = RunRepository(session)
         runs.lease(run, self.owner, self.lease)
-        handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered)
+        request = GraphRequest.from_json(run.kwargs) if run.kwargs is not None else None
+        handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered, request=request)
         # The calls the new input goes past are answered "not run" first, as its input will.
-        opening = [*unanswered, *_input_messages(run)]
+        opening = [*unanswered, *_input_messages(run, request)]
         handle.user_message, handle.assistant_message, started = await self.recorder.start(
             session, storage=storage, conversation=conversation, run=run, opening=opening
         )
@@ -323,15 +324,15 @@ class ChatRunner:
         return [not_run(call_id, waiting.calls[call_id][0]) for call_id in waiting.unanswered]
 
     def _graph_input(self, handle: RunHandle) -> Any:
-        if handle.run.kwargs is not None and not handle.resumes:
-            return GraphRequest.from_json(handle.run.kwargs).graph_input(list(handle.unanswered))
+        if handle.request is not None and not handle.resumes:
+            return handle.request.graph_input(list(handle.unanswered))
         if not handle.resumes:
             return handle.agent.message_input(handle.run.prompt, handle.unanswered)
         pending = handle.waiting.interrupts if handle.waiting else []
         # Several interrupts at once (parallel nodes): each gets the same answer.
         answer = handle.run.resume if len(pending) == 1 else {i.id: handle.run.resume for i in pending}
-        if handle.run.kwargs is not None:  # an Agent Server command may update and goto as it resumes
-            return GraphRequest.from_json(handle.run.kwargs).command(answer)
+        if handle.request is not None:  # an Agent Server command may update and goto as it resumes
+            return handle.request.command(answer)
         return handle.agent.resume(answer)
 
     async def _drive(self, handle: RunHandle, progress: ReplyProgress) -> Finished | Paused:
@@ -339,7 +340,7 @@ class ChatRunner:
         messages to the history, progress of the reply beside."""
         run = handle.run
         context = AgentContext(run.user_id, run.conversation_id, self.sessions)
-        request = GraphRequest.from_json(run.kwargs) if run.kwargs is not None else None
+        request = handle.request
         stream = handle.agent.run(
             str(run.conversation_id),
             self._graph_input(handle),
@@ -600,12 +601,12 @@ def _prompt(content: str | None, resume: Any, request: GraphRequest | None) -> s
     return request.prompt()
 
 
-def _input_messages(run: ThreadRun) -> list[BaseMessage | dict[str, Any]]:
+def _input_messages(run: ThreadRun, request: GraphRequest | None) -> list[BaseMessage | dict[str, Any]]:
     """The messages a run brings (the history stores them as it starts)."""
     if run.resume is not None:
         return []
-    if run.kwargs is not None:
-        return list(GraphRequest.from_json(run.kwargs).messages())
+    if request is not None:
+        return list(request.messages())
     return [{"role": "user", "content": run.prompt}]
 
 

@@ -137,17 +137,12 @@ class RunRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def for_conversation(self, conversation_id: uuid.UUID) -> Sequence[ThreadRun]:
-        return (
-            await self.session.scalars(
-                select(ThreadRun)
-                .where(ThreadRun.conversation_id == conversation_id)
-                .order_by(ThreadRun.started_at.desc(), ThreadRun.run_id)
-            )
-        ).all()
-
-    async def page(
-        self, conversation_id: uuid.UUID, statuses: Sequence[str] | None, limit: int, offset: int
+    async def for_conversation(
+        self,
+        conversation_id: uuid.UUID,
+        statuses: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> Sequence[ThreadRun]:
         """The conversation's runs (of `statuses`, if given), newest first."""
         statement = select(ThreadRun).where(ThreadRun.conversation_id == conversation_id)

@@ -175,7 +175,7 @@ class ThreadRuns:
     async def list(self, thread_id: str, limit: int, offset: int, status: str | None) -> list[ThreadRun]:
         conversation = await self.thread(thread_id)
         ours = None if status is None else [name for name, theirs in RUN_STATUS.items() if theirs == status]
-        return list(await RunRepository(self.session).page(conversation.id, ours, limit, offset))
+        return list(await RunRepository(self.session).for_conversation(conversation.id, ours, limit, offset))
 
     async def delete(self, thread_id: str, run_id: uuid.UUID) -> None:
         """The run's record and events; the thread's state and history stay."""

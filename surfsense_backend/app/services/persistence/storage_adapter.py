@@ -182,9 +182,7 @@ class ConversationStorage:
             if loaded is None or (self.owner_id is not None and loaded.user_id != self.owner_id):
                 raise ConversationNotFound(conversation_id)
             return loaded
-        statement = select(Conversation).where(Conversation.id == conversation_id)
-        if self.owner_id is not None:
-            statement = statement.where(Conversation.user_id == self.owner_id)
+        statement = select(Conversation).where(self._owned(Conversation.id == conversation_id))
         if for_update:
             statement = statement.with_for_update()
         conversation = await self.session.scalar(statement)

@@ -52,14 +52,14 @@ def _streaming(request: Request, frames: AsyncIterator[bytes]) -> StreamingRespo
     return StreamingResponse(with_heartbeats(frames, every), media_type=EVENT_STREAM, headers=STREAM_HEADERS)
 
 
-def _replay(request: Request, run: ThreadRun, named: list[str] | None, after: int) -> StreamingResponse:
+def _events(request: Request, run: ThreadRun, named: list[str] | None, after: int) -> AsyncIterator[bytes]:
     """A run's stream after event `after`, in the modes it was started with
     (those of them `named`, if any), from wherever it runs."""
     kwargs = run.kwargs or {}
     recorded = kwargs.get("stream_mode", ["values"])
     modes = [mode for mode in recorded if mode in named] if named else recorded
     subgraphs = bool(kwargs.get("stream_subgraphs"))
-    return _streaming(request, agent_stream(_runner(request).follow(run.run_id), modes, subgraphs, after))
+    return agent_stream(_runner(request).follow(run.run_id), modes, subgraphs, after)
 
 
 async def _cancelled_on_disconnect(
@@ -98,10 +98,9 @@ async def stream_new_run(
 
 def new_run_stream(request: Request, run: ThreadRun, body: RunCreateIn) -> StreamingResponse:
     """A run's stream for the client that started it, with where to rejoin it."""
-    runner = _runner(request)
-    frames = agent_stream(runner.follow(run.run_id), body.modes, body.stream_subgraphs)
+    frames = _events(request, run, None, 0)
     if body.on_disconnect == "cancel":
-        frames = _cancelled_on_disconnect(frames, runner, run)
+        frames = _cancelled_on_disconnect(frames, _runner(request), run)
     response = _streaming(request, frames)
     where = _where(str(run.conversation_id), run.run_id)
     response.headers["Location"] = f"{where}/stream"
@@ -170,7 +169,8 @@ async def join_run_stream(
         raise NotServed("cancel_on_disconnect")
     run, _ = await runs.get(thread_id, run_id)
     await session.commit()
-    return _replay(request, run, [mode for mode in stream_mode or [] if mode], last_event_id)
+    named: list[str] = [mode for mode in stream_mode or [] if mode]
+    return _streaming(request, _events(request, run, named, last_event_id))
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={**error_responses(404), 200: STREAM})
@@ -190,7 +190,7 @@ async def join_thread_stream(
     await session.commit()
     if run is None:
         return _streaming(request, _nothing())
-    return _replay(request, run, None, last_event_id)
+    return _streaming(request, _events(request, run, None, last_event_id))
 
 
 async def _nothing() -> AsyncIterator[bytes]:

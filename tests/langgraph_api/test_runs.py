@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+from langgraph_sdk.errors import ConflictError, InternalServerError, NotFoundError, UnprocessableEntityError
 
 from tests.conditions import until
 from tests.langgraph_api.conftest import token_for
@@ -213,10 +213,11 @@ async def test_unserved_features_are_refused_and_others_runs_hidden(
     sdk: LangGraphClient, sdk_for: Callable[[str], LangGraphClient], server: Server
 ) -> None:
     thread = (await sdk.threads.create())["thread_id"]
-    with pytest.raises(UnprocessableEntityError):
-        await sdk.runs.create(thread, "chat", input=said("x"), webhook="https://example.com/hook")
-    with pytest.raises(UnprocessableEntityError):
-        await sdk.runs.create(thread, "chat", input=said("x"), stream_mode="events")
+    for unserved in ({"webhook": "https://example.com/hook"}, {"stream_mode": "events"}):
+        with pytest.raises(InternalServerError) as refused:
+            await sdk.runs.create(thread, "chat", input=said("x"), **unserved)
+        assert refused.value.response.status_code == 501
+        assert refused.value.response.json()["error"] == "NotServed"
     run = await sdk.runs.create(thread, "chat", input=said("mine"))
     await sdk.runs.join(thread, run["run_id"])
     theirs = sdk_for(await token_for(server))
@@ -254,15 +255,62 @@ async def test_history_pages_back_through_the_states(sdk: LangGraphClient) -> No
     assert [s["checkpoint"] for s in one] == [states[2]["checkpoint"]]
 
 
-async def test_a_run_starts_at_the_head_checkpoint_only(sdk: LangGraphClient) -> None:
+def _first_seen(states: list[dict[str, Any]], message_id: str) -> dict[str, Any]:
+    """The oldest state holding the message, as agent-chat-ui finds it to regenerate or edit."""
+    return next(s for s in reversed(states) if any(m["id"] == message_id for m in s["values"]["messages"]))
+
+
+async def test_a_run_from_an_earlier_checkpoint_regenerates_or_edits(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
     thread = (await sdk.threads.create())["thread_id"]
     await sdk.runs.wait(thread, "chat", input=said("one"))
     head = (await sdk.threads.get_state(thread))["checkpoint"]
-    # As useStream sends it with its fetched history: the thread's head.
-    values = await sdk.runs.wait(thread, "chat", input=said("two"), checkpoint=head)
-    assert values["messages"][-1]["content"] == "Reply 2: you said “two”."
-    with pytest.raises(UnprocessableEntityError):  # regenerating from an earlier state: not served yet
-        await sdk.runs.create(thread, "chat", input=said("three"), checkpoint_id=head["checkpoint_id"])
+    # Named as useStream sends it with its fetched history: the thread's head, the same run.
+    await sdk.runs.wait(thread, "chat", input=said("two"), checkpoint=head)
+    states = await sdk.threads.get_history(thread, limit=100)
+    human, reply = states[0]["values"]["messages"][-2:]
+    stored = (await api.get(f"/api/v1/conversations/{thread}/messages")).json()["items"]
+
+    # Regenerate: no input, from the state before the reply.
+    again = _first_seen(states, reply["id"])["parent_checkpoint"]
+    values = await sdk.runs.wait(thread, "chat", input=None, checkpoint=again)
+    assert [m["content"] for m in values["messages"]] == [
+        "one",
+        "Reply 1: you said “one”.",
+        "two",
+        "Reply 2: you said “two”.",
+    ]
+    assert values["messages"][-1]["id"] != reply["id"]
+    regenerated = (await api.get(f"/api/v1/conversations/{thread}/messages")).json()["items"]
+    assert [m["id"] for m in regenerated[:3]] == [m["id"] for m in stored[:3]]
+    assert regenerated[3]["id"] != stored[3]["id"]
+    assert (
+        regenerated[3]["checkpoint_id"]
+        == (await sdk.threads.get_state(thread))["checkpoint"]["checkpoint_id"]
+    )
+
+    # Edit: a new message in place of "two", from the state before it went in.
+    before = _first_seen(states, human["id"])["parent_checkpoint"]
+    values = await sdk.runs.wait(thread, "chat", input=said("deux"), checkpoint=before)
+    assert [m["content"] for m in values["messages"]][2:] == ["deux", "Reply 2: you said “deux”."]
+    assert await _history(api, thread) == [
+        ("user", "one"),
+        ("assistant", "Reply 1: you said “one”."),
+        ("user", "deux"),
+        ("assistant", "Reply 2: you said “deux”."),
+    ]
+    listed = (await api.get("/api/v1/conversations")).json()["items"]
+    assert {c["id"]: c["message_count"] for c in listed}[thread] == 4
+
+    # The branch the edit left, and a checkpoint the thread never had: refused, nothing changed.
+    with pytest.raises(httpx.HTTPStatusError) as left:
+        await sdk.runs.wait(thread, "chat", input=None, checkpoint=again)
+    assert left.value.response.status_code == 501
+    assert left.value.response.json()["error"] == "CheckpointOffBranch"
+    with pytest.raises(NotFoundError):
+        await sdk.runs.create(thread, "chat", input=said("x"), checkpoint_id=str(uuid.uuid4()))
+    assert len(await _history(api, thread)) == 4
 
 
 async def test_a_client_that_leaves_cancels_the_run_when_it_asked_to(
@@ -415,8 +463,9 @@ async def test_a_run_stops_before_a_node_and_the_next_goes_on_from_there(
 )
 async def test_what_a_run_cannot_honour_is_refused(sdk: LangGraphClient, refused: dict[str, Any]) -> None:
     thread = (await sdk.threads.create())["thread_id"]
-    with pytest.raises(UnprocessableEntityError):
+    with pytest.raises(InternalServerError) as error:
         await sdk.runs.create(thread, "chat", input=said("x"), **refused)
+    assert error.value.response.status_code == 501
     assert await sdk.runs.list(thread) == []
 
 

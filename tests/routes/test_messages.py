@@ -45,8 +45,9 @@ class TestJsonReply:
         reply = response.json()
         assert reply["user_message"]["content"] == "hello"
         assert reply["assistant_message"]["content"] == "Reply 1: you said “hello”."
+        # Each is dated with the checkpoint it went in at: the input's, then the step's that answered.
         assert (
-            reply["user_message"]["checkpoint_id"] == reply["assistant_message"]["checkpoint_id"] is not None
+            None is not reply["user_message"]["checkpoint_id"] < reply["assistant_message"]["checkpoint_id"]
         )
         assert reply["run_id"] == reply["assistant_message"]["run_id"]
 

@@ -57,11 +57,14 @@ class ToolFinished:
 class StepSaved:
     """The root graph saved a checkpoint; `messages` are those its step added,
     and `args` the arguments of the calls its tool results answer (a result
-    does not carry them; the call may be from an earlier run)."""
+    does not carry them; the call may be from an earlier run). `source` is
+    LangGraph's: `input` for the checkpoint a run's input starts from (its
+    state does not hold the input yet: the next one does), `loop` for a step's."""
 
     checkpoint_id: str
     messages: list[BaseMessage]
     args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "loop"
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ class _Translator:
             for m in saved
             if isinstance(m, ToolMessage)
         }
-        return [StepSaved(self.checkpoint_id, saved, args)]
+        return [StepSaved(self.checkpoint_id, saved, args, payload["metadata"].get("source", "loop"))]
 
     def _update(self, node: str, update: Any) -> list[AgentEvent]:
         if node == "__interrupt__":
@@ -249,15 +252,18 @@ class GraphAgent:
         chunks: Sequence[str] = (),
         subgraphs: bool = False,
         stops: tuple[Sequence[str] | None, Sequence[str] | None] = (None, None),
+        checkpoint_id: str | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """Run the graph on `graph_input` (a state update, or a Command that
         resumes); the last event is Finished or Paused. `run_id` goes into
         the metadata of every checkpoint the run saves, in every namespace,
         so `adelete_for_runs` finds them. The graph's stream in the modes
         `chunks` names comes as GraphChunks too, the subgraphs' with `subgraphs`.
-        `stops`: the nodes to stop before and after (a Paused with no question)."""
+        `stops`: the nodes to stop before and after (a Paused with no question).
+        `checkpoint_id`: an earlier checkpoint to start from, instead of the
+        latest (LangGraph forks the thread there)."""
         translator = _Translator(waiting.calls if waiting else {})
-        config = self.config(thread_id)
+        config = self.config(thread_id, checkpoint_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
         stream = self.graph.astream(
             graph_input,
@@ -298,9 +304,9 @@ class GraphAgent:
         """The graph's state, latest or at `checkpoint_id` (with its subgraphs')."""
         return await self.graph.aget_state(self.config(thread_id, checkpoint_id), subgraphs=subgraphs)
 
-    async def waiting(self, thread_id: str) -> Waiting:
-        """What the thread's latest state waits for: interrupts to answer."""
-        snapshot = await self.snapshot(thread_id)
+    async def waiting(self, thread_id: str, checkpoint_id: str | None = None) -> Waiting:
+        """What the thread's state (latest, or at `checkpoint_id`) waits for: interrupts to answer."""
+        snapshot = await self.snapshot(thread_id, checkpoint_id)
         interrupts = [PendingInterrupt(i.id, i.value) for task in snapshot.tasks for i in task.interrupts]
         messages = snapshot.values.get("messages", []) if isinstance(snapshot.values, dict) else []
         checkpoint_id = snapshot.config.get("configurable", {}).get("checkpoint_id")

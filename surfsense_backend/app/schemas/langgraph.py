@@ -132,6 +132,13 @@ class CommandIn(BaseModel):
     goto: StoredJson | None = None
 
 
+class CheckpointIn(BaseModel):
+    checkpoint_ns: StoredText = Field(default="", max_length=500)
+    checkpoint_id: StoredText | None = Field(default=None, max_length=100)
+    checkpoint_map: Metadata | None = None
+    thread_id: StoredText | None = Field(default=None, max_length=64)
+
+
 class RunCreateIn(BaseModel):
     """A run, as `client.runs.create/stream/wait` send it. Fields a client
     sends only to use a feature are refused with 422 where it is not served."""
@@ -146,7 +153,7 @@ class RunCreateIn(BaseModel):
     metadata: Metadata | None = None
     config: Metadata | None = None
     context: Metadata | None = None
-    checkpoint: Metadata | None = None
+    checkpoint: CheckpointIn | None = None
     checkpoint_id: StoredText | None = Field(default=None, max_length=100)
     interrupt_before: StoredJson | None = None
     interrupt_after: StoredJson | None = None
@@ -176,13 +183,6 @@ class RunOut(BaseModel):
     multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"]
     # `kwargs` on the wire: the name pydantic's generated __init__ keeps for itself.
     run_kwargs: dict[str, Any] = Field(validation_alias=AliasChoices("kwargs"), serialization_alias="kwargs")
-
-
-class CheckpointIn(BaseModel):
-    checkpoint_ns: StoredText = Field(default="", max_length=500)
-    checkpoint_id: StoredText | None = Field(default=None, max_length=100)
-    checkpoint_map: Metadata | None = None
-    thread_id: StoredText | None = Field(default=None, max_length=64)
 
 
 class HistoryIn(BaseModel):

@@ -50,6 +50,8 @@ class GraphRequest:
     # Nodes to stop before and after (or "*": every node), as if each asked a person.
     interrupt_before: list[str] | str | None = None
     interrupt_after: list[str] | str | None = None
+    # An earlier checkpoint of the thread to run from (regenerate, edit); None: its latest.
+    checkpoint_id: str | None = None
 
     def __post_init__(self) -> None:
         for mode in self.stream_mode:

@@ -41,7 +41,7 @@ class RunHandle:
     # succeeding end reads it; any other end assumes so.
     queued: bool = True
     _task: asyncio.Task[Message | None] | None = None
-    # The root checkpoint the user's message went in at; set by the first step.
+    # The root checkpoint the run's input went in at: the first it saved.
     _input_checkpoint: str | None = None
     # An answer without tool calls, stored when the run ends (or when another step follows it).
     _held: tuple[AIMessage, str] | None = None

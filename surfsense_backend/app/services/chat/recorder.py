@@ -295,8 +295,11 @@ class RunRecorder:
                         func.now(),
                     )
                     run.lease_owner = None
+                    storage = ConversationStorage(session)
                     if progress.reply_id is not None:
-                        await ConversationStorage(session).discard_reply(progress.reply_id)
+                        await storage.discard_reply(progress.reply_id)
+                    if (checkpoint_id := self._undated(handle)) is not None:
+                        await storage.date_messages(run.run_id, checkpoint_id)
                     await _store_events(session, run, handle.log, event)
         except Exception as exc:
             # The run stays "running" until its lease runs out, then is marked

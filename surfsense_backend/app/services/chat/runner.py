@@ -61,6 +61,7 @@ from app.services.chat.progress import ReplyProgress
 from app.services.chat.recorder import RunRecorder
 from app.services.conversations.errors import (
     AgentFailed,
+    CheckpointOffBranch,
     InterruptPending,
     NoInterruptPending,
     RunEndedWithError,
@@ -73,7 +74,11 @@ from app.services.conversations.errors import (
 from app.services.conversations.errors import (
     RunCancelled as RunWasCancelled,
 )
-from app.services.conversations.repository import RunRepository
+from app.services.conversations.repository import (
+    CheckpointRepository,
+    ConversationRepository,
+    RunRepository,
+)
 from app.services.persistence import (
     ConversationNotFound,
     ConversationStorage,
@@ -247,22 +252,26 @@ class ChatRunner:
         self, session: AsyncSession, storage: ConversationStorage, conversation: Conversation, run: ThreadRun
     ) -> RunHandle:
         """In the caller's transaction, under the conversation's lock: check
-        the run against what the graph waits for, then store it running under
-        our lease, with its messages and its first event."""
+        the run against what the graph waits for where it starts, take the
+        history back there if that is an earlier checkpoint, then store the run
+        running under our lease, with its messages and its first event."""
         assistant = self.agents.registry.get(conversation.assistant_id)
         agent = self.agents[assistant.id]
         resumes = run.resume is not None
+        request = GraphRequest.from_json(run.kwargs) if run.kwargs is not None else None
+        at = request.checkpoint_id if request is not None else None
         reads_state = assistant.uses_interrupts or assistant.uses_tools
-        waiting = await agent.waiting(conversation.thread_id) if reads_state else None
+        waiting = await agent.waiting(conversation.thread_id, at) if reads_state else None
         pending = waiting.interrupts if waiting else []
         if not resumes and pending:
             raise InterruptPending(pending[0].id, pending[0].value)
         if resumes and not pending:
             raise NoInterruptPending
+        if at is not None:
+            await self._rewind(session, conversation, at)
         unanswered = [] if resumes else self._unanswered(waiting)
         runs = RunRepository(session)
         runs.lease(run, self.owner, self.lease)
-        request = GraphRequest.from_json(run.kwargs) if run.kwargs is not None else None
         handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered, request=request)
         # The calls the new input goes past are answered "not run" first, as its input will.
         opening = [*unanswered, *_input_messages(run, request)]
@@ -271,6 +280,14 @@ class ChatRunner:
         )
         handle.emit(started)
         return handle
+
+    @staticmethod
+    async def _rewind(session: AsyncSession, conversation: Conversation, checkpoint_id: str) -> None:
+        """A run from an earlier checkpoint of the thread's branch: the history
+        goes back to the graph's state there, as the graph does."""
+        if not await CheckpointRepository(session).on_branch(conversation.id, checkpoint_id):
+            raise CheckpointOffBranch(checkpoint_id)
+        await ConversationRepository(session, conversation.user_id).rewind(conversation, checkpoint_id)
 
     def _launch(self, handle: RunHandle) -> None:
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
@@ -302,7 +319,7 @@ class ChatRunner:
                 run = pending[0]
                 try:
                     handle = await self._start(session, ConversationStorage(session), conversation, run)
-                except (InterruptPending, NoInterruptPending) as exc:
+                except (InterruptPending, NoInterruptPending, CheckpointOffBranch) as exc:
                     await self.recorder.refuse_pending(runs, run, exc.kind, str(exc))
                     continue
             self._launch(handle)
@@ -350,6 +367,7 @@ class ChatRunner:
             chunks=request.graph_modes if request else (),
             subgraphs=request.stream_subgraphs if request else False,
             stops=(request.interrupt_before, request.interrupt_after) if request else (None, None),
+            checkpoint_id=request.checkpoint_id if request else None,
         )
         async for event in stream:
             match event:
@@ -374,8 +392,10 @@ class ChatRunner:
         resumed run's first step, messages or not, has taken the answer."""
         if handle.waiting and handle.waiting.checkpoint_id == step.checkpoint_id:
             return  # the checkpoint the resumed graph starts from, seen again
-        if step.messages:
-            # The user's message is dated with the first step that answered it.
+        if step.source != "input":
+            # The run's input (the user's message, the results for calls it went
+            # past) is in the graph's state from its first step on, so in the
+            # history up to any checkpoint a run may go on from there.
             handle._input_checkpoint = handle._input_checkpoint or step.checkpoint_id
         items = [(m, step.checkpoint_id) for m in step.messages]
         if handle._held is not None and items:

@@ -123,6 +123,18 @@ class ConversationRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def rewind(self, conversation: Conversation, checkpoint_id: str) -> None:
+        """The history back to the graph's state at `checkpoint_id`, a checkpoint
+        of the thread's branch that a run goes on from: the messages that went
+        in after it go (its checkpoints stay, the thread's history shows them)."""
+        await self.session.execute(
+            delete(Message).where(
+                Message.conversation_id == conversation.id, Message.checkpoint_id > checkpoint_id
+            )
+        )
+        await self.refresh_counters(conversation)
+        await self.session.flush()
+
     async def refresh_counters(self, conversation: Conversation) -> None:
         complete = (Message.conversation_id == conversation.id, Message.status == "complete")
         last = await self.session.scalar(
@@ -328,6 +340,19 @@ class RunRepository:
         return (await self.session.scalars(text(_NEEDING_ATTENTION_SQL), {"limit": limit})).all()
 
 
+_ON_BRANCH_SQL = """
+WITH RECURSIVE branch AS (
+    (SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints
+     WHERE thread_id = :thread AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1)
+    UNION ALL
+    SELECT c.checkpoint_id, c.parent_checkpoint_id
+    FROM checkpoints c JOIN branch b ON c.checkpoint_id = b.parent_checkpoint_id
+    WHERE c.thread_id = :thread AND c.checkpoint_ns = '' AND b.checkpoint_id > :checkpoint
+)
+SELECT EXISTS (SELECT FROM branch WHERE checkpoint_id = :checkpoint)
+"""
+
+
 class CheckpointRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -351,6 +376,15 @@ class CheckpointRepository:
             )
         )
         return found is not None
+
+    async def on_branch(self, conversation_id: uuid.UUID, checkpoint_id: str) -> bool:
+        """Whether the root checkpoint is the thread's latest or one of its
+        ancestors: on the branch the thread's history (and its messages) follow.
+        The walk up from the latest stops below `checkpoint_id` (ids grow along it)."""
+        found = await self.session.scalar(
+            text(_ON_BRANCH_SQL), {"thread": str(conversation_id), "checkpoint": checkpoint_id}
+        )
+        return bool(found)
 
     async def subgraphs_of_step(
         self, conversation_id: uuid.UUID, checkpoint_id: str

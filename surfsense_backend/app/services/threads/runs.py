@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
 from app.db import session_scope
-from app.errors import Conflict, InvalidRequest
+from app.errors import AppError, Conflict, InvalidRequest
 from app.models import Conversation, ThreadRun
 from app.models.thread_run import ACTIVE_STATUSES
-from app.schemas.langgraph import RunCreateIn
+from app.schemas.langgraph import CheckpointIn, RunCreateIn
 from app.services.chat.events import (
     ChatEvent,
     RunCancelled,
@@ -24,8 +24,12 @@ from app.services.chat.events import (
 from app.services.chat.graph_request import GraphRequest
 from app.services.chat.runner import ChatRunner
 from app.services.conversations.errors import RunNotFound
-from app.services.conversations.repository import ConversationRepository, RunRepository
-from app.services.persistence import ConversationNotFound
+from app.services.conversations.repository import (
+    CheckpointRepository,
+    ConversationRepository,
+    RunRepository,
+)
+from app.services.persistence import CheckpointNotFound, ConversationNotFound
 from app.services.threads.service import ThreadService, parse_thread_id
 from app.services.threads.state import interrupt_json, values_json
 
@@ -40,7 +44,12 @@ RUN_STATUS = {
 }
 
 
-class NotServed(InvalidRequest):
+class NotServed(AppError):
+    """A feature of the Agent Server API this server does not implement: a
+    request that asks for it is refused, never served without it."""
+
+    status_code = 501
+
     def __init__(self, feature: str) -> None:
         super().__init__(f"{feature} is not served by this server yet.")
 
@@ -98,7 +107,7 @@ class ThreadRuns:
             await self.threads.create(thread_id, {"graph_id": body.assistant_id}, "do_nothing")
         conversation = await self.thread(thread_id)
         await self._use_graph(conversation, body.assistant_id)
-        await self._from_head(conversation, body)
+        checkpoint_id = await self._start_at(conversation, body)
         self._check_goto(conversation, body.command.goto if body.command else None)
         request = GraphRequest(
             assistant_id=conversation.assistant_id,
@@ -111,6 +120,7 @@ class ThreadRuns:
             goto=body.command.goto if body.command else None,
             interrupt_before=self._nodes(conversation, body.interrupt_before),
             interrupt_after=self._nodes(conversation, body.interrupt_after),
+            checkpoint_id=checkpoint_id,
         )
         if body.command is not None and body.command.resume is not None:
             return await self.runner.submit(
@@ -128,6 +138,8 @@ class ThreadRuns:
     async def create_stateless(self, body: RunCreateIn) -> ThreadRun:
         """A run on a thread of its own, made for it (the caller deletes it
         when the run ends, unless `on_completion` is `keep`)."""
+        if body.checkpoint_id or (body.checkpoint and body.checkpoint.checkpoint_id):
+            raise InvalidRequest("A stateless run starts on a new thread: it has no checkpoint to start from.")
         made = await self.threads.create(None, {"graph_id": body.assistant_id}, "raise")
         return await self.create(made["thread_id"], body)
 
@@ -141,12 +153,18 @@ class ThreadRuns:
         conversation.assistant_id = assistant_id
         await self.session.flush()
 
-    async def _from_head(self, conversation: Conversation, body: RunCreateIn) -> None:
-        """A run starts at the thread's latest checkpoint: naming that one (as
-        useStream does with its history) is served; an earlier one is not yet."""
-        named = (body.checkpoint or {}).get("checkpoint_id") or body.checkpoint_id
-        if named is not None and named != await self.threads.head(conversation):
-            raise NotServed("A run from an earlier checkpoint (regenerating)")
+    async def _start_at(self, conversation: Conversation, body: RunCreateIn) -> str | None:
+        """The earlier checkpoint of the thread a run starts from (to regenerate,
+        or edit a message), or None: its latest, named (as useStream does) or not."""
+        checkpoint = body.checkpoint or CheckpointIn()
+        named = checkpoint.checkpoint_id or body.checkpoint_id
+        if checkpoint.checkpoint_ns:
+            raise NotServed("A run from a subgraph's checkpoint")
+        if named is None or named == await self.threads.head(conversation):
+            return None
+        if not await CheckpointRepository(self.session).exists(conversation.id, named):
+            raise CheckpointNotFound(named)
+        return named
 
     def _check_goto(self, conversation: Conversation, goto: Any) -> None:
         """A command sends the graph to nodes it has, by name (not `*`)."""

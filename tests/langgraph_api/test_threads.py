@@ -213,3 +213,25 @@ async def test_threads_filtered_by_their_values(sdk: LangGraphClient) -> None:
     page = await sdk.threads.search(metadata=where, values=about_tides, limit=1, offset=1, sort_order="asc")
     assert [t["thread_id"] for t in page] == [said[2]]
     assert await sdk.threads.count(metadata=where, values={"messages": [{"content": "nothing"}]}) == 0
+
+
+async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangGraphClient) -> None:
+    """The SDK's calls this server does not serve (README's table): a clear
+    error that a client raises from, never a 500."""
+    thread = (await sdk.threads.create())["thread_id"]
+    calls = [
+        ("POST", "/assistants", {"graph_id": "chat"}),
+        ("PATCH", "/assistants/chat", {"metadata": {}}),
+        ("DELETE", "/assistants/chat", None),
+        ("POST", "/assistants/chat/versions", {}),
+        ("POST", "/runs", {"assistant_id": "chat"}),
+        ("POST", "/runs/batch", [{"assistant_id": "chat"}]),
+        ("POST", "/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),
+        ("POST", f"/threads/{thread}/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),
+        ("PUT", "/store/items", {"namespace": ["a"], "key": "k", "value": {}}),
+        ("POST", "/mcp", {}),
+    ]
+    for method, path, body in calls:
+        answer = await sdk.http.client.request(method, path, json=body)
+        assert answer.status_code in (404, 405), (method, path, answer.status_code)
+        assert set(answer.json()) == {"error", "detail"}, (method, path)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from app.db.text import BIGINT_MAX
+from app.db.text import BIGINT_MAX, INTEGER_MAX
 from tests.http_client import Caller
 
 NUL, SURROGATE = "\\u0000", "\\ud800"
@@ -65,6 +65,17 @@ class TestPathsAndQueries:
         url = f"/api/v1/conversations/{conversation}/messages"
         assert (await alice.client.get(url, params={"before": BIGINT_MAX})).status_code == 200
         response = await alice.client.get(url, params={"before": BIGINT_MAX + 1})
+        assert response.status_code == 422
+        assert response.json()["error"] == "ValidationError"
+
+    async def test_last_event_id_beyond_an_events_number(self, alice: Caller) -> None:
+        """Events are numbered in an integer column: a larger Last-Event-ID is
+        no event's, refused before the stream starts (it failed inside it)."""
+        conversation = await alice.conversation()
+        run_id = (await alice.send(conversation, "hi")).json()["run_id"]
+        url = f"/api/v1/conversations/{conversation}/runs/{run_id}/stream"
+        assert (await alice.client.get(url, headers={"Last-Event-ID": str(INTEGER_MAX)})).status_code == 200
+        response = await alice.client.get(url, headers={"Last-Event-ID": str(INTEGER_MAX + 1)})
         assert response.status_code == 422
         assert response.json()["error"] == "ValidationError"
 

@@ -6,6 +6,7 @@ the statement is sent. Both are refused where text enters the app, once.
 """
 
 BIGINT_MAX = 2**63 - 1
+INTEGER_MAX = 2**31 - 1
 
 
 def unstorable(text: str) -> str | None:

@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from langchain_core.messages import BaseMessage
 
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
-from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, event_stream, with_heartbeats
+from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, event_stream, with_heartbeats
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
 from app.schemas.conversations import (
@@ -218,9 +218,6 @@ def _stream_response(request: Request, run_id: uuid.UUID, protocol: str, after: 
         frames = event_stream(runner.follow(run_id, after))
         headers = STREAM_HEADERS
     return StreamingResponse(with_heartbeats(frames, every), media_type=EVENT_STREAM, headers=headers)
-
-
-LastEventId = Annotated[int, Header(alias="Last-Event-ID", ge=0, le=BIGINT_MAX)]
 
 
 @router.get(

@@ -16,8 +16,11 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
+
+from app.db.text import INTEGER_MAX
 from app.services.chat.event_log import Sequenced
 from app.services.chat.events import (
     ChatEvent,
@@ -37,6 +40,8 @@ EVENT_STREAM = "text/event-stream"
 # Proxies must pass each event on as it comes, not buffer the response.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 HEARTBEAT = b": heartbeat\n\n"
+# The number of the last event a client saw: events are numbered in an integer column.
+LastEventId = Annotated[int, Header(alias="Last-Event-ID", ge=0, le=INTEGER_MAX)]
 
 
 def _done(run_id: str, status: str, checkpoint_id: str | None = None) -> dict[str, Any]:

@@ -6,15 +6,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.db.session import SessionDep
-from app.db.text import BIGINT_MAX
 from app.models import ThreadRun
 from app.routes.langgraph.deps import Assistants, Conversations
 from app.routes.langgraph.stream import agent_stream
-from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, with_heartbeats
+from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, with_heartbeats
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser
@@ -27,7 +26,6 @@ router = APIRouter(
     prefix="/threads/{thread_id}", tags=["langgraph"], responses=error_responses(401, 422, 503)
 )
 STREAM = {"content": {EVENT_STREAM: {}}, "description": "The run's events, in the Agent Server's format."}
-LastEventId = Annotated[int, Header(alias="Last-Event-ID", ge=0, le=BIGINT_MAX)]
 
 
 def _runner(request: Request) -> ChatRunner:

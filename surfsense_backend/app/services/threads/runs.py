@@ -139,7 +139,9 @@ class ThreadRuns:
         """A run on a thread of its own, made for it (the caller deletes it
         when the run ends, unless `on_completion` is `keep`)."""
         if body.checkpoint_id or (body.checkpoint and body.checkpoint.checkpoint_id):
-            raise InvalidRequest("A stateless run starts on a new thread: it has no checkpoint to start from.")
+            raise InvalidRequest(
+                "A stateless run starts on a new thread: it has no checkpoint to start from."
+            )
         made = await self.threads.create(None, {"graph_id": body.assistant_id}, "raise")
         return await self.create(made["thread_id"], body)
 

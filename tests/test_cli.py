@@ -7,7 +7,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents import compile_assistants
@@ -186,3 +186,43 @@ class TestErrors:
             assert code == 3, command
             assert len(err.strip().splitlines()) == 1, err
             assert err.startswith("error: ")
+
+
+class TestSearchReindex:
+    async def test_another_language_stems_every_message_and_title(
+        self, database_url: str, make_conversation: Owner, committed: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """`simple` keeps words as typed; `english` stems them: after the
+        reindex "running" matches a message that said "runs"."""
+        _, conversation = await make_conversation("Runners")
+        async with committed() as s:
+            storage = ConversationStorage(s)
+            for n in range(7):
+                await storage.save_message(conversation.id, {"role": "user", "content": f"she runs {n}"})
+            await s.commit()
+        stemmed = text(
+            "SELECT count(*) FROM messages WHERE conversation_id = :c"
+            " AND search_vector @@ to_tsquery('english', 'running')"
+        )
+        title = text("SELECT title_vector @@ to_tsquery('english', 'runner') FROM conversations WHERE id = :c")
+        async with committed() as s:
+            assert await s.scalar(stemmed, {"c": conversation.id}) == 0
+            assert await s.scalar(title, {"c": conversation.id}) is False
+        try:
+            code, out, err = await surfsense_db(
+                database_url, "search-reindex", "--language", "english", "--batch", "3"
+            )
+            assert code == 0, err
+            assert "search indexed in english:" in out
+            assert "indexing in english" in err  # the progress bar
+            async with committed() as s:
+                assert await s.scalar(stemmed, {"c": conversation.id}) == 7
+                assert await s.scalar(title, {"c": conversation.id}) is True
+        finally:
+            code, _, err = await surfsense_db(database_url, "search-reindex", "--language", "simple")
+            assert code == 0, err
+
+    async def test_an_unknown_language_is_refused(self, database_url: str) -> None:
+        code, _, err = await surfsense_db(database_url, "search-reindex", "--language", "klingon")
+        assert code == 1
+        assert "No text search configuration 'klingon'" in err

@@ -30,6 +30,7 @@ from app.services.persistence import (
 )
 from app.services.persistence.retention import ThreadPruner
 from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_threads, older_than
+from app.services.search import reindex
 
 T = TypeVar("T")
 
@@ -194,3 +195,34 @@ async def delete_user(user: str, yes: bool) -> None:
         click.confirm(f"Delete user {target} ({user}) and all their conversations?", abort=True)
     conversations = await _with_session(lambda s: operations.delete_user(s, target))
     click.echo(f"deleted user {target} and {conversations} conversation(s)")
+
+
+@main.command("search-reindex")
+@click.option("--language", help="A text search configuration (pg_ts_config). Default: SEARCH_LANGUAGE.")
+@click.option(
+    "--batch", default=5000, show_default=True, type=click.IntRange(min=1), help="Messages a transaction."
+)
+@_runs_async
+async def search_reindex(language: str | None, batch: int) -> None:
+    """Index every message and title again in another language, in batches, while the app runs."""
+    chosen = language or get_settings().search_language
+    settings = get_settings()
+    engine = create_engine(resolve_database_url(settings), settings)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with session_scope(sessions) as session:
+            await reindex.use_language(session, chosen)
+            await reindex.reindex_titles(session)
+            total = await reindex.searchable_messages(session)
+        after = 0
+        with click.progressbar(length=total, label=f"indexing in {chosen}", file=sys.stderr) as bar:
+            while True:
+                async with session_scope(sessions) as session:
+                    ids = await reindex.reindex_messages(session, after, batch)
+                if not ids:
+                    break
+                after = max(ids)
+                bar.update(len(ids))
+    finally:
+        await engine.dispose()
+    click.echo(f"search indexed in {chosen}: {total} message(s)")

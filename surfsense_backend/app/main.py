@@ -15,7 +15,7 @@ from app.agents.threads import assistant_of_threads
 from app.config import PersistenceConfig, get_persistence_config, get_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
-from app.routes import auth, conversations, errors, health
+from app.routes import auth, conversations, errors, health, search
 from app.routes.langgraph import install_langgraph_api
 from app.routes.web import install_web
 from app.services.auth.secret_key import resolve_secret_key
@@ -103,6 +103,7 @@ def create_app(database_url: str | None = None, chat_model: BaseChatModel | None
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(conversations.router)
+    app.include_router(search.router)
     install_langgraph_api(app)
     install_web(app)
     return app

@@ -1,4 +1,5 @@
-"""The history page (W3) and the conversation list (W6) are read by index scans.
+"""The history page (W3), the conversation list (W6) and search (W9) are read
+by index scans.
 
 The statements EXPLAINed are the ones the code runs, on tables with enough
 rows (and fresh statistics) that the planner would rather scan if it could.
@@ -14,6 +15,8 @@ from sqlalchemy.sql import Select
 
 from app.services.conversations.repository import ConversationRepository
 from app.services.persistence.storage_adapter import history_statement
+from app.services.search.query import parse_query
+from app.services.search.repository import SEARCH_SQL, search_params
 from tests.factories import add_conversation
 
 
@@ -82,3 +85,24 @@ class TestIndexScans:
         nodes = await _plan(session, repository.page_statement("false", 21, None))
         assert _scans(nodes) == [(True, "ix_conversations_user_id_archived_updated_at")], nodes
         assert not any(n["Node Type"] == "Sort" for n in nodes)
+
+    async def test_a_rare_word_is_searched_through_the_gin_index(self, session: AsyncSession) -> None:
+        """A word in few messages is found by the GIN index, not by reading every message."""
+        user_id, conversation_id = await _fill(session)
+        await session.execute(
+            text(
+                "INSERT INTO messages (conversation_id, role, content)"
+                " SELECT :c, 'assistant', 'the usual words ' || i"
+                " || CASE WHEN i % 1000 = 0 THEN ' quetzal' ELSE '' END"
+                " FROM generate_series(1, 20000) i"
+            ),
+            {"c": conversation_id},
+        )
+        await session.execute(text("ANALYZE messages"))
+        for typed in ("quetzal", '"usual quetzal"', "quetz"):
+            params = search_params(user_id, parse_query(typed), "false", 21, None)
+            result = await session.execute(text(f"EXPLAIN (FORMAT JSON) {SEARCH_SQL}"), params)
+            nodes = _nodes(result.scalar_one()[0]["Plan"])
+            scans = {(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes}
+            assert ("Bitmap Index Scan", None, "ix_messages_search_vector") in scans, (typed, nodes)
+            assert not any(kind == "Seq Scan" and table == "messages" for kind, table, _ in scans), nodes

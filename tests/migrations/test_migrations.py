@@ -84,3 +84,43 @@ class TestLangGraphSchema:
                 recorded = await cur.fetchone()
         assert recorded == {"n": len(MIGRATIONS), "v": len(MIGRATIONS) - 1}
         assert await _snapshot(empty_database) == before
+
+
+class TestSearchMigration:
+    async def test_rows_already_there_are_indexed_in_batches(self, empty_database: str) -> None:
+        """0011 on a history that exists: every complete user and assistant
+        message, and every title, gets its vector (more rows than a batch)."""
+        await _alembic(empty_database, "upgrade", "0010_agent_server")
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
+            await conn.execute(
+                "INSERT INTO users (id, email, hashed_password) VALUES (gen_random_uuid(), 'a@b.c', 'x')"
+            )
+            await conn.execute(
+                "INSERT INTO conversations (id, user_id, title)"
+                " SELECT gen_random_uuid(), id, 'kestrel ' || i FROM users, generate_series(1, 3) i"
+            )
+            await conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, status)"
+                " SELECT (SELECT min(id::text)::uuid FROM conversations),"
+                " (ARRAY['user', 'assistant', 'tool'])[1 + i % 3], 'kestrel number ' || i,"
+                " CASE WHEN i % 7 = 0 THEN 'streaming' ELSE 'complete' END"
+                " FROM generate_series(1, 12000) i"
+            )
+            await conn.commit()
+        await _alembic(empty_database, "upgrade", "head")
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
+            counts = await (
+                await conn.execute(
+                    "SELECT count(*) FILTER (WHERE search_vector @@ 'kestrel'::tsquery),"
+                    " count(*) FILTER (WHERE status = 'complete' AND role IN ('user', 'assistant'))"
+                    " FROM messages"
+                )
+            ).fetchone()
+            titles = await (
+                await conn.execute(
+                    "SELECT count(*) FROM conversations WHERE title_vector @@ 'kestrel'::tsquery"
+                )
+            ).fetchone()
+        assert counts is not None
+        assert counts[0] == counts[1] > 5000
+        assert titles == (3,)

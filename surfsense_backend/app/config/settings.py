@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # The latest messages the agent's state keeps and its model sees, 0 for
     # all; the history API serves the whole conversation either way.
     chat_context_messages: int = Field(default=100, ge=0)
+    # The text search configuration messages are indexed in (`simple`: every
+    # language, as words, no stemming). Changing it: `surfsense-db search-reindex`.
+    search_language: str = Field(default="simple", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> "Settings":

@@ -8,6 +8,7 @@ from app.models.login_failure import LoginFailure
 from app.models.message import ROLES, Message
 from app.models.note import Note
 from app.models.run_event import RunEvent
+from app.models.search_config import SearchConfig
 from app.models.thread_run import (
     ACTIVE_STATUSES,
     CANCEL_ACTIONS,
@@ -37,6 +38,7 @@ __all__ = [
     "Message",
     "Note",
     "RunEvent",
+    "SearchConfig",
     "ThreadRun",
     "User",
 ]

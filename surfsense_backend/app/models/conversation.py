@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, false, func, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -38,6 +39,8 @@ class Conversation(Base):
         "metadata", server_default=text("'{}'::jsonb"), default=dict
     )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The title's words for search, kept by a trigger; never loaded with a conversation.
+    title_vector: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     @property

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -23,6 +24,8 @@ class Message(Base):
         CheckConstraint(f"status IN {MESSAGE_STATUSES}", name="status"),
         # Keyset pagination of a conversation's history reads this index backwards.
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # Full-text search over the owner's messages (built CONCURRENTLY, migration 0011).
+        Index("ix_messages_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     # An identity column orders messages stably, even when two share created_at.
@@ -39,3 +42,6 @@ class Message(Base):
     checkpoint_id: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), server_default="complete", default="complete")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Kept by a trigger (the search_config language), only on complete user
+    # and assistant messages; never loaded with a message.
+    search_vector: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)

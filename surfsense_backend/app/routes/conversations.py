@@ -58,6 +58,7 @@ def _assistants(request: Request) -> CompiledAssistants:
 
 Service = Annotated[ConversationService, Depends(_service)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+MessageId = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 CheckpointId = Annotated[StoredText, Path(min_length=1, max_length=100)]
 StreamProtocol = Annotated[
     Literal["events", "ui"] | None,
@@ -314,12 +315,19 @@ async def cancel_run(
 async def list_messages(
     conversation_id: uuid.UUID,
     service: Service,
+    *,
     limit: Limit = 50,
-    before: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
+    before: MessageId | None = None,
+    after: MessageId | None = None,
+    around: MessageId | None = None,
 ) -> MessagePageOut:
-    page = await service.history(conversation_id, limit, before)
+    """The newest messages, the page before `before` or after `after`, or the
+    page with message `around` in its middle (a search result opened)."""
+    page = await service.history(conversation_id, limit, before=before, after=after, around=around)
     return MessagePageOut(
-        items=[MessageOut.model_validate(m) for m in page.items], next_before=page.next_before
+        items=[MessageOut.model_validate(m) for m in page.items],
+        next_before=page.next_before,
+        next_after=page.next_after,
     )
 
 

@@ -92,6 +92,8 @@ class MessageOut(_FromOrm):
 class MessagePageOut(BaseModel):
     items: list[MessageOut]
     next_before: int | None
+    # Set on a page opened around a message (or after one) that has newer ones after it.
+    next_after: int | None = None
 
 
 class ChatReplyOut(BaseModel):

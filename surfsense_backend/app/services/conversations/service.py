@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.registry import AssistantRegistry
+from app.errors import InvalidRequest
 from app.models import Checkpoint, Conversation, ThreadRun
 from app.services.conversations.cursor import decode_cursor, encode_cursor
 from app.services.conversations.errors import RunNotFound
@@ -121,7 +122,23 @@ class ConversationService:
         await self.session.refresh(fork)
         return fork
 
-    async def history(self, conversation_id: uuid.UUID, limit: int, before: int | None) -> HistoryPage:
+    async def history(
+        self,
+        conversation_id: uuid.UUID,
+        limit: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        around: int | None = None,
+    ) -> HistoryPage:
+        """The newest page (before `before`), the page after `after`, or the
+        page around message `around`: one of the three at most."""
+        if sum(cursor is not None for cursor in (before, after, around)) > 1:
+            raise InvalidRequest("Page by one of before, after and around at a time.")
+        if around is not None:
+            return await self.storage.get_history_around(conversation_id, around, limit)
+        if after is not None:
+            return await self.storage.get_history_after(conversation_id, after, limit)
         return await self.storage.get_conversation_history(conversation_id, limit=limit, before=before)
 
     async def runs(self, conversation_id: uuid.UUID) -> Sequence[ThreadRun]:

@@ -15,6 +15,11 @@ class ConversationNotFound(PersistenceError, NotFound):
         super().__init__(f"Conversation {conversation_id} was not found.")
 
 
+class MessageNotFound(PersistenceError, NotFound):
+    def __init__(self, message_id: object) -> None:
+        super().__init__(f"Message {message_id} is not in this conversation.")
+
+
 class CheckpointNotFound(PersistenceError, NotFound):
     def __init__(self, checkpoint_id: object) -> None:
         super().__init__(f"Checkpoint {checkpoint_id} was not found.")

@@ -49,6 +49,7 @@ from app.services.persistence.errors import (
     CheckpointNotFound,
     ConversationNotFound,
     InvalidMessage,
+    MessageNotFound,
     MessageTooLarge,
 )
 from app.services.persistence.retry import RetryPolicy
@@ -62,10 +63,12 @@ _ROLE_OF_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool":
 
 @dataclass(frozen=True)
 class HistoryPage:
-    """A page of history, oldest first; `next_before` fetches the page before it."""
+    """A page of history, oldest first; `next_before` fetches the page before
+    it, `next_after` the page after it (a page opened around a message)."""
 
     items: list[Message]
     next_before: int | None
+    next_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,11 @@ def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
     if not isinstance(message.get("content"), str):
         raise InvalidMessage("Message content must be a string.")
     return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
 
 
 def history_statement(conversation_id: uuid.UUID, limit: int, before: int | None) -> Select[tuple[Message]]:
@@ -395,14 +403,58 @@ class ConversationStorage:
         Keyset pagination on (conversation_id, id): a page is one index range
         scan however deep it is, and messages added meanwhile never shift it.
         """
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+        _check_limit(limit)
         await self.get_conversation(conversation_id)
+        older, has_older = await self._older(conversation_id, before, limit)
+        return HistoryPage(items=older, next_before=older[0].id if has_older else None)
+
+    async def get_history_after(self, conversation_id: uuid.UUID, after: int, limit: int = 50) -> HistoryPage:
+        """The oldest `limit` messages newer than `after`, oldest first: paging
+        forward from a page opened around a message."""
+        _check_limit(limit)
+        await self.get_conversation(conversation_id)
+        newer, has_newer = await self._newer(conversation_id, after + 1, limit)
+        return HistoryPage(items=newer, next_before=None, next_after=newer[-1].id if has_newer else None)
+
+    async def get_history_around(
+        self, conversation_id: uuid.UUID, message_id: int, limit: int = 50
+    ) -> HistoryPage:
+        """The page with `message_id` in its middle (a search result opened),
+        and the cursors to page from it both ways."""
+        _check_limit(limit)
+        await self.get_conversation(conversation_id)
+        older, has_older = await self._older(conversation_id, message_id, limit // 2)
+        newer, has_newer = await self._newer(conversation_id, message_id, limit - len(older))
+        if not newer or newer[0].id != message_id:
+            raise MessageNotFound(message_id)
+        items = older + newer
+        return HistoryPage(
+            items=items,
+            next_before=items[0].id if has_older else None,
+            next_after=items[-1].id if has_newer else None,
+        )
+
+    async def _older(
+        self, conversation_id: uuid.UUID, before: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        """Up to `limit` messages older than `before`, oldest first, and whether there are more."""
+        if limit == 0:
+            return [], before is not None
         rows = list(await self.session.scalars(history_statement(conversation_id, limit + 1, before)))
-        has_more = len(rows) > limit
         page = rows[:limit]
         page.reverse()
-        return HistoryPage(items=page, next_before=page[0].id if has_more else None)
+        return page, len(rows) > limit
+
+    async def _newer(self, conversation_id: uuid.UUID, first: int, limit: int) -> tuple[list[Message], bool]:
+        """Up to `limit` messages from id `first` on, oldest first, and whether there are more."""
+        statement = (
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.id >= first)
+            .order_by(Message.id)
+            .limit(limit + 1)
+        )
+        rows = list(await self.session.scalars(statement))
+        return rows[:limit], len(rows) > limit
 
     async def search_messages(
         self, query: str, *, limit: int = 5, exclude: uuid.UUID | None = None

@@ -204,7 +204,9 @@ class TestSearchReindex:
             "SELECT count(*) FROM messages WHERE conversation_id = :c"
             " AND search_vector @@ to_tsquery('english', 'running')"
         )
-        title = text("SELECT title_vector @@ to_tsquery('english', 'runner') FROM conversations WHERE id = :c")
+        title = text(
+            "SELECT title_vector @@ to_tsquery('english', 'runner') FROM conversations WHERE id = :c"
+        )
         async with committed() as s:
             assert await s.scalar(stemmed, {"c": conversation.id}) == 0
             assert await s.scalar(title, {"c": conversation.id}) is False

@@ -4,6 +4,7 @@
 import { addToolCall, approvalCard, setToolResult, toolCalls } from "./agent_parts.js";
 import { ApiError, Unreachable, call, joinRun, streamReply, token } from "./api.js";
 import { button, element } from "./dom.js";
+import { searchBox } from "./search.js";
 
 const PAGE_SIZE = 20;
 // A reply left streaming with no run to join (its process died): look again after this.
@@ -14,6 +15,7 @@ const state = {
   signingUp: false,
   conversationId: null,
   nextBefore: null,
+  nextAfter: null, // set while the list is a page opened at a search result, not the newest
   nextCursor: null,
   feedback: new Map(), // run id -> "positive" | "negative" | null
   sending: false,
@@ -209,6 +211,7 @@ function closeConversation() {
   $("conversation-assistant").textContent = "";
   $("messages").replaceChildren();
   $("load-older").hidden = true;
+  $("load-newer").hidden = true;
 }
 
 async function newConversation() {
@@ -219,7 +222,8 @@ async function newConversation() {
   }
 }
 
-async function openConversation(conversation) {
+/** Open it at its newest messages, or at message `at` (a search result) highlighted. */
+async function openConversation(conversation, at = null) {
   stopJoining();
   state.conversationId = conversation.id;
   // In the address, so a reload opens the same conversation.
@@ -236,17 +240,31 @@ async function openConversation(conversation) {
   }
   await attempt(async () => {
     await loadFeedback();
-    await loadNewest();
+    await (at ? loadAround(at) : loadNewest());
   });
-  $("message-input").focus();
+  if (!at) $("message-input").focus();
+}
+
+/** A search result: its conversation, opened at the message. */
+async function openResult(conversationId, messageId) {
+  const conversation = await attempt(() => call("GET", `/api/v1/conversations/${conversationId}`));
+  if (conversation) await openConversation(conversation, messageId);
 }
 
 // ---- history ----
 
-async function historyPage(before) {
+/** A page of history: the newest, or the one `before`, `after` or `around` a message id names. */
+async function historyPage(cursor = {}) {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  if (before) params.set("before", String(before));
+  for (const [name, id] of Object.entries(cursor)) if (id) params.set(name, String(id));
   return call("GET", `/api/v1/conversations/${state.conversationId}/messages?${params}`);
+}
+
+function setCursors(page) {
+  state.nextBefore = page.next_before;
+  state.nextAfter = page.next_after;
+  $("load-older").hidden = !page.next_before;
+  $("load-newer").hidden = !page.next_after;
 }
 
 async function loadFeedback() {
@@ -260,8 +278,7 @@ async function loadNewest() {
   const page = await historyPage();
   if (conversationId !== state.conversationId) return;
   $("messages").replaceChildren(...historyItems(page.items));
-  state.nextBefore = page.next_before;
-  $("load-older").hidden = !page.next_before;
+  setCursors(page);
   scrollToEnd();
   const streaming = page.items.findLast((message) => message.status === "streaming");
   // Not awaited: the page is usable while the reply goes on.
@@ -294,8 +311,31 @@ function stopJoining() {
   state.joining = null;
 }
 
+/** The page around a search result's message, which is highlighted and focused. */
+async function loadAround(messageId) {
+  const conversationId = state.conversationId;
+  const page = await historyPage({ around: messageId });
+  if (conversationId !== state.conversationId) return;
+  $("messages").replaceChildren(...historyItems(page.items));
+  setCursors(page);
+  const found = $("messages").querySelector(`[data-id="${messageId}"]`);
+  if (!found) return;
+  found.classList.add("found");
+  found.tabIndex = -1;
+  found.scrollIntoView?.({ block: "center" });
+  found.focus();
+}
+
+async function loadNewer() {
+  const page = await attempt(() => historyPage({ after: state.nextAfter }));
+  if (!page) return;
+  $("messages").append(...historyItems(page.items));
+  state.nextAfter = page.next_after;
+  $("load-newer").hidden = !page.next_after;
+}
+
 async function loadOlder() {
-  const page = await attempt(() => historyPage(state.nextBefore));
+  const page = await attempt(() => historyPage({ before: state.nextBefore }));
   if (!page) return;
   const list = $("messages");
   const first = list.firstChild;
@@ -431,6 +471,8 @@ async function sendMessage(event) {
     if (!created) return;
     await openConversation(created);
   }
+  // Opened at a search result: the reply goes under the newest messages.
+  if (state.nextAfter) await attempt(loadNewest);
   input.value = "";
   const user = messageItem({ id: "pending", role: "user", content, status: "streaming", metadata: {} });
   $("messages").append(user);
@@ -532,6 +574,14 @@ function wire() {
   $("show-archived").addEventListener("change", () => loadConversations());
   $("more-conversations").addEventListener("click", () => loadConversations({ more: true }));
   $("load-older").addEventListener("click", loadOlder);
+  $("load-newer").addEventListener("click", loadNewer);
+  searchBox({
+    input: $("search-input"),
+    results: $("search-results"),
+    archived: () => ($("show-archived").checked ? "all" : "false"),
+    open: openResult,
+    attempt,
+  });
   $("composer").addEventListener("submit", sendMessage);
   $("message-input").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

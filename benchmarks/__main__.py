@@ -25,6 +25,7 @@ from benchmarks.configs import CONFIGS, chat, research
 from benchmarks.database import behind_latency, fresh_database, server_url
 from benchmarks.report import plot, print_table
 from benchmarks.w8_http import w8_http
+from benchmarks.w9_search import w9_search, w9_write_cost
 from benchmarks.workloads import (
     bare_call_cpu_us,
     statements_per_turn,
@@ -54,6 +55,9 @@ SIZES = {
     "w5_messages": 1000,
     "w6_conversations": 1000,
     "w8_turns": 3 if QUICK else 10,
+    "w9_messages": 100_000 if QUICK else 1_000_000,
+    "w9_repeat": 20 if QUICK else 100,
+    "w9_write_turns": 3 if QUICK else 10,
 }
 
 
@@ -172,7 +176,21 @@ async def run() -> dict[str, Any]:
     print("W4 done", file=sys.stderr)
     results["w7"] = await w7_operator_commands(database_url)
     results["w8"] = await w8_http(database_url, SIZES["w1_conversations"], SIZES["w8_turns"])
+    results.update(await _w9(database_url))
     return results
+
+
+async def _w9(database_url: str) -> dict[str, Any]:
+    engine = create_engine(database_url, Settings(database_url=database_url))
+    try:
+        searched = await w9_search(engine, database_url, SIZES["w9_messages"], SIZES["w9_repeat"])
+    finally:
+        await engine.dispose()
+    print("W9 search done", file=sys.stderr)
+    cost = await w9_write_cost(
+        database_url, SIZES["w1_conversations"], SIZES["w9_write_turns"], SIZES["w1_rounds"]
+    )
+    return {"w9": searched, "w9_write_cost": cost}
 
 
 def main() -> None:

@@ -113,6 +113,29 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
         f"{sent['executes_per_turn']:.1f} extended-protocol executes)"
     )
     print(_w8(results["w8"]))
+    print(_w9(results["w9"], results["w9_write_cost"]))
+
+
+def _w9(w9: dict[str, Any], cost: dict[str, float]) -> str:
+    """W9's rows: search latency for the user with 10,000 of the million
+    messages, each query's plan, and the write cost of the index."""
+    lines = [
+        f"\n| W9, search: {w9['messages']:,} messages, {w9['users']:,} users, the user with "
+        f"{w9['user_messages']:,} | p50 ms | p95 ms | hits on page 1 | plan (scans) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, m in w9.items():
+        if isinstance(m, dict):
+            lines.append(
+                f"| {name} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {m['hits_on_first_page']} "
+                f"| {'; '.join(m['plan'])} |"
+            )
+    lines.append(
+        f"W9 write cost: JSON chat turns through the routes, {cost['turns_per_s_with']:.1f} turns/s "
+        f"with the search trigger and index, {cost['turns_per_s_without']:.1f} without: "
+        f"{cost['cost_pct']:.1f}% slower"
+    )
+    return "\n".join(lines)
 
 
 def _w8(w8: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db.text import BIGINT_MAX
 from tests.http_client import Caller
 
 
@@ -183,9 +184,15 @@ class TestOpenAtAMessage:
         self, alice: Caller, bob: Caller
     ) -> None:
         mine, theirs = await alice.conversation(), await bob.conversation()
-        await alice.send(mine, "hello")
+        my_message = (await alice.send(mine, "hello")).json()["user_message"]["id"]
         their_message = (await bob.send(theirs, "hello")).json()["user_message"]["id"]
         history = f"/api/v1/conversations/{mine}/messages"
         assert (await alice.client.get(history, params={"around": their_message})).status_code == 404
         both = await alice.client.get(history, params={"around": 1, "before": 5})
         assert both.status_code == 422
+        beyond = await alice.client.get(history, params={"after": BIGINT_MAX})
+        assert beyond.json() == {"items": [], "next_before": None, "next_after": None}
+        one = (await alice.client.get(history, params={"around": my_message, "limit": 1})).json()
+        assert [m["id"] for m in one["items"]] == [my_message]
+        assert one["next_before"] is None  # the conversation's first message: nothing older
+        assert one["next_after"] == my_message  # its reply is next

@@ -167,6 +167,11 @@ class RunCreateIn(BaseModel):
     on_completion: Literal["delete", "keep"] = "delete"
 
     @property
+    def named_checkpoint(self) -> str | None:
+        """The checkpoint the run names to start from: in `checkpoint`, or as `checkpoint_id`."""
+        return (self.checkpoint.checkpoint_id if self.checkpoint else None) or self.checkpoint_id
+
+    @property
     def modes(self) -> list[str]:
         modes = self.stream_modes or self.stream_mode
         return list(dict.fromkeys(modes if isinstance(modes, list) else [modes]))

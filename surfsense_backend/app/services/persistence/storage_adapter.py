@@ -413,7 +413,7 @@ class ConversationStorage:
         forward from a page opened around a message."""
         _check_limit(limit)
         await self.get_conversation(conversation_id)
-        newer, has_newer = await self._newer(conversation_id, after + 1, limit)
+        newer, has_newer = await self._newer(conversation_id, after, limit)
         return HistoryPage(items=newer, next_before=None, next_after=newer[-1].id if has_newer else None)
 
     async def get_history_around(
@@ -424,7 +424,7 @@ class ConversationStorage:
         _check_limit(limit)
         await self.get_conversation(conversation_id)
         older, has_older = await self._older(conversation_id, message_id, limit // 2)
-        newer, has_newer = await self._newer(conversation_id, message_id, limit - len(older))
+        newer, has_newer = await self._newer(conversation_id, message_id - 1, limit - len(older))
         if not newer or newer[0].id != message_id:
             raise MessageNotFound(message_id)
         items = older + newer
@@ -438,18 +438,16 @@ class ConversationStorage:
         self, conversation_id: uuid.UUID, before: int | None, limit: int
     ) -> tuple[list[Message], bool]:
         """Up to `limit` messages older than `before`, oldest first, and whether there are more."""
-        if limit == 0:
-            return [], before is not None
         rows = list(await self.session.scalars(history_statement(conversation_id, limit + 1, before)))
         page = rows[:limit]
         page.reverse()
         return page, len(rows) > limit
 
-    async def _newer(self, conversation_id: uuid.UUID, first: int, limit: int) -> tuple[list[Message], bool]:
-        """Up to `limit` messages from id `first` on, oldest first, and whether there are more."""
+    async def _newer(self, conversation_id: uuid.UUID, after: int, limit: int) -> tuple[list[Message], bool]:
+        """Up to `limit` messages newer than `after`, oldest first, and whether there are more."""
         statement = (
             select(Message)
-            .where(Message.conversation_id == conversation_id, Message.id >= first)
+            .where(Message.conversation_id == conversation_id, Message.id > after)
             .order_by(Message.id)
             .limit(limit + 1)
         )

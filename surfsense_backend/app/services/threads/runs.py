@@ -12,7 +12,7 @@ from app.db import session_scope
 from app.errors import AppError, Conflict, InvalidRequest
 from app.models import Conversation, ThreadRun
 from app.models.thread_run import ACTIVE_STATUSES
-from app.schemas.langgraph import CheckpointIn, RunCreateIn
+from app.schemas.langgraph import RunCreateIn
 from app.services.chat.events import (
     ChatEvent,
     RunCancelled,
@@ -138,7 +138,7 @@ class ThreadRuns:
     async def create_stateless(self, body: RunCreateIn) -> ThreadRun:
         """A run on a thread of its own, made for it (the caller deletes it
         when the run ends, unless `on_completion` is `keep`)."""
-        if body.checkpoint_id or (body.checkpoint and body.checkpoint.checkpoint_id):
+        if body.named_checkpoint:
             raise InvalidRequest(
                 "A stateless run starts on a new thread: it has no checkpoint to start from."
             )
@@ -158,9 +158,8 @@ class ThreadRuns:
     async def _start_at(self, conversation: Conversation, body: RunCreateIn) -> str | None:
         """The earlier checkpoint of the thread a run starts from (to regenerate,
         or edit a message), or None: its latest, named (as useStream does) or not."""
-        checkpoint = body.checkpoint or CheckpointIn()
-        named = checkpoint.checkpoint_id or body.checkpoint_id
-        if checkpoint.checkpoint_ns:
+        named = body.named_checkpoint
+        if body.checkpoint is not None and body.checkpoint.checkpoint_ns:
             raise NotServed("A run from a subgraph's checkpoint")
         if named is None or named == await self.threads.head(conversation):
             return None

@@ -118,7 +118,7 @@ async def w9_search(engine: AsyncEngine, database_url: str, messages: int, repea
                 samples.append(time.perf_counter() - start)
             explained = await s.execute(
                 text(f"EXPLAIN (FORMAT JSON) {SEARCH_SQL}"),
-                search_params(heavy, parse_query(q), "false", 21, None),
+                search_params(heavy, parse_query(q), "false", 21, None, language="simple"),
             )
             results[name] = {
                 "p50_ms": median_ms(samples),

@@ -27,14 +27,13 @@ depends_on: str | Sequence[str] | None = None
 BATCH = 5000
 
 # A message is searchable once it is complete, and only what a person reads:
-# the user's and the assistant's words. A streaming reply has no vector yet.
+# the user's and the assistant's words. The trigger's WHEN leaves the rest
+# alone: a reply streaming (inserted, then updated every progress interval)
+# costs no function call until the update that completes it.
 _MESSAGE_VECTOR = """
 CREATE FUNCTION messages_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.search_vector := CASE
-        WHEN NEW.status = 'complete' AND NEW.role IN ('user', 'assistant')
-        THEN to_tsvector((SELECT language FROM search_config), NEW.content)
-    END;
+    NEW.search_vector := to_tsvector((SELECT language FROM search_config), NEW.content);
     RETURN NEW;
 END $$
 """
@@ -62,8 +61,13 @@ def upgrade() -> None:
     op.execute(_TITLE_VECTOR)
     op.execute(
         "CREATE TRIGGER messages_search_vector BEFORE INSERT OR UPDATE OF content, status, role "
-        "ON messages FOR EACH ROW EXECUTE FUNCTION messages_search_vector()"
+        "ON messages FOR EACH ROW WHEN (NEW.status = 'complete' AND NEW.role IN ('user', 'assistant')) "
+        "EXECUTE FUNCTION messages_search_vector()"
     )
+    # Word frequencies vary by orders of magnitude: a longer list of the most
+    # common ones lets the planner tell a word in 2% of messages (read the
+    # owner's conversations) from one in 0.01% (read the GIN index).
+    op.execute("ALTER TABLE messages ALTER COLUMN search_vector SET STATISTICS 1000")
     op.execute(
         "CREATE TRIGGER conversations_title_vector BEFORE INSERT OR UPDATE OF title "
         "ON conversations FOR EACH ROW EXECUTE FUNCTION conversations_title_vector()"

@@ -100,7 +100,7 @@ class TestIndexScans:
         )
         await session.execute(text("ANALYZE messages"))
         for typed in ("quetzal", '"usual quetzal"', "quetz"):
-            params = search_params(user_id, parse_query(typed), "false", 21, None)
+            params = search_params(user_id, parse_query(typed), "false", 21, None, language="simple")
             result = await session.execute(text(f"EXPLAIN (FORMAT JSON) {SEARCH_SQL}"), params)
             nodes = _nodes(result.scalar_one()[0]["Plan"])
             scans = {(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes}

@@ -18,9 +18,8 @@ from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser
 from app.services.chat.runner import ChatRunner
-from app.services.persistence import ConversationNotFound
 from app.services.threads.runs import NotServed, ThreadRuns, run_json
-from app.services.threads.service import parse_thread_id
+from app.services.threads.service import thread_uuid
 
 router = APIRouter(
     prefix="/threads/{thread_id}", tags=["langgraph"], responses=error_responses(401, 422, 503)
@@ -185,10 +184,7 @@ async def join_thread_stream(
 ) -> StreamingResponse:
     """The thread's active run (running, else the first queued), as
     `join_stream` of that run; a thread with none ends its stream at once."""
-    found = parse_thread_id(thread_id)
-    if found is None:
-        raise ConversationNotFound(thread_id)
-    run = await conversations.active_run(found)
+    run = await conversations.active_run(thread_uuid(thread_id))
     await session.commit()
     if run is None:
         return _streaming(request, _nothing())

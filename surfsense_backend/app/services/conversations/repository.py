@@ -367,6 +367,15 @@ class CheckpointRepository:
             await self.session.scalars(statement.order_by(Checkpoint.checkpoint_id.desc()).limit(limit))
         ).all()
 
+    async def latest(self, conversation_id: uuid.UUID) -> str | None:
+        """The id of the thread's latest root checkpoint (LangGraph's head), None before its first."""
+        found: str | None = await self.session.scalar(
+            select(func.max(Checkpoint.checkpoint_id)).where(
+                Checkpoint.thread_id == str(conversation_id), Checkpoint.checkpoint_ns == ""
+            )
+        )
+        return found
+
     async def exists(self, conversation_id: uuid.UUID, checkpoint_id: str) -> bool:
         found = await self.session.scalar(
             select(Checkpoint.checkpoint_id).where(

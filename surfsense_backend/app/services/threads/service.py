@@ -16,7 +16,7 @@ from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
 from app.errors import InvalidRequest, first_line
 from app.models import Conversation
 from app.services.conversations.errors import RunInProgress
-from app.services.conversations.repository import ConversationRepository, RunRepository
+from app.services.conversations.repository import CheckpointRepository, ConversationRepository, RunRepository
 from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound, ConversationNotFound, ConversationStorage
 from app.services.threads.containment import contains
@@ -38,6 +38,15 @@ def parse_thread_id(thread_id: str) -> uuid.UUID | None:
         return uuid.UUID(thread_id)
     except ValueError:
         return None
+
+
+def thread_uuid(thread_id: str) -> uuid.UUID:
+    """The thread's id as a UUID; ConversationNotFound (404) for one that is
+    not a UUID: it names no thread."""
+    found = parse_thread_id(thread_id)
+    if found is None:
+        raise ConversationNotFound(thread_id)
+    return found
 
 
 class ThreadService:
@@ -98,10 +107,7 @@ class ThreadService:
     async def copy(self, thread_id: str, conversations: ConversationService) -> str:
         """A new thread with the same state, history, metadata and graph (the
         chat API's fork), in the caller's transaction: its id."""
-        found = parse_thread_id(thread_id)
-        if found is None:
-            raise ConversationNotFound(thread_id)
-        return (await conversations.fork(found, None)).thread_id
+        return (await conversations.fork(thread_uuid(thread_id), None)).thread_id
 
     async def prune(self, thread_ids: Sequence[str], strategy: str) -> int:
         """The caller's threads among `thread_ids` deleted (`delete`), or cut
@@ -119,9 +125,7 @@ class ThreadService:
         return len(rows)
 
     async def delete(self, thread_id: str) -> None:
-        found = parse_thread_id(thread_id)
-        repository = ConversationRepository(self.session, self.user_id)
-        if found is None or not await repository.delete(found):
+        if not await ConversationRepository(self.session, self.user_id).delete(thread_uuid(thread_id)):
             raise ConversationNotFound(thread_id)
 
     async def search(
@@ -262,10 +266,9 @@ class ThreadService:
         return {"checkpoint": checkpoint}
 
     async def head(self, conversation: Conversation) -> str | None:
-        """The thread's latest checkpoint: where a run starts."""
-        snapshot = await self._snapshot(conversation)
-        checkpoint_id: str | None = snapshot.config.get("configurable", {}).get("checkpoint_id")
-        return checkpoint_id
+        """The thread's latest checkpoint: where a run starts (its id alone,
+        not the state the graph would rebuild to answer it)."""
+        return await CheckpointRepository(self.session).latest(conversation.id)
 
     async def _thread(self, row: ThreadRow, fields: Sequence[str]) -> dict[str, Any]:
         conversation = row.conversation

@@ -3,7 +3,7 @@
 
 import { addToolCall, approvalCard, setToolResult, toolCalls } from "./agent_parts.js";
 import { ApiError, Unreachable, call, joinRun, streamReply, token } from "./api.js";
-import { button, element } from "./dom.js";
+import { WHO, button, element } from "./dom.js";
 import { searchBox } from "./search.js";
 
 const PAGE_SIZE = 20;
@@ -366,8 +366,6 @@ function historyItems(messages) {
   }
   return items;
 }
-
-const WHO = { user: "You", assistant: "Agent", tool: "Tool", interrupt: "Agent asks" };
 
 function messageItem(message) {
   const item = element("li", { className: `message ${message.role}` });

@@ -13,3 +13,6 @@ export function button(label, onClick, attrs = {}) {
   node.addEventListener("click", onClick);
   return node;
 }
+
+/** Who said a message, as the page names each role. */
+export const WHO = { user: "You", assistant: "Agent", tool: "Tool", interrupt: "Agent asks" };

@@ -2,11 +2,10 @@
 // (debounced, the last request wins), opened with a click or the keyboard.
 
 import { call } from "./api.js";
-import { button, element } from "./dom.js";
+import { WHO, button, element } from "./dom.js";
 
 const DEBOUNCE_MS = 250;
 const RESULTS = 10;
-const WHO = { user: "You", assistant: "Agent" };
 
 /**
  * Wire the box: `archived()` says which conversations to search ("false" or

@@ -10,26 +10,18 @@ matches the rows indexed so far in the new configuration.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest
-from app.models import Message, SearchConfig
+from app.models import Conversation, Message, SearchConfig
 
 SEARCHABLE = (Message.status == "complete", Message.role.in_(("user", "assistant")))
 
-_MESSAGES_BATCH_SQL = """
-UPDATE messages SET search_vector = to_tsvector((SELECT language FROM search_config), content)
-WHERE id IN (
-    SELECT id FROM messages
-    WHERE id > :after AND status = 'complete' AND role IN ('user', 'assistant')
-    ORDER BY id LIMIT :batch
-)
-RETURNING id
-"""
-_TITLES_SQL = """
-UPDATE conversations SET title_vector = to_tsvector((SELECT language FROM search_config), coalesce(title, ''))
-"""
+
+def _vector(text_column: SQLColumnExpression[str]) -> ColumnElement[Any]:
+    """The column's words in the configuration search_config holds, as the triggers make them."""
+    return func.to_tsvector(select(SearchConfig.language).scalar_subquery(), text_column)
 
 
 class UnknownLanguage(InvalidRequest):
@@ -51,10 +43,18 @@ async def searchable_messages(session: AsyncSession) -> int:
 
 async def reindex_messages(session: AsyncSession, after: int, batch: int) -> list[int]:
     """The next `batch` searchable messages after id `after`, indexed again: their ids."""
-    params: dict[str, Any] = {"after": after, "batch": batch}
-    return list(await session.scalars(text(_MESSAGES_BATCH_SQL), params))
+    chosen = select(Message.id).where(Message.id > after, *SEARCHABLE).order_by(Message.id).limit(batch)
+    statement = (
+        update(Message)
+        .where(Message.id.in_(chosen))
+        .values(search_vector=_vector(Message.content))
+        .returning(Message.id)
+    )
+    return list(await session.scalars(statement))
 
 
 async def reindex_titles(session: AsyncSession) -> None:
     """Every title (a title is short: one statement)."""
-    await session.execute(text(_TITLES_SQL))
+    await session.execute(
+        update(Conversation).values(title_vector=_vector(func.coalesce(Conversation.title, "")))
+    )

@@ -1,5 +1,6 @@
 """Settings, one class per concern, each with a cached accessor."""
 
+from app.config.cors import CorsSettings, get_cors_settings
 from app.config.dsn import psycopg_conninfo, sqlalchemy_url
 from app.config.errors import describe_settings_error
 from app.config.llm import LLMSettings, get_llm_settings
@@ -7,10 +8,12 @@ from app.config.persistence import PersistenceConfig, get_persistence_config
 from app.config.settings import Settings, get_settings
 
 __all__ = [
+    "CorsSettings",
     "LLMSettings",
     "PersistenceConfig",
     "Settings",
     "describe_settings_error",
+    "get_cors_settings",
     "get_llm_settings",
     "get_persistence_config",
     "get_settings",

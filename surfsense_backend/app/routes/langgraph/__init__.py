@@ -4,8 +4,10 @@ conversation of the chat API; the same tokens, tables and tenancy."""
 
 from fastapi import APIRouter, FastAPI
 
+from app.config import get_cors_settings
 from app.routes.langgraph import assistants, info, runs, stateless, threads
-from app.routes.langgraph.api_key import ApiKeyAsBearer
+from app.routes.langgraph.cors import AgentServerCors
+from app.routes.langgraph.requests import AgentServerRequests
 
 PREFIX = "/langgraph"
 
@@ -19,4 +21,6 @@ router.include_router(stateless.router)
 
 def install_langgraph_api(app: FastAPI) -> None:
     app.include_router(router)
-    app.add_middleware(ApiKeyAsBearer, prefix=PREFIX)
+    app.add_middleware(AgentServerRequests, prefix=PREFIX)
+    # Outside the request rewrite: a preflight is answered before anything reads it.
+    app.add_middleware(AgentServerCors, prefix=PREFIX, origins=get_cors_settings().allow_origins)

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import ConflictError, InternalServerError, NotFoundError, UnprocessableEntityError
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
 from tests.conditions import until
 from tests.langgraph_api.conftest import token_for
+from tests.research_client import ASK, research_conversation
 from tests.server import Server
 
 ALL_MODES = ["values", "updates", "messages-tuple", "messages", "custom", "checkpoints", "tasks", "debug"]
@@ -164,9 +165,10 @@ async def test_multitask_strategies(sdk: LangGraphClient, api: httpx.AsyncClient
     thread = (await sdk.threads.create())["thread_id"]
     first = await _running(sdk, thread)
     with pytest.raises(ConflictError):
-        await sdk.runs.create(thread, "chat", input=said("rejected"))
-    queued = await sdk.runs.create(thread, "chat", input=said("queued"), multitask_strategy="enqueue")
-    assert queued["status"] == "pending"
+        await sdk.runs.create(thread, "chat", input=said("rejected"), multitask_strategy="reject")
+    # The Agent Server's default strategy: queued behind the running run.
+    queued = await sdk.runs.create(thread, "chat", input=said("queued"))
+    assert (queued["status"], queued["multitask_strategy"]) == ("pending", "enqueue")
     await sdk.runs.join(thread, queued["run_id"])
     assert [(role, text[:6]) for role, text in await _history(api, thread)] == [
         ("user", "word w"),
@@ -196,6 +198,22 @@ async def test_multitask_strategies(sdk: LangGraphClient, api: httpx.AsyncClient
     ]
 
 
+async def test_stop_then_send_answers_the_new_message(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
+    """agent-chat-ui's "stop": it closes the stream (`on_disconnect: continue`)
+    and sends the next message with no strategy while the old run goes on."""
+    thread = (await sdk.threads.create())["thread_id"]
+    stream = sdk.runs.stream(
+        thread, "chat", input=said(LONG), stream_mode=["messages-tuple", "values"], on_disconnect="continue"
+    )
+    async for part in stream:
+        if part.event == "messages":
+            break  # the person pressed stop mid-reply
+    await stream.aclose()
+    values = await sdk.runs.wait(thread, "chat", input=said("and now this"))
+    assert values["messages"][-1]["content"] == "Reply 2: you said “and now this”."
+    assert [role for role, _ in await _history(api, thread)] == ["user", "assistant", "user", "assistant"]
+
+
 async def test_cancel_with_rollback_leaves_no_trace(sdk: LangGraphClient, api: httpx.AsyncClient) -> None:
     thread = (await sdk.threads.create())["thread_id"]
     await sdk.runs.wait(thread, "chat", input=said("kept"))
@@ -214,9 +232,8 @@ async def test_unserved_features_are_refused_and_others_runs_hidden(
 ) -> None:
     thread = (await sdk.threads.create())["thread_id"]
     for unserved in ({"webhook": "https://example.com/hook"}, {"stream_mode": "events"}):
-        with pytest.raises(InternalServerError) as refused:
+        with pytest.raises(UnprocessableEntityError) as refused:
             await sdk.runs.create(thread, "chat", input=said("x"), **unserved)
-        assert refused.value.response.status_code == 501
         assert refused.value.response.json()["error"] == "NotServed"
     run = await sdk.runs.create(thread, "chat", input=said("mine"))
     await sdk.runs.join(thread, run["run_id"])
@@ -463,9 +480,9 @@ async def test_a_run_stops_before_a_node_and_the_next_goes_on_from_there(
 )
 async def test_what_a_run_cannot_honour_is_refused(sdk: LangGraphClient, refused: dict[str, Any]) -> None:
     thread = (await sdk.threads.create())["thread_id"]
-    with pytest.raises(InternalServerError) as error:
+    with pytest.raises(UnprocessableEntityError) as error:
         await sdk.runs.create(thread, "chat", input=said("x"), **refused)
-    assert error.value.response.status_code == 501
+    assert error.value.response.json()["error"] == "NotServed"
     assert await sdk.runs.list(thread) == []
 
 
@@ -487,3 +504,43 @@ async def test_stream_modes_may_be_sent_as_stream_modes_and_a_missing_thread_mad
             text = "".join([chunk async for chunk in response.aiter_text()])
     names = [line.removeprefix("event: ") for line in text.splitlines() if line.startswith("event: ")]
     assert names == ["metadata", "updates", "end"]
+
+
+async def test_a_chat_api_run_joined_here_answers_its_own_graphs_values(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    """A run's graph is its conversation's assistant, whichever API started it."""
+    conversation = await research_conversation(api)
+    sent = await api.post(f"/api/v1/conversations/{conversation}/messages", json={"content": ASK})
+    assert sent.status_code == 200, sent.text
+    joined = await sdk.runs.join(conversation, sent.json()["run_id"])
+    state = await sdk.threads.get_state(conversation)
+    assert {"findings", "summary"} <= joined.keys()
+    assert joined["summary"] == state["values"]["summary"]
+    assert [i["id"] for i in joined["__interrupt__"]] == [i["id"] for i in state["interrupts"]]
+    assert len(joined["__interrupt__"]) == 1
+
+
+async def test_a_run_reads_back_as_it_was_made(sdk: LangGraphClient) -> None:
+    """Made or read, a run names its request `kwargs`, as the Agent Server does."""
+    thread = (await sdk.threads.create())["thread_id"]
+    made = await sdk.runs.create(thread, "chat", input=said("hi"), metadata={"from": "test"})
+    read = await sdk.runs.get(thread, made["run_id"])
+    assert "run_kwargs" not in made
+    assert made["kwargs"] == read["kwargs"]
+    assert made["kwargs"]["metadata"] == {"from": "test"}
+
+
+async def test_a_state_is_read_at_a_checkpoint_given_whole(sdk: LangGraphClient) -> None:
+    """`get_state(thread, checkpoint=...)` posts the checkpoint to `/state/checkpoint`."""
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("one"))
+    first = (await sdk.threads.get_state(thread))["checkpoint"]
+    await sdk.runs.wait(thread, "chat", input=said("two"))
+    then = await sdk.threads.get_state(thread, checkpoint=first)
+    assert then["checkpoint"]["checkpoint_id"] == first["checkpoint_id"]
+    assert [m["content"] for m in then["values"]["messages"]] == ["one", "Reply 1: you said “one”."]
+    same = await sdk.threads.get_state(thread, checkpoint_id=first["checkpoint_id"])
+    assert same["values"] == then["values"]
+    with pytest.raises(NotFoundError):
+        await sdk.threads.get_state(thread, checkpoint={"checkpoint_id": str(uuid.uuid4())})

@@ -157,7 +157,10 @@ class RunCreateIn(BaseModel):
     checkpoint_id: StoredText | None = Field(default=None, max_length=100)
     interrupt_before: StoredJson | None = None
     interrupt_after: StoredJson | None = None
-    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "reject"
+    # The Agent Server's defaults, which its clients count on: agent-chat-ui
+    # stops a reply by closing the stream and sends the next message with no
+    # strategy, so it queues behind the run still finishing.
+    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "enqueue"
     if_not_exists: Literal["create", "reject"] = "reject"
     on_disconnect: Literal["cancel", "continue"] = "continue"
     durability: Literal["sync", "async", "exit"] | None = None
@@ -196,6 +199,13 @@ class HistoryIn(BaseModel):
     before: StoredText | CheckpointIn | None = None
     metadata: Metadata | None = None
     checkpoint: CheckpointIn | None = None
+
+
+class StateAtIn(BaseModel):
+    """`get_state(thread, checkpoint=...)`: the checkpoint given whole."""
+
+    checkpoint: CheckpointIn
+    subgraphs: bool = False
 
 
 class ThreadPruneIn(BaseModel):

@@ -73,21 +73,19 @@ async def _cancelled_on_disconnect(
             runner.cancel_soon(run, "interrupt")
 
 
-@router.post("/runs", responses=error_responses(404, 409, 501))
+@router.post("/runs", responses=error_responses(404, 409))
 async def create_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
     run = await runs.create(thread_id, body)
     conversation = await runs.thread(thread_id)
     headers = {"Content-Location": _where(thread_id, run.run_id)}
-    return JSONResponse(
-        RunOut.model_validate(run_json(run, conversation.assistant_id)).model_dump(mode="json"),
-        headers=headers,
-    )
+    out = RunOut.model_validate(run_json(run, conversation.assistant_id))
+    return JSONResponse(out.model_dump(mode="json", by_alias=True), headers=headers)
 
 
 @router.post(
     "/runs/stream",
     response_class=StreamingResponse,
-    responses={**error_responses(404, 409, 501), 200: STREAM},
+    responses={**error_responses(404, 409), 200: STREAM},
 )
 async def stream_new_run(
     thread_id: str, body: RunCreateIn, request: Request, runs: Runs
@@ -107,7 +105,7 @@ def new_run_stream(request: Request, run: ThreadRun, body: RunCreateIn) -> Strea
     return response
 
 
-@router.post("/runs/wait", responses=error_responses(404, 409, 501))
+@router.post("/runs/wait", responses=error_responses(404, 409))
 async def wait_for_new_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
     run = await runs.create(thread_id, body)
     where = _where(thread_id, run.run_id)
@@ -150,7 +148,7 @@ async def join_run(thread_id: str, run_id: uuid.UUID, session: SessionDep, runs:
 @router.get(
     "/runs/{run_id}/stream",
     response_class=StreamingResponse,
-    responses={**error_responses(404, 501), 200: STREAM},
+    responses={**error_responses(404), 200: STREAM},
 )
 async def join_run_stream(
     thread_id: str,

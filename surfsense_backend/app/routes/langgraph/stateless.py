@@ -11,7 +11,7 @@ from app.services.auth.users import CurrentUser
 from app.services.chat.runner import ChatRunner
 from app.services.threads.runs import forget_thread
 
-router = APIRouter(prefix="/runs", tags=["langgraph"], responses=error_responses(401, 409, 422, 501, 503))
+router = APIRouter(prefix="/runs", tags=["langgraph"], responses=error_responses(401, 409, 422, 503))
 
 
 @router.post("/stream", response_class=StreamingResponse, responses={200: STREAM})

@@ -10,6 +10,7 @@ from app.schemas.errors import error_responses
 from app.schemas.langgraph import (
     CheckpointIn,
     HistoryIn,
+    StateAtIn,
     StateUpdateIn,
     StateUpdateOut,
     ThreadCountIn,
@@ -22,6 +23,7 @@ from app.schemas.langgraph import (
     ThreadStateOut,
 )
 from app.schemas.text import StoredText
+from app.services.threads.runs import NotServed
 from app.services.threads.service import thread_filter
 
 router = APIRouter(prefix="/threads", tags=["langgraph"], responses=error_responses(401, 422, 503))
@@ -98,6 +100,15 @@ async def update_thread_state(thread_id: str, body: StateUpdateIn, threads: Thre
     named = body.checkpoint_id or (body.checkpoint.checkpoint_id if body.checkpoint else None)
     updated = await threads.update_state(thread_id, body.values, body.as_node, named)
     return StateUpdateOut.model_validate(updated)
+
+
+@router.post("/{thread_id}/state/checkpoint", responses=error_responses(404))
+async def get_thread_state_at_checkpoint(thread_id: str, body: StateAtIn, threads: Threads) -> ThreadStateOut:
+    """The state at a checkpoint given whole (the thread's latest without an id)."""
+    if body.checkpoint.checkpoint_ns:
+        raise NotServed("A subgraph's state by its checkpoint")
+    found = await threads.state(thread_id, body.checkpoint.checkpoint_id, body.subgraphs)
+    return ThreadStateOut.model_validate(found)
 
 
 @router.get("/{thread_id}/state/{checkpoint_id}", responses=error_responses(404))

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
+from app.agents.registry import CompiledAssistants
 from app.db import session_scope
 from app.errors import AppError, Conflict, InvalidRequest
 from app.models import Conversation, ThreadRun
@@ -46,9 +46,11 @@ RUN_STATUS = {
 
 class NotServed(AppError):
     """A feature of the Agent Server API this server does not implement: a
-    request that asks for it is refused, never served without it."""
+    request that asks for it is refused, never served without it. 422, not
+    501: the SDKs retry a 5xx (@langchain/langgraph-sdk with backoff, five
+    times), and a refusal no retry changes should fail fast."""
 
-    status_code = 501
+    status_code = 422
 
     def __init__(self, feature: str) -> None:
         super().__init__(f"{feature} is not served by this server yet.")
@@ -222,8 +224,11 @@ class ThreadRuns:
         return await self._read_back(run, interrupted=isinstance(final, RunInterrupted))
 
     async def _read_back(self, run: ThreadRun, *, interrupted: bool) -> dict[str, Any]:
-        """The thread's values from the graph's state: a run that did not stream them."""
-        agent = self.agents[(run.kwargs or {}).get("assistant_id", DEFAULT_ASSISTANT)]
+        """The thread's values from the graph's state: a run that did not stream
+        them (one the chat API started, say). Its graph is its thread's, whichever
+        API started it."""
+        conversation = await self.thread(str(run.conversation_id))
+        agent = self.agents[conversation.assistant_id]
         snapshot = await agent.snapshot(str(run.conversation_id))
         values: dict[str, Any] = values_json(snapshot) if isinstance(snapshot.values, dict) else {}
         if interrupted:

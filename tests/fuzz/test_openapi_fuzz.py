@@ -51,8 +51,6 @@ async def test_every_operation_answers_as_documented(server: Server, tmp_path: P
     log = tmp_path / "schemathesis.log"
     args = [
         SCHEMATHESIS,
-        "--config-file",
-        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{server.url}/openapi.json",
         "--header",

@@ -320,14 +320,45 @@ async def test_a_run_from_an_earlier_checkpoint_regenerates_or_edits(
     listed = (await api.get("/api/v1/conversations")).json()["items"]
     assert {c["id"]: c["message_count"] for c in listed}[thread] == 4
 
-    # The branch the edit left, and a checkpoint the thread never had: refused, nothing changed.
-    with pytest.raises(httpx.HTTPStatusError) as left:
-        await sdk.runs.wait(thread, "chat", input=None, checkpoint=again)
-    assert left.value.response.status_code == 501
-    assert left.value.response.json()["error"] == "CheckpointOffBranch"
+    # A checkpoint the thread never had: refused, nothing changed.
     with pytest.raises(NotFoundError):
         await sdk.runs.create(thread, "chat", input=said("x"), checkpoint_id=str(uuid.uuid4()))
     assert len(await _history(api, thread)) == 4
+
+
+async def test_a_run_on_a_branch_the_thread_left_brings_its_history_back(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    """agent-chat-ui's branch switcher, then a message: the run goes on from
+    that branch's latest state, and the history follows it there."""
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "chat", input=said("one"))
+    await sdk.runs.wait(thread, "chat", input=said("two"))
+    left = (await sdk.threads.get_state(thread))["checkpoint"]
+    states = await sdk.threads.get_history(thread, limit=100)
+    two = states[0]["values"]["messages"][-2]
+    # An edit of "two" moves the thread to a branch of its own.
+    await sdk.runs.wait(
+        thread, "chat", input=said("deux"), checkpoint=_first_seen(states, two["id"])["parent_checkpoint"]
+    )
+    assert [text for _, text in await _history(api, thread)][2] == "deux"
+
+    values = await sdk.runs.wait(thread, "chat", input=said("three"), checkpoint=left)
+    said_then = ["one", "Reply 1: you said “one”.", "two", "Reply 2: you said “two”.", "three"]
+    assert [m["content"] for m in values["messages"]] == [*said_then, "Reply 3: you said “three”."]
+    assert [text for _, text in await _history(api, thread)] == [m["content"] for m in values["messages"]]
+    listed = (await api.get("/api/v1/conversations")).json()["items"]
+    assert {c["id"]: c["message_count"] for c in listed}[thread] == 6
+
+    # The messages it brought back are dated on that branch: a regenerate of
+    # its last reply keeps every one of them.
+    states = await sdk.threads.get_history(thread, limit=100)
+    reply = states[0]["values"]["messages"][-1]
+    await sdk.runs.wait(
+        thread, "chat", input=None, checkpoint=_first_seen(states, reply["id"])["parent_checkpoint"]
+    )
+    assert [text for _, text in await _history(api, thread)][:5] == said_then
+    assert len(await _history(api, thread)) == 6
 
 
 async def test_a_client_that_leaves_cancels_the_run_when_it_asked_to(

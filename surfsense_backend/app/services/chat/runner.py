@@ -41,6 +41,7 @@ from app.db import session_scope
 from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
+from app.services.chat.branches import follow_branch
 from app.services.chat.event_log import Sequenced
 from app.services.chat.events import (
     MessageStored,
@@ -61,7 +62,6 @@ from app.services.chat.progress import ReplyProgress
 from app.services.chat.recorder import RunRecorder
 from app.services.conversations.errors import (
     AgentFailed,
-    CheckpointOffBranch,
     InterruptPending,
     NoInterruptPending,
     RunEndedWithError,
@@ -75,8 +75,6 @@ from app.services.conversations.errors import (
     RunCancelled as RunWasCancelled,
 )
 from app.services.conversations.repository import (
-    CheckpointRepository,
-    ConversationRepository,
     RunRepository,
 )
 from app.services.persistence import (
@@ -268,7 +266,7 @@ class ChatRunner:
         if resumes and not pending:
             raise NoInterruptPending
         if at is not None:
-            await self._rewind(session, conversation, at)
+            await follow_branch(session, storage, conversation, agent, at)
         unanswered = [] if resumes else self._unanswered(waiting)
         runs = RunRepository(session)
         runs.lease(run, self.owner, self.lease)
@@ -280,14 +278,6 @@ class ChatRunner:
         )
         handle.emit(started)
         return handle
-
-    @staticmethod
-    async def _rewind(session: AsyncSession, conversation: Conversation, checkpoint_id: str) -> None:
-        """A run from an earlier checkpoint of the thread's branch: the history
-        goes back to the graph's state there, as the graph does."""
-        if not await CheckpointRepository(session).on_branch(conversation.id, checkpoint_id):
-            raise CheckpointOffBranch(checkpoint_id)
-        await ConversationRepository(session, conversation.user_id).rewind(conversation, checkpoint_id)
 
     def _launch(self, handle: RunHandle) -> None:
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
@@ -319,7 +309,7 @@ class ChatRunner:
                 run = pending[0]
                 try:
                     handle = await self._start(session, ConversationStorage(session), conversation, run)
-                except (InterruptPending, NoInterruptPending, CheckpointOffBranch) as exc:
+                except (InterruptPending, NoInterruptPending) as exc:
                     await self.recorder.refuse_pending(runs, run, exc.kind, str(exc))
                     continue
             self._launch(handle)

@@ -92,16 +92,3 @@ class RunEndedWithError(AppError):
     @property
     def kind(self) -> str:
         return self._kind
-
-
-class CheckpointOffBranch(AppError):
-    """A run from a checkpoint of a branch the thread has left: its history
-    follows one branch, and the messages of the others are not kept."""
-
-    status_code = 501
-
-    def __init__(self, checkpoint_id: str) -> None:
-        super().__init__(
-            f"Checkpoint {checkpoint_id} is not on the thread's current branch (or not the thread's): "
-            "a run goes on from the latest checkpoint or one before it in the thread's history."
-        )

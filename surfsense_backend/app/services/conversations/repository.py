@@ -352,6 +352,29 @@ WITH RECURSIVE branch AS (
 SELECT EXISTS (SELECT FROM branch WHERE checkpoint_id = :checkpoint)
 """
 
+# From a checkpoint of another branch up to where it left the current one:
+# its ancestors, the walk stopping at the first on the current branch.
+_OFF_BRANCH_SQL = """
+WITH RECURSIVE current AS (
+    (SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints
+     WHERE thread_id = :thread AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1)
+    UNION ALL
+    SELECT c.checkpoint_id, c.parent_checkpoint_id
+    FROM checkpoints c JOIN current b ON c.checkpoint_id = b.parent_checkpoint_id
+    WHERE c.thread_id = :thread AND c.checkpoint_ns = ''
+), other AS (
+    SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints
+    WHERE thread_id = :thread AND checkpoint_ns = '' AND checkpoint_id = :checkpoint
+    UNION ALL
+    SELECT c.checkpoint_id, c.parent_checkpoint_id
+    FROM checkpoints c JOIN other o ON c.checkpoint_id = o.parent_checkpoint_id
+    WHERE c.thread_id = :thread AND c.checkpoint_ns = ''
+      AND o.checkpoint_id NOT IN (SELECT checkpoint_id FROM current)
+)
+SELECT checkpoint_id, checkpoint_id IN (SELECT checkpoint_id FROM current) AS shared
+FROM other ORDER BY checkpoint_id
+"""
+
 
 class CheckpointRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -394,6 +417,21 @@ class CheckpointRepository:
             text(_ON_BRANCH_SQL), {"thread": str(conversation_id), "checkpoint": checkpoint_id}
         )
         return bool(found)
+
+    async def off_branch(
+        self, conversation_id: uuid.UUID, checkpoint_id: str
+    ) -> tuple[str | None, list[str]]:
+        """A checkpoint of a branch the thread left: where that branch left the
+        current one (None if they share no checkpoint), and its checkpoints
+        after that, oldest first, ending with `checkpoint_id`."""
+        rows = (
+            await self.session.execute(
+                text(_OFF_BRANCH_SQL), {"thread": str(conversation_id), "checkpoint": checkpoint_id}
+            )
+        ).all()
+        if rows and rows[0].shared:
+            return rows[0].checkpoint_id, [row.checkpoint_id for row in rows[1:]]
+        return None, [row.checkpoint_id for row in rows]
 
     async def subgraphs_of_step(
         self, conversation_id: uuid.UUID, checkpoint_id: str

@@ -140,7 +140,10 @@ async def test_a_dropped_stream_is_rejoined_after_its_last_event(sdk: LangGraphC
     rest = await _events(sdk.runs.join_stream(thread, run_id, last_event_id=last))
     # Exactly the run's stream, as a client reading it whole from its start
     # gets it: no event missed, none twice (ids skip the chat API's own events).
-    assert seen + rest == await _events(sdk.runs.join_stream(thread, run_id))
+    whole = await _events(sdk.runs.join_stream(thread, run_id))
+    assert seen + rest == whole
+    # -1, as useStream's joinStream sends it after a reload: none seen, the whole stream.
+    assert await _events(sdk.runs.join_stream(thread, run_id, last_event_id="-1")) == whole
     ids = [int(i) for _, _, i in seen + rest if i is not None]
     assert ids == sorted(set(ids))
     assert rest[-1][0] == "end"

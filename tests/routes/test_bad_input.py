@@ -75,9 +75,10 @@ class TestPathsAndQueries:
         run_id = (await alice.send(conversation, "hi")).json()["run_id"]
         url = f"/api/v1/conversations/{conversation}/runs/{run_id}/stream"
         assert (await alice.client.get(url, headers={"Last-Event-ID": str(INTEGER_MAX)})).status_code == 200
-        response = await alice.client.get(url, headers={"Last-Event-ID": str(INTEGER_MAX + 1)})
-        assert response.status_code == 422
-        assert response.json()["error"] == "ValidationError"
+        for beyond in (INTEGER_MAX + 1, -2):
+            response = await alice.client.get(url, headers={"Last-Event-ID": str(beyond)})
+            assert response.status_code == 422
+            assert response.json()["error"] == "ValidationError"
 
 
 class TestUnparseableBodies:

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Header
+from pydantic import AfterValidator
 
 from app.db.text import INTEGER_MAX
 from app.services.chat.event_log import Sequenced
@@ -40,8 +41,12 @@ EVENT_STREAM = "text/event-stream"
 # Proxies must pass each event on as it comes, not buffer the response.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 HEARTBEAT = b": heartbeat\n\n"
-# The number of the last event a client saw: events are numbered in an integer column.
-LastEventId = Annotated[int, Header(alias="Last-Event-ID", ge=0, le=INTEGER_MAX)]
+# The number of the last event a client saw: events are numbered in an integer
+# column, from 1. -1 is none seen: @langchain/langgraph-sdk's joinStream sends it
+# when it rejoins a run from its start (useStream after a reload).
+LastEventId = Annotated[
+    int, Header(alias="Last-Event-ID", ge=-1, le=INTEGER_MAX), AfterValidator(lambda seen: max(seen, 0))
+]
 
 
 def _done(run_id: str, status: str, checkpoint_id: str | None = None) -> dict[str, Any]:

@@ -487,6 +487,10 @@ async def test_a_command_updates_the_state_and_sends_the_graph_to_a_node(sdk: La
     assert (run["status"], run["kwargs"]["goto"]) == ("success", "respond")
     with pytest.raises(UnprocessableEntityError):  # the graph has no such node
         await sdk.runs.create(thread, "chat", command={"goto": "nowhere"})
+    # The graph's end is a place to go (agent-chat-ui's "Mark as Resolved" sends it, with `input: {}`).
+    ended = await sdk.runs.wait(thread, "chat", input={}, command={"goto": "__end__"})
+    assert ended["messages"] == values["messages"]
+    assert (await sdk.runs.list(thread))[0]["status"] == "success"
 
 
 async def test_a_run_stops_before_a_node_and_the_next_goes_on_from_there(

@@ -65,9 +65,10 @@ class GraphRequest:
         return sorted({STREAM_MODES[mode] for mode in self.stream_mode})
 
     def messages(self) -> list[BaseMessage]:
-        """The input's `messages`, as LangChain messages (the history stores them as the run starts)."""
+        """The input's `messages`, as LangChain messages (the history stores them
+        as the run starts); none when a command goes instead of the input."""
         given = (self.input or {}).get("messages")
-        if given is None:
+        if given is None or self.commands:
             return []
         try:
             return convert_to_messages(given if isinstance(given, list) else [given])
@@ -79,7 +80,7 @@ class GraphRequest:
         human = [m for m in self.messages() if isinstance(m, HumanMessage)]
         if human:
             return human[-1].text
-        if self.input is None and self.commands:
+        if self.commands:
             return json.dumps({"update": self.update, "goto": self.goto}, ensure_ascii=False, default=str)
         return json.dumps(self.input, ensure_ascii=False, default=str)
 
@@ -93,9 +94,11 @@ class GraphRequest:
         return Command(resume=resume, update=self.update, goto=self.goto if self.goto is not None else ())
 
     def graph_input(self, before: list[BaseMessage]) -> dict[str, Any] | Command[Any] | None:
-        """The input the graph gets: `before` (results for calls the state left
-        unanswered) ahead of the input's messages; or the run's command."""
-        if self.input is None and self.commands:
+        """The input the graph gets: the run's command, which goes before any
+        input as on the Agent Server (agent-chat-ui sends `input: {}` with its
+        commands); else `before` (results for calls the state left unanswered)
+        ahead of the input's messages."""
+        if self.commands:
             return self.command()
         if self.input is None and not before:
             return None  # go on from where the graph stopped (a node it stopped before, say)

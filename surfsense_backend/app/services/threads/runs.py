@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
+from langgraph.graph import END
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents.registry import CompiledAssistants
@@ -170,10 +171,11 @@ class ThreadRuns:
         return named
 
     def _check_goto(self, conversation: Conversation, goto: Any) -> None:
-        """A command sends the graph to nodes it has, by name (not `*`)."""
+        """A command sends the graph to nodes it has, by name (not `*`), or to its end."""
         if goto == "*":
             raise InvalidRequest("A command goes to nodes by name, not to `*`.")
-        self._nodes(conversation, goto)
+        named = goto if isinstance(goto, list) else [] if goto is None else [goto]
+        self._nodes(conversation, [name for name in named if name != END] or None)
 
     def _nodes(self, conversation: Conversation, named: Any) -> list[str] | str | None:
         """Node names the graph has, as a list, or `*` (all of them); InvalidRequest otherwise."""

@@ -354,8 +354,8 @@ class ChatRunner:
 
     @staticmethod
     def _unanswered(waiting: Waiting, given: list[BaseMessage | dict[str, Any]]) -> list[ToolMessage]:
-        """ "Not run" for the calls the state left without a result, but those
-        the input answers itself (agent-chat-ui answers each with a placeholder)."""
+        """Results saying "not run" for the calls the state left without one,
+        but those the input answers itself (agent-chat-ui sends a placeholder)."""
         answered = {m.tool_call_id for m in given if isinstance(m, ToolMessage)}
         return [
             not_run(call_id, waiting.calls[call_id][0])

@@ -1,14 +1,18 @@
-"""A one-node chat graph for tests: it answers every message with an echo."""
+"""Graphs for tests: a one-node chat graph that answers every message with an
+echo, and one whose parallel branches each ask a question at once."""
 
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import interrupt
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ChatState(TypedDict):
@@ -49,3 +53,31 @@ async def chat(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, te
         {"messages": [HumanMessage(content=text)]}, {"configurable": {"thread_id": thread_id}}
     )
     return [m.content for m in result["messages"]]
+
+
+class Said(BaseModel):
+    """What a branch of the fan-out graph is told to say: its resume schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=100)
+
+
+def _asks(branch: str) -> Any:  # a node: typed as LangGraph's node protocols take it
+    def ask(state: Any) -> dict[str, list[AnyMessage]]:
+        answer = interrupt({"question": f"What should {branch} say?"})
+        return {"messages": [AIMessage(content=f"{branch}: {answer['text']}")]}
+
+    return ask
+
+
+def fan_out_graph(
+    model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """START -> left, right (in parallel) -> END: two interrupts pending at once."""
+    builder: StateGraph[Any] = StateGraph(ChatState)
+    for branch in ("left", "right"):
+        builder.add_node(branch, _asks(branch))
+        builder.add_edge(START, branch)
+        builder.add_edge(branch, END)
+    return builder.compile(checkpointer=saver)

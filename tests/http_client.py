@@ -36,11 +36,15 @@ class Caller:
 
 
 def asgi_client(
-    app: FastAPI, *, client: tuple[str, int] = ("127.0.0.1", 123), **kwargs: object
+    app: FastAPI,
+    *,
+    client: tuple[str, int] = ("127.0.0.1", 123),
+    base_url: str = "http://test",
+    **kwargs: object,
 ) -> httpx.AsyncClient:
     """A client of `app` in this process; `client` is the address the app sees."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client)
-    return httpx.AsyncClient(transport=transport, base_url="http://test", **kwargs)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url=base_url, **kwargs)  # type: ignore[arg-type]
 
 
 async def register(client: httpx.AsyncClient, email: str, password: str = "correct horse battery") -> str:

@@ -8,6 +8,14 @@ from tests.routes.test_messages import parse_sse
 from tests.routes.test_ui_message_stream import check_ui_message_stream
 
 ASK = "search for durable memory and save a note"
+# Answers to the approval request (LangChain's HumanInTheLoopMiddleware format).
+APPROVE: dict[str, Any] = {"decisions": [{"type": "approve"}]}
+
+
+def reject(message: str | None = None) -> dict[str, Any]:
+    return {"decisions": [{"type": "reject", **({"message": message} if message else {})}]}
+
+
 SUMMARY = "2 message(s) in 1 conversation(s) mention it: “Durable memory” (2)."
 
 

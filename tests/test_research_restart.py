@@ -12,7 +12,17 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.research_client import ASK, SUMMARY, history, research_conversation, runs, shape, stream
+from tests.research_client import (
+    APPROVE,
+    ASK,
+    SUMMARY,
+    history,
+    reject,
+    research_conversation,
+    runs,
+    shape,
+    stream,
+)
 from tests.server import Server, running
 
 DOMAIN = "research.example.com"
@@ -41,10 +51,8 @@ class Branch:
     ending: str
 
 
-APPROVE = Branch({"approved": True, "comment": "keep it"}, "events", "ui", "save_note success", "Saved note ")
-REJECT = Branch(
-    {"approved": False, "comment": "not now"}, "ui", "events", "save_note error", "I did not run save_note."
-)
+APPROVED = Branch(APPROVE, "events", "ui", "save_note success", "Saved note ")
+REJECTED = Branch(reject("not now"), "ui", "events", "save_note error", "I did not run save_note.")
 
 
 async def _logged_in(client: httpx.AsyncClient) -> None:
@@ -54,7 +62,7 @@ async def _logged_in(client: httpx.AsyncClient) -> None:
     client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
 
 
-@pytest.mark.parametrize("branch", [APPROVE, REJECT], ids=["approve", "reject"])
+@pytest.mark.parametrize("branch", [APPROVED, REJECTED], ids=["approve", "reject"])
 async def test_an_interrupt_waits_across_a_restart(
     server: Server, client: httpx.AsyncClient, branch: Branch
 ) -> None:

@@ -30,7 +30,7 @@ const asked = await collect(
   }),
 );
 const waiting = await client.threads.get(research.thread_id);
-const resumed = await client.runs.wait(research.thread_id, "research", { command: { resume: { approved: true } } });
+const resumed = await client.runs.wait(research.thread_id, "research", { command: { resume: { decisions: [{ type: "approve" }] } } });
 
 console.log(
   JSON.stringify({

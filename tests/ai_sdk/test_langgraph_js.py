@@ -4,6 +4,7 @@ its chat UIs are built on, rendered as a UI renders it (`use_stream.mjs`).
 Each runs a chat turn, the research agent's interrupt and its resume; the
 chat API then shows the same conversations."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ import httpx
 
 from tests.ai_sdk.conftest import DOMAIN
 from tests.ai_sdk.node import run_node
-from tests.research_client import ASK
+from tests.research_client import APPROVE, ASK, reject
 from tests.server import Server
 
 PASSWORD = "a long enough password"
@@ -44,7 +45,7 @@ async def test_the_js_client_chats_resumes_and_rejoins(node: str, server: Server
         assert seen["tokens"] == reply
         assert seen["values"] == [["human", "hello from js"], ["ai", reply]]
         assert seen["rejoined"] == seen["expected"]  # after the third event: the rest, exactly
-        assert seen["interrupt"][0]["value"]["action"] == "save_note"
+        assert [a["name"] for a in seen["interrupt"][0]["value"]["action_requests"]] == ["save_note"]
         assert seen["status"] == "interrupted"
         assert seen["resumed"][-1] == "ai"
         assert await _history(client, seen["chat"]) == [("user", "hello from js"), ("assistant", reply)]
@@ -66,9 +67,12 @@ async def test_use_stream_chats_and_answers_an_interrupt(node: str, server: Serv
             ("assistant", reply),
         ]
 
-        approved = '{"approved": true}'
-        research = await run_node(node, "use_stream.mjs", server.url, token, "research", ASK, approved)
-        assert research["first"]["interrupt"]["action"] == "save_note"
+        # The standard approval request, answered as agent-chat-ui's controls do.
+        approve = json.dumps({"resume": APPROVE})
+        research = await run_node(node, "use_stream.mjs", server.url, token, "research", ASK, approve)
+        request = research["first"]["interrupt"]
+        assert [a["name"] for a in request["action_requests"]] == ["save_note"]
+        assert request["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
         assert research["first"]["error"] is None
         assert research["second"]["interrupt"] is None
         assert research["second"]["messages"][-1][0] == "ai"
@@ -77,3 +81,30 @@ async def test_use_stream_chats_and_answers_an_interrupt(node: str, server: Serv
         assert roles[0] == "user"
         assert "interrupt" in roles
         assert roles[-1] == "assistant"
+
+        refuse = json.dumps({"resume": reject("not that")})
+        rejected = await run_node(node, "use_stream.mjs", server.url, token, "research", ASK, refuse)
+        assert rejected["second"]["error"] is None
+        assert rejected["second"]["messages"][-1][1].endswith(
+            "I did not run save_note. The user rejected it: not that"
+        )
+
+
+async def test_use_stream_typing_instead_of_answering_goes_past_the_interrupt(
+    node: str, server: Server
+) -> None:
+    """agent-chat-ui sends a placeholder result for the waiting call and the
+    message; the Agent Server runs them, and so does this server."""
+    async with _logged_in(server) as (client, token):
+        say = json.dumps({"say": "never mind"})
+        seen = await run_node(node, "use_stream.mjs", server.url, token, "research", ASK, say)
+        items = (await client.get(f"/api/v1/conversations/{seen['threadId']}/messages")).json()["items"]
+    assert seen["first"]["interrupt"] is not None
+    second = seen["second"]
+    assert (second["error"], second["interrupt"]) == (None, None)
+    assert [kind for kind, _ in second["messages"][-4:]] == ["ai", "tool", "human", "ai"]
+    assert second["messages"][-3][1] == "Successfully handled tool call."
+    assert second["messages"][-1][1] == "Reply 2: you said “never mind”."
+    # The question waits no more in the history either.
+    [asked] = [m for m in items if m["role"] == "interrupt"]
+    assert asked["metadata"]["pending"] is False

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.ai_sdk.conftest import DOMAIN
 from tests.ai_sdk.node import run_node
-from tests.research_client import ASK, SUMMARY, history, research_conversation
+from tests.research_client import APPROVE, ASK, SUMMARY, history, research_conversation
 from tests.server import Server, running
 
 
@@ -76,7 +76,7 @@ async def test_use_chats_transport_reads_tools_and_an_interrupt(
         token = await _log_in(client)
         conversation = await research_conversation(client)
 
-        answer = json.dumps({"approved": True, "comment": "from the AI SDK"})
+        answer = json.dumps(APPROVE)
         result = await run_node(
             node, "read_research.mjs", package, server.url, token, conversation, ASK, answer
         )

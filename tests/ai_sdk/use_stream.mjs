@@ -1,15 +1,18 @@
 // useStream, the React hook of @langchain/langgraph-sdk, rendered in Node as a
 // chat UI renders it (its messages and the question waiting), against the
-// Agent Server API: a message submitted, and with a resume value, the
-// interrupt answered with a Command. Prints what the hook showed as JSON.
-// Usage: node use_stream.mjs <base url> <token> <assistant> <text> [resume JSON]
+// Agent Server API: a message submitted, then optionally a second submit,
+// `{"resume": value}` answering the interrupt with a Command (as
+// agent-chat-ui's approval controls do), or `{"say": text}` typed instead of
+// answering: a result for each call left without one, then the message (as
+// agent-chat-ui sends it). Prints what the hook showed as JSON.
+// Usage: node use_stream.mjs <base url> <token> <assistant> <text> [then JSON]
 import React from "react";
 import TestRenderer, { act } from "react-test-renderer";
 import { Client } from "@langchain/langgraph-sdk";
 import { useStream } from "@langchain/langgraph-sdk/react";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
-const [base, token, assistantId, text, resume] = process.argv.slice(2);
+const [base, token, assistantId, text, then] = process.argv.slice(2);
 const client = new Client({ apiUrl: `${base}/langgraph`, defaultHeaders: { Authorization: `Bearer ${token}` } });
 
 let latest = null;
@@ -38,11 +41,25 @@ await act(async () => { renderer = TestRenderer.create(React.createElement(Chat)
 await act(async () => { latest.submit({ messages: [{ type: "human", content: text }] }); });
 await settle(2);
 const first = { messages: latest.messages.map((m) => [m.type, m.content]), interrupt: latest.interrupt?.value ?? null, error: latest.error ? String(latest.error) : null };
+// agent-chat-ui's placeholder results: each call of an AI message that no tool message follows.
+function placeholders(messages) {
+  return messages.flatMap((m, i) =>
+    m.type === "ai" && m.tool_calls?.length && messages[i + 1]?.type !== "tool"
+      ? m.tool_calls.map((call) => ({ type: "tool", tool_call_id: call.id, id: `do-not-render-${i}-${call.id}`, name: call.name, content: "Successfully handled tool call." }))
+      : [],
+  );
+}
+
 let second = null;
-if (resume) {
+if (then) {
+  const { resume, say } = JSON.parse(then);
   const before = latest.messages.length;
-  await act(async () => { latest.submit(undefined, { command: { resume: JSON.parse(resume) } }); });
-  await settle(before + 1);
+  const added = resume === undefined ? placeholders(latest.messages).length + 2 : 1;
+  await act(async () => {
+    if (resume !== undefined) latest.submit(undefined, { command: { resume } });
+    else latest.submit({ messages: [...placeholders(latest.messages), { type: "human", content: say }] });
+  });
+  await settle(before + added);
   second = { messages: latest.messages.map((m) => [m.type, m.content]), interrupt: latest.interrupt?.value ?? null, error: latest.error ? String(latest.error) : null };
 }
 await act(async () => renderer.unmount());

@@ -1,6 +1,7 @@
 """The chat page with the research agent: picked on "New conversation", its tool
-calls collapsed under the messages that made them, and an approval card that
-comes back after a reload and resumes the run when approved."""
+calls collapsed under the messages that made them, and an approval card (for
+LangChain's approval request) that comes back after a reload and resumes the
+run when approved, with the note edited, or rejected with a reason."""
 
 from pathlib import Path
 
@@ -40,13 +41,15 @@ async def test_approve_an_interrupt_after_a_reload(page: Page, email: str, artif
     await expect(search.locator(".args")).to_contain_text('"query": "durable memory"')
     await expect(search.locator(".result")).to_contain_text("durable memory matters")
 
-    await card.get_by_label("Comment (optional)").fill("yes, keep it")
+    # The note is edited in the card, then approved: the agent saves the edited note.
+    await card.get_by_label("save_note: text").fill("durable memory, in my words")
     await card.get_by_role("button", name="Approve").click()
 
     answer = page.locator('#messages .message.assistant[data-status="complete"] .body').last
     await expect(answer).to_contain_text("I searched your other conversations: ")
     await expect(answer).to_contain_text("Saved note ")
-    await expect(page.locator(".approval .answer")).to_have_text("Approved: yes, keep it")
+    await expect(answer).to_contain_text("durable memory, in my words")
+    await expect(page.locator(".approval .answer")).to_have_text("Approved with edits")
     await expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     saved = page.locator("details.tool-call").filter(has_text="Tool: save_note")
     await saved.locator("summary").click()
@@ -54,8 +57,25 @@ async def test_approve_an_interrupt_after_a_reload(page: Page, email: str, artif
     await page.screenshot(path=artifacts / "research-approved.png", full_page=True)
 
     await page.reload()
-    await expect(page.locator(".approval .answer")).to_have_text("Approved: yes, keep it")
+    await expect(page.locator(".approval .answer")).to_have_text("Approved with edits")
     await expect(
         page.locator('#messages .message.assistant[data-status="complete"] .body').last
     ).to_contain_text("Saved note ")
     assert NOTHING not in (await answer.text_content() or "")
+
+
+async def test_reject_an_interrupt_with_a_reason(page: Page, email: str) -> None:
+    await sign_up(page, email)
+    await page.get_by_label("Assistant").select_option(label="Research")
+    await page.get_by_role("button", name="New conversation").click()
+    await page.locator("#message-input").fill("save a note that tides turn")
+    await page.locator("#message-input").press("Enter")
+
+    card = page.get_by_role("region", name="Approval needed")
+    await card.get_by_label("Reason, if you reject (the agent reads it)").fill("not now")
+    await card.get_by_role("button", name="Reject").click()
+
+    answer = page.locator('#messages .message.assistant[data-status="complete"] .body').last
+    await expect(answer).to_contain_text("I did not run save_note. The user rejected it: not now")
+    await expect(page.locator(".approval .answer")).to_have_text("Rejected: not now")
+    await expect(page.get_by_role("button", name="Reject")).to_have_count(0)

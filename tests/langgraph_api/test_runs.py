@@ -5,7 +5,7 @@ thread's state and the chat history afterwards."""
 
 # The SDK types its JSON loosely: the tests index what this server returns.
 # mypy: disable-error-code="index,call-overload,comparison-overlap,union-attr"
-# mypy: disable-error-code="arg-type,typeddict-item,attr-defined,func-returns-value"
+# mypy: disable-error-code="arg-type,typeddict-item,attr-defined,func-returns-value,dict-item"
 
 import uuid
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEnti
 
 from tests.conditions import until
 from tests.langgraph_api.conftest import token_for
-from tests.research_client import ASK, research_conversation
+from tests.research_client import APPROVE, ASK, research_conversation
 from tests.server import Server
 
 ALL_MODES = ["values", "updates", "messages-tuple", "messages", "custom", "checkpoints", "tasks", "debug"]
@@ -117,14 +117,55 @@ async def test_an_interrupt_and_its_resume_with_a_command(
     assert state["next"]
     assert state["interrupts"][0]["id"] == asked[-1][0]["id"]
 
-    with pytest.raises(ConflictError):  # a new message while the graph waits for its answer
-        await sdk.runs.create(thread, "research", input=said("something else"))
-    values = await sdk.runs.wait(thread, "research", command={"resume": {"approved": True}})
+    # The interrupt is LangChain's approval request, which agent-chat-ui shows with its controls.
+    [request] = state["interrupts"]
+    assert [a["name"] for a in request["value"]["action_requests"]] == ["save_note"]
+    assert request["value"]["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
+    values = await sdk.runs.wait(thread, "research", command={"resume": APPROVE})
     assert "__interrupt__" not in values
     assert (await sdk.threads.get(thread))["status"] == "idle"
     roles = [role for role, _ in await _history(api, thread)]
     assert roles[0] == "user"
     assert "interrupt" in roles
+
+
+async def test_new_input_at_an_interrupt_goes_past_it_as_agent_chat_ui_sends_it(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    """Typing instead of answering: agent-chat-ui sends its placeholder result
+    for the dangling call (ensureToolCallsHaveResponses) and the message; the
+    Agent Server runs them and the graph drops the interrupt."""
+    thread = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(thread, "research", input=said("save a note that tides turn"))
+    state = await sdk.threads.get_state(thread)
+    [call] = state["values"]["messages"][-1]["tool_calls"]
+    assert state["interrupts"]
+    placeholder = {
+        "type": "tool",
+        "tool_call_id": call["id"],
+        "id": f"do-not-render-{uuid.uuid4()}",
+        "name": call["name"],
+        "content": "Successfully handled tool call.",
+    }
+    human = {"type": "human", "id": str(uuid.uuid4()), "content": [{"type": "text", "text": "never mind"}]}
+    values = await sdk.runs.wait(thread, "research", input={"messages": [placeholder, human]})
+    assert "__interrupt__" not in values
+    kinds = [(m["type"], m.get("tool_call_id")) for m in values["messages"]][-4:]
+    assert kinds == [("ai", None), ("tool", call["id"]), ("human", None), ("ai", None)]
+    assert values["messages"][-3]["content"] == "Successfully handled tool call."
+    after = await sdk.threads.get_state(thread)
+    assert (after["interrupts"], after["next"]) == ([], [])
+    assert (await sdk.threads.get(thread))["status"] == "idle"
+    # The history keeps the placeholder once (no "not run" beside it) and the
+    # question, which waits no more.
+    items = (await api.get(f"/api/v1/conversations/{thread}/messages")).json()["items"]
+    tools = [m for m in items if m["role"] == "tool"]
+    assert [(m["content"], m["metadata"]["tool_call_id"]) for m in tools] == [
+        ("Successfully handled tool call.", call["id"])
+    ]
+    [asked] = [m for m in items if m["role"] == "interrupt"]
+    assert asked["metadata"]["pending"] is False
+    assert asked["metadata"]["passed_by"] == (await sdk.runs.list(thread))[0]["run_id"]
 
 
 async def test_a_dropped_stream_is_rejoined_after_its_last_event(sdk: LangGraphClient) -> None:

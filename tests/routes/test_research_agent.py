@@ -11,9 +11,41 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from app.models import Note
 from tests.chat_models import FailsAfterToolModel
 from tests.http_client import Caller, CallerOn
-from tests.research_client import ASK, SUMMARY, history, research_conversation, runs, shape, stream
+from tests.research_client import (
+    APPROVE,
+    ASK,
+    SUMMARY,
+    history,
+    reject,
+    research_conversation,
+    runs,
+    shape,
+    stream,
+)
 
 QUESTION = f"Save this note? “{SUMMARY}”"
+
+
+def approval_request(text: str) -> dict[str, Any]:
+    """The interrupt's value: LangChain's HumanInTheLoopMiddleware request, as agent-chat-ui reads it."""
+    return {
+        "action_requests": [
+            {"name": "save_note", "args": {"text": text}, "description": f"Save this note? “{text}”"}
+        ],
+        "review_configs": [
+            {
+                "action_name": "save_note",
+                "allowed_decisions": ["approve", "edit", "reject"],
+                "args_schema": {
+                    "description": "Save a note for the user. The agent asks the user to approve it first.",
+                    "properties": {"text": {"title": "Text", "type": "string"}},
+                    "required": ["text"],
+                    "title": "save_note",
+                    "type": "object",
+                },
+            }
+        ],
+    }
 
 
 def _types(parts: list[dict[str, Any]]) -> list[str]:
@@ -23,8 +55,8 @@ def _types(parts: list[dict[str, Any]]) -> list[str]:
 class TestAssistants:
     async def test_listed_with_what_they_use(self, alice: Caller) -> None:
         items = (await alice.client.get("/api/v1/assistants")).json()["items"]
-        found = {a["id"]: (a["uses_tools"], a["uses_interrupts"]) for a in items}
-        assert found == {"chat": (False, False), "research": (True, True)}
+        found = {a["id"]: a["uses_tools"] for a in items}
+        assert found == {"chat": False, "research": True}
         assert all(a["name"] and a["description"] for a in items)
 
     async def test_an_unknown_assistant_is_422_naming_the_known(self, alice: Caller) -> None:
@@ -60,11 +92,11 @@ class TestApproval:
         )
         _, interrupt = events[4]
         assert (interrupt["role"], interrupt["content"]) == ("interrupt", QUESTION)
-        assert interrupt["metadata"]["value"]["action"] == "save_note"
+        assert interrupt["metadata"]["value"] == approval_request(SUMMARY)
         assert interrupt["metadata"]["pending"] is True
         assert events[-1][1]["status"] == "interrupted"
 
-        parts = await stream(alice.client, conversation, {"resume": {"approved": True}}, "ui")
+        parts = await stream(alice.client, conversation, {"resume": APPROVE}, "ui")
         assert _types(parts) == [
             "start",
             "data-run",
@@ -91,11 +123,14 @@ class TestApproval:
             ("assistant", answer),
         ]
         asked = messages[4]["metadata"]
-        assert (asked["pending"], asked["answer"]) == (False, {"approved": True, "comment": None})
+        assert (asked["pending"], asked["answer"]) == (False, APPROVE)
         assert messages[5]["metadata"]["args"] == {"text": SUMMARY}
         first, resumed = await runs(alice.client, conversation)
-        assert (first["status"], first["interrupts"][0]["value"]["action"]) == ("interrupted", "save_note")
-        assert (resumed["status"], resumed["resume"]) == ("succeeded", {"approved": True, "comment": None})
+        assert (first["status"], first["interrupts"][0]["value"]) == (
+            "interrupted",
+            approval_request(SUMMARY),
+        )
+        assert (resumed["status"], resumed["resume"]) == ("succeeded", APPROVE)
         assert asked["answered_by"] == resumed["run_id"]
         async with async_sessionmaker(engine)() as s:
             notes = list(await s.scalars(select(Note.content).where(Note.user_id == alice.id)))
@@ -109,9 +144,7 @@ class TestApproval:
         [asked] = interrupted.json()["interrupts"]
         assert asked["content"] == QUESTION
 
-        parts = await stream(
-            alice.client, conversation, {"resume": {"approved": False, "comment": "not now"}}, "ui"
-        )
+        parts = await stream(alice.client, conversation, {"resume": reject("not now")}, "ui")
         [refused] = [p for p in parts if p["type"] == "tool-output-error"]
         assert refused["errorText"] == "The user rejected it: not now"
         messages = await history(alice.client, conversation)
@@ -125,6 +158,24 @@ class TestApproval:
         ]
         async with async_sessionmaker(engine)() as s:
             assert list(await s.scalars(select(Note).where(Note.user_id == alice.id))) == []
+
+    async def test_edit_saves_the_edited_note(self, alice: Caller, engine: AsyncEngine) -> None:
+        conversation = await research_conversation(alice.client)
+        await alice.send(conversation, ASK)
+        edited = {"type": "edit", "edited_action": {"name": "save_note", "args": {"text": "my own words"}}}
+        done = await alice.client.post(
+            f"/api/v1/conversations/{conversation}/messages", json={"resume": {"decisions": [edited]}}
+        )
+        assert done.status_code == 200, done.text
+        messages = await history(alice.client, conversation)
+        assert shape(messages)[-2] == ("tool", "save_note success")
+        assert messages[-2]["metadata"]["args"] == {"text": "my own words"}
+        # The call as decided is the one the state keeps, for the model to read.
+        [call] = [m for m in messages if m["metadata"].get("tool_calls")][-1]["metadata"]["tool_calls"]
+        assert call["name"] == "save_note"
+        async with async_sessionmaker(engine)() as s:
+            notes = list(await s.scalars(select(Note.content).where(Note.user_id == alice.id)))
+        assert notes == ["my own words"]
 
 
 class TestTheRules:
@@ -141,7 +192,7 @@ class TestTheRules:
         for assistant in ("chat", "research"):
             created = await alice.client.post("/api/v1/conversations", json={"assistant_id": assistant})
             url = f"/api/v1/conversations/{created.json()['id']}/messages"
-            response = await alice.client.post(url, json={"resume": {"approved": True}})
+            response = await alice.client.post(url, json={"resume": APPROVE})
             assert response.status_code == 409, assistant
             assert response.json()["error"] == "NoInterruptPending"
 
@@ -149,16 +200,28 @@ class TestTheRules:
         conversation = await research_conversation(alice.client)
         await alice.send(conversation, ASK)
         url = f"/api/v1/conversations/{conversation}/messages"
-        for body in (
-            {"resume": {"approved": "maybe"}},
-            {"resume": {"approved": True, "extra": 1}},
+        bodies: tuple[dict[str, Any], ...] = (
+            {"resume": {"decisions": [{"type": "maybe"}]}},
+            {"resume": {"decisions": []}},
+            {"resume": {**APPROVE, "extra": 1}},
+            {"resume": {"approved": True}},
             {"resume": "yes"},
-            {"resume": {"approved": True, "comment": "nul\x00"}},
-            {"resume": {"approved": True, "comment": "\ud800"}},
+            {"resume": reject("nul\x00")},
+            {"resume": reject("\ud800")},
             {"resume": {"n": 2**64}},
-            {"content": "hi", "resume": {"approved": True}},
+            {"content": "hi", "resume": APPROVE},
             {"resume": None},
-        ):
+            # Checked against the question: one decision per action, of a type
+            # it allows, an edit keeping its name and its tool's arguments.
+            {"resume": {"decisions": [{"type": "approve"}, {"type": "approve"}]}},
+            {
+                "resume": {
+                    "decisions": [{"type": "edit", "edited_action": {"name": "rm", "args": {"text": "x"}}}]
+                }
+            },
+            {"resume": {"decisions": [{"type": "edit", "edited_action": {"name": "save_note", "args": {}}}]}},
+        )
+        for body in bodies:
             # As JSON escapes them: a lone surrogate has no UTF-8 of its own.
             raw = json.dumps(body)
             response = await alice.client.post(url, content=raw, headers={"Content-Type": "application/json"})
@@ -192,7 +255,7 @@ class TestAFailedResume:
         conversation = await research_conversation(caller.client)
         await caller.send(conversation, ASK)
         url = f"/api/v1/conversations/{conversation}/messages"
-        failed = await caller.client.post(url, json={"resume": {"approved": True}})
+        failed = await caller.client.post(url, json={"resume": APPROVE})
         assert failed.status_code == 502
         messages = await history(caller.client, conversation)
         # The note was saved before the model failed: the question is answered, the result kept.
@@ -201,6 +264,6 @@ class TestAFailedResume:
         assert [r["status"] for r in await runs(caller.client, conversation)] == ["interrupted", "failed"]
         # Nothing waits any more: a new message is taken.
         assert (await caller.send(conversation, "hello again")).status_code == 200
-        assert (await caller.client.post(url, json={"resume": {"approved": True}})).json()["error"] == (
+        assert (await caller.client.post(url, json={"resume": APPROVE})).json()["error"] == (
             "NoInterruptPending"
         )

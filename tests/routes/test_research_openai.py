@@ -12,7 +12,7 @@ from app.agents.models import create_chat_model
 from app.config.llm import LLMSettings
 from tests.http_client import CallerOn
 from tests.openai_compatible import OpenAICompatible
-from tests.research_client import ASK, SUMMARY, history, research_conversation, shape
+from tests.research_client import APPROVE, ASK, SUMMARY, history, research_conversation, shape
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def test_the_same_graph_on_an_openai_model(caller_on: CallerOn, model_serv
     asked = await caller.send(conversation, ASK)
     assert asked.json()["status"] == "interrupted", asked.text
     resumed = await caller.client.post(
-        f"/api/v1/conversations/{conversation}/messages", json={"resume": {"approved": True}}
+        f"/api/v1/conversations/{conversation}/messages", json={"resume": APPROVE}
     )
     answer = resumed.json()["assistant_message"]["content"]
     assert answer.startswith("Done. Saved note ")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from app.agents.graph_agent import NOT_RUN
 from app.services.persistence import operations
 from tests.http_client import Caller
-from tests.research_client import ASK, history, research_conversation, runs, shape
+from tests.research_client import APPROVE, ASK, history, research_conversation, runs, shape
 
 _ROWS = """
 SELECT 'checkpoints' AS kind, checkpoint_ns, conversation_id, NULL AS channel
@@ -40,7 +40,7 @@ async def _waiting(alice: Caller) -> tuple[str, list[dict[str, Any]]]:
 
 async def _approve(alice: Caller, conversation: str) -> dict[str, Any]:
     url = f"/api/v1/conversations/{conversation}/messages"
-    response = await alice.client.post(url, json={"resume": {"approved": True}})
+    response = await alice.client.post(url, json={"resume": APPROVE})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "succeeded"
     return dict(response.json()["assistant_message"])

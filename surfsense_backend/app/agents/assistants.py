@@ -22,7 +22,6 @@ ASSISTANTS.register(
         "and saves notes once you approve them.",
         build=build_research_graph,
         uses_tools=True,
-        uses_interrupts=True,
         resume_schema=ApprovalIn,
     )
 )

@@ -121,6 +121,8 @@ class Waiting:
     unanswered: list[str] = field(default_factory=list)
     # The latest checkpoint, where a resumed run starts (its stream shows it again).
     checkpoint_id: str | None = None
+    # The ids of the messages its state holds: one a node writes again is a revision (an edited call).
+    message_ids: frozenset[str] = frozenset()
 
 
 def _update_messages(update: Any) -> list[BaseMessage]:
@@ -162,10 +164,11 @@ def tool_calls_of(messages: Iterable[BaseMessage]) -> dict[str, tuple[str, dict[
 class _Translator:
     """Folds the graph's stream into AgentEvents; one per run."""
 
-    def __init__(self, calls: dict[str, tuple[str, dict[str, Any]]]) -> None:
-        self.calls = dict(calls)
+    def __init__(self, waiting: Waiting | None) -> None:
+        self.calls = dict(waiting.calls) if waiting else {}
         self.step: list[BaseMessage] = []
-        self.seen: set[str] = set()
+        # Messages reported already: by this run, or held by the state it started from.
+        self.seen: set[str] = set(waiting.message_ids) if waiting else set()
         self.checkpoint_id: str | None = None
         self.reply: AIMessage | None = None
         self.interrupts: list[PendingInterrupt] = []
@@ -195,8 +198,12 @@ class _Translator:
             return []
         events: list[AgentEvent] = []
         for message in _update_messages(update):
-            # A subgraph may hand back messages the run already reported.
+            # A subgraph may hand back messages the run already reported, and a
+            # node may revise one the state held (an edited tool call): the
+            # calls' arguments are the revision's, the message is not new.
             if message.id is not None and message.id in self.seen:
+                if isinstance(message, AIMessage):
+                    self.calls.update(tool_calls_of([message]))
                 continue
             if message.id is not None:
                 self.seen.add(message.id)
@@ -262,7 +269,7 @@ class GraphAgent:
         `stops`: the nodes to stop before and after (a Paused with no question).
         `checkpoint_id`: an earlier checkpoint to start from, instead of the
         latest (LangGraph forks the thread there)."""
-        translator = _Translator(waiting.calls if waiting else {})
+        translator = _Translator(waiting)
         config = self.config(thread_id, checkpoint_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
         stream = self.graph.astream(
@@ -323,7 +330,8 @@ class GraphAgent:
         unanswered = unanswered_calls(
             [m for m in messages if not (isinstance(m, ToolMessage) and m.tool_call_id in pending)]
         )
-        return Waiting(interrupts, tool_calls_of(messages), unanswered, checkpoint_id)
+        ids = frozenset(m.id for m in messages if m.id is not None)
+        return Waiting(interrupts, tool_calls_of(messages), unanswered, checkpoint_id, ids)
 
     @staticmethod
     def resume(value: Any) -> Command[Any]:

@@ -29,12 +29,15 @@ class UnknownAssistant(InvalidRequest):
         super().__init__(f"Unknown assistant {assistant_id!r}; known assistants: {', '.join(known)}.")
 
 
+def problems(error: ValidationError, whole: str = "resume") -> str:
+    """What a validation found, one clause per error, each where it was found."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in error.errors())
+
+
 class InvalidResume(InvalidRequest):
-    def __init__(self, assistant_id: str, error: ValidationError) -> None:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'resume'}: {e['msg']}" for e in error.errors()
-        )
-        super().__init__(f"The {assistant_id} assistant cannot resume with that: {problems}.")
+    def __init__(self, assistant_id: str, error: ValidationError, interrupt_id: str | None = None) -> None:
+        which = f" interrupt {interrupt_id}" if interrupt_id else ""
+        super().__init__(f"The {assistant_id} assistant cannot resume{which} with that: {problems(error)}.")
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,21 @@ class Assistant:
     description: str
     build: GraphBuilder
     uses_tools: bool = False
-    uses_interrupts: bool = False
-    # What a resume must look like; None: any JSON value.
+    # What an answer to one of its interrupts must look like; None: any JSON value.
     resume_schema: type[BaseModel] | None = None
 
-    def check_resume(self, value: Any) -> Any:
-        """The resume value as the graph gets it, or InvalidResume (422)."""
+    def check_resume(self, value: Any, asked: Any = None, interrupt_id: str | None = None) -> Any:
+        """An answer as the graph gets it, or InvalidResume (422). `asked`: the
+        value of the interrupt it answers, once known; the schema reads it
+        from its validation context (`{"asked": ...}`) to check the answer
+        against the question (one decision per action, say). `interrupt_id`
+        names the interrupt in the error, for an answer of several."""
         if self.resume_schema is None:
             return value
         try:
-            return self.resume_schema.model_validate(value).model_dump()
+            return self.resume_schema.model_validate(value, context={"asked": asked}).model_dump()
         except ValidationError as error:
-            raise InvalidResume(self.id, error) from error
+            raise InvalidResume(self.id, error, interrupt_id) from error
 
 
 class AssistantRegistry:

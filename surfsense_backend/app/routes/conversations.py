@@ -80,7 +80,6 @@ async def list_assistants(request: Request, user: CurrentUser) -> AssistantListO
                 name=a.name,
                 description=a.description,
                 uses_tools=a.uses_tools,
-                uses_interrupts=a.uses_interrupts,
             )
             for a in _assistants(request).registry
         ]

@@ -182,7 +182,6 @@ class AssistantOut(BaseModel):
     name: str
     description: str
     uses_tools: bool
-    uses_interrupts: bool
 
 
 class AssistantListOut(BaseModel):

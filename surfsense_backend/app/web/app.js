@@ -1,7 +1,8 @@
 // The chat page: sign up and log in, conversations, history, streaming replies.
 // Plain DOM, no build step; every piece of user text goes in through textContent.
 
-import { addToolCall, approvalCard, setToolResult, toolCalls } from "./agent_parts.js";
+import { addToolCall, setToolResult, toolCalls } from "./agent_parts.js";
+import { approvalCard } from "./approval.js";
 import { ApiError, Unreachable, call, joinRun, streamReply, token } from "./api.js";
 import { WHO, button, element } from "./dom.js";
 import { searchBox } from "./search.js";

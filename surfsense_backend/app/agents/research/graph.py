@@ -1,27 +1,30 @@
 """The research agent's graph.
 
-    agent ──tool calls──> approve ──approved──> tools ──search──> summarise ──> agent
-      │                     └──rejected (a tool error per call)──────────────> agent
+    agent ──tool calls──> approve ──some approved──> tools ──search──> summarise ──> agent
+      │                     └──all rejected (a tool error per call)──────────> agent
       └──no tool call──> END
 
-`approve` calls interrupt() before any call that needs approval, with what it
-would do and why; the answer is `ApprovalIn`. `summarise` is a subgraph with
-a state of its own (its checkpoints live in its own namespace).
+`approve` calls interrupt() once for the calls that need approval, in the
+format of LangChain's HumanInTheLoopMiddleware (`app.agents.approval`): an
+action request per call, answered with a decision per call (approve, edit
+its arguments, or reject with a message for the model). `summarise` is a
+subgraph with a state of its own (its checkpoints live in its own namespace).
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall, ToolMessage
+from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
-from langgraph.types import Command, interrupt
-from pydantic import BaseModel, ConfigDict, Field
+from langgraph.types import Command, Send, interrupt
 
 # typing_extensions': pydantic reads it for the graphs' JSON schemas on Python < 3.12.
 from typing_extensions import TypedDict
 
+from app.agents.approval import Decisions, approval_request, decide
 from app.agents.chat_graph import messages_channel
 from app.agents.context import AgentContext
 from app.agents.graph_agent import Graph
@@ -36,13 +39,15 @@ PROMPT = (
 )
 
 
-class ApprovalIn(BaseModel):
-    """The answer to the agent's request to run a tool: resume with it."""
+class ApprovalIn(Decisions):
+    """The answer to the agent's request to run tools: resume with it. An
+    edit's arguments are checked against the tool's."""
 
-    model_config = ConfigDict(extra="forbid")
+    tools: ClassVar[dict[str, BaseTool]] = {t.name: t for t in TOOLS if t.name in NEEDS_APPROVAL}
 
-    approved: bool
-    comment: str | None = Field(default=None, max_length=2000)
+
+def _describe(call: ToolCall) -> str:
+    return f"Save this note? “{call['args'].get('text', '')}”"
 
 
 def _research_state(context_messages: int) -> type:
@@ -84,28 +89,32 @@ def _after_agent(state: Any) -> str:
 
 
 def _approve(state: Any) -> Command[Any]:
-    """Ask the user before a call that needs approval; interrupt() returns their answer."""
+    """Ask the user about the calls that need approval; interrupt() returns
+    their decisions. Approved and edited calls run (the message keeps the
+    calls as decided), rejected ones get the user's message as their result."""
     message = _last_ai(state)
     assert message is not None  # noqa: S101 - routed here only after a tool call
-    call = next(c for c in message.tool_calls if c["name"] in NEEDS_APPROVAL)
-    answer = interrupt(
-        {
-            "action": call["name"],
-            "tool_call_id": call["id"],
-            "args": call["args"],
-            "question": f"Save this note? “{call['args'].get('text', '')}”",
-            "reason": "You asked me to keep this, and I save notes only with your approval.",
-        }
-    )
-    approval = ApprovalIn.model_validate(answer)
-    if approval.approved:
-        return Command(goto="tools")
-    why = "The user rejected it" + (f": {approval.comment}" if approval.comment else ".")
-    refused = [
-        ToolMessage(why, tool_call_id=c["id"] or "", name=c["name"], status="error")
-        for c in message.tool_calls
+    asked = [c for c in message.tool_calls if c["name"] in NEEDS_APPROVAL]
+    request = approval_request(asked, _describe, ApprovalIn.tools)
+    answer = ApprovalIn.model_validate(interrupt(request), context={"asked": request})
+    decided, refused = decide(asked, answer)
+    by_id = {c["id"]: c for c in decided}
+    calls = [by_id.get(c["id"], c) for c in message.tool_calls]
+    rejected = {m.tool_call_id for m in refused}
+    # An edited call replaces the message's (same id): the model reads what ran.
+    revised = [message.model_copy(update={"tool_calls": calls})] if calls != message.tool_calls else []
+    written = {"messages": [*revised, *refused]}
+    runs = [c for c in calls if c["id"] not in rejected]
+    if not runs:
+        return Command(goto="agent", update=written)
+    # The message keeps every call (a rejected one is answered by its refusal,
+    # as every model API needs); the tools node gets only the calls to run,
+    # one task each, as LangChain's agents send them.
+    sends = [
+        Send("tools", {"__type": "tool_call_with_context", "tool_call": call, "state": state})
+        for call in runs
     ]
-    return Command(goto="agent", update={"messages": refused})
+    return Command(goto=sends, update=written)
 
 
 def _after_tools(state: Any) -> str:

@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
@@ -30,6 +31,8 @@ class RunHandle:
     waiting: Waiting | None
     # Results for the calls a new message goes past ("not run"): stored, and sent to the graph.
     unanswered: list[ToolMessage] = field(default_factory=list)
+    # A resume's answer to each interrupt it resumes, by interrupt id, checked as it started.
+    answers: dict[str, Any] = field(default_factory=dict)
     # A run of the Agent Server API: its request, read once from the run's kwargs.
     request: GraphRequest | None = None
     log: EventLog = field(default_factory=EventLog)
@@ -51,6 +54,11 @@ class RunHandle:
     @property
     def resumes(self) -> bool:
         return self.run.resume is not None
+
+    @property
+    def goes_past(self) -> bool:
+        """New input where the graph waited at interrupts: LangGraph drops them."""
+        return not self.resumes and self.waiting is not None and bool(self.waiting.interrupts)
 
     def emit(self, event: ChatEvent) -> None:
         self.log.append(event)

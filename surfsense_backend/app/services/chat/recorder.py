@@ -123,7 +123,8 @@ class RunRecorder:
     async def _note_progress(self, storage: ConversationStorage, handle: RunHandle) -> None:
         """Once per run: the messages it began with (the user's, and results
         for calls it went past) get the checkpoint they went in at, and a
-        resumed interrupt its answer (the graph has taken it). `_noted`
+        resumed interrupt its answer (the graph has taken it), or interrupts
+        the input went past their end (the graph dropped them). `_noted`
         records that once the transaction commits."""
         if (checkpoint_id := self._undated(handle)) is not None:
             await storage.date_messages(handle.run.run_id, checkpoint_id)
@@ -136,8 +137,12 @@ class RunRecorder:
 
     @staticmethod
     async def _answer(storage: ConversationStorage, handle: RunHandle) -> None:
-        if handle.resumes and not handle._answered:
-            await storage.answer_interrupts(handle.run.conversation_id, handle.run.resume, handle.run.run_id)
+        if handle._answered:
+            return
+        if handle.resumes:
+            await storage.answer_interrupts(handle.run.conversation_id, handle.answers, handle.run.run_id)
+        elif handle.goes_past:
+            await storage.pass_interrupts(handle.run.conversation_id, handle.run.run_id)
 
     @staticmethod
     def _noted(handle: RunHandle) -> None:
@@ -146,7 +151,7 @@ class RunRecorder:
             if handle.user_message is not None:
                 set_committed_value(handle.user_message, "checkpoint_id", handle._input_checkpoint)
             handle._user_noted = True
-        handle._answered = handle._answered or handle.resumes
+        handle._answered = handle._answered or handle.resumes or handle.goes_past
 
     async def finish(
         self, handle: RunHandle, progress: ReplyProgress, outcome: Finished

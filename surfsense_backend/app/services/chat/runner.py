@@ -36,7 +36,7 @@ from app.agents.graph_agent import (
     Waiting,
     not_run,
 )
-from app.agents.registry import CompiledAssistants
+from app.agents.registry import CompiledAssistants, InvalidResume
 from app.db import session_scope
 from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
@@ -56,13 +56,14 @@ from app.services.chat.events import (
 from app.services.chat.follow import RunFollower
 from app.services.chat.graph_request import GraphRequest
 from app.services.chat.handle import LOST, RunHandle
-from app.services.chat.interrupts import jsonable
+from app.services.chat.interrupts import answers_for, checked_resume, jsonable
 from app.services.chat.leases import LeaseKeeper
 from app.services.chat.progress import ReplyProgress
 from app.services.chat.recorder import RunRecorder
 from app.services.conversations.errors import (
     AgentFailed,
     InterruptPending,
+    InterruptsUnanswered,
     NoInterruptPending,
     RunEndedWithError,
     RunInProgress,
@@ -70,6 +71,7 @@ from app.services.conversations.errors import (
     RunNotActive,
     RunNotFound,
     ServerStopping,
+    UnknownInterrupt,
 )
 from app.services.conversations.errors import (
     RunCancelled as RunWasCancelled,
@@ -89,6 +91,14 @@ from app.services.persistence import (
 logger = logging.getLogger(__name__)
 
 _NO_RESUME = object()
+# What the graph waits for decides these as a run starts: a queued run fails with them.
+_CANNOT_START = (
+    InterruptPending,
+    NoInterruptPending,
+    UnknownInterrupt,
+    InterruptsUnanswered,
+    InvalidResume,
+)
 _INTERRUPTED = "The run did not finish: its process stopped."
 
 
@@ -161,9 +171,12 @@ class ChatRunner:
         Otherwise `strategy` decides: `reject` (RunInProgress, 409), `enqueue`
         (pending until the runs before it end), `interrupt` or `rollback` (the
         active runs are cancelled so, and this one goes next). A message while
-        the graph waits at an interrupt is InterruptPending (409); a resume
-        with nothing waiting is NoInterruptPending (409), or, for a queued
-        run, its failure when its turn comes.
+        the graph waits at an interrupt is InterruptPending (409; an Agent
+        Server run's input goes past it, as LangGraph does); a resume with
+        nothing waiting is NoInterruptPending (409), one that does not answer
+        each pending interrupt by id (when several wait) is
+        InterruptsUnanswered or UnknownInterrupt (409); for a queued run, each
+        is its failure when its turn comes.
 
         `request`: a run of the Agent Server API, whose input (instead of
         `content`) and stream modes it keeps.
@@ -187,7 +200,7 @@ class ChatRunner:
         conversation, busy = found
         assistant = self.agents.registry.get(conversation.assistant_id)
         if resume is not _NO_RESUME:
-            resume = assistant.check_resume(resume)
+            resume = checked_resume(assistant, resume)
         run = ThreadRun(
             conversation_id=conversation.id,
             user_id=user_id,
@@ -258,21 +271,25 @@ class ChatRunner:
         resumes = run.resume is not None
         request = GraphRequest.from_json(run.kwargs) if run.kwargs is not None else None
         at = request.checkpoint_id if request is not None else None
-        reads_state = assistant.uses_interrupts or assistant.uses_tools
-        waiting = await agent.waiting(conversation.thread_id, at) if reads_state else None
-        pending = waiting.interrupts if waiting else []
-        if not resumes and pending:
+        # Read for every graph: whether it interrupts is its own business.
+        waiting = await agent.waiting(conversation.thread_id, at)
+        pending = waiting.interrupts
+        answers = answers_for(assistant, run.resume, pending) if resumes else {}
+        if not resumes and pending and request is None:
+            # A chat message waits for the answer; the graph's own input (an
+            # Agent Server run) goes past the interrupts, which LangGraph drops.
             raise InterruptPending(pending[0].id, pending[0].value)
-        if resumes and not pending:
-            raise NoInterruptPending
         if at is not None:
             await follow_branch(session, storage, conversation, agent, at)
-        unanswered = [] if resumes else self._unanswered(waiting)
+        given = _input_messages(run, request)
+        unanswered = [] if resumes else self._unanswered(waiting, given)
         runs = RunRepository(session)
         runs.lease(run, self.owner, self.lease)
-        handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered, request=request)
+        handle = RunHandle(
+            run, None, None, agent, waiting, unanswered=unanswered, answers=answers, request=request
+        )
         # The calls the new input goes past are answered "not run" first, as its input will.
-        opening = [*unanswered, *_input_messages(run, request)]
+        opening = [*unanswered, *given]
         handle.user_message, handle.assistant_message, started = await self.recorder.start(
             session, storage=storage, conversation=conversation, run=run, opening=opening
         )
@@ -309,7 +326,7 @@ class ChatRunner:
                 run = pending[0]
                 try:
                     handle = await self._start(session, ConversationStorage(session), conversation, run)
-                except (InterruptPending, NoInterruptPending) as exc:
+                except _CANNOT_START as exc:
                     await self.recorder.refuse_pending(runs, run, exc.kind, str(exc))
                     continue
             self._launch(handle)
@@ -325,19 +342,24 @@ class ChatRunner:
         background_failed(logger, "chat_run", f"{task.get_name()} failed", exc)
 
     @staticmethod
-    def _unanswered(waiting: Waiting | None) -> list[ToolMessage]:
-        if waiting is None:
-            return []
-        return [not_run(call_id, waiting.calls[call_id][0]) for call_id in waiting.unanswered]
+    def _unanswered(waiting: Waiting, given: list[BaseMessage | dict[str, Any]]) -> list[ToolMessage]:
+        """Results saying "not run" for the calls the state left without one,
+        but those the input answers itself (agent-chat-ui sends a placeholder)."""
+        answered = {m.tool_call_id for m in given if isinstance(m, ToolMessage)}
+        return [
+            not_run(call_id, waiting.calls[call_id][0])
+            for call_id in waiting.unanswered
+            if call_id not in answered
+        ]
 
     def _graph_input(self, handle: RunHandle) -> Any:
         if handle.request is not None and not handle.resumes:
             return handle.request.graph_input(list(handle.unanswered))
         if not handle.resumes:
             return handle.agent.message_input(handle.run.prompt, handle.unanswered)
-        pending = handle.waiting.interrupts if handle.waiting else []
-        # Several interrupts at once (parallel nodes): each gets the same answer.
-        answer = handle.run.resume if len(pending) == 1 else {i.id: handle.run.resume for i in pending}
+        # One interrupt takes its answer; several (parallel branches) a map of answers by id.
+        answers = handle.answers
+        answer = next(iter(answers.values())) if len(answers) == 1 else answers
         if handle.request is not None:  # an Agent Server command may update and goto as it resumes
             return handle.request.command(answer)
         return handle.agent.resume(answer)

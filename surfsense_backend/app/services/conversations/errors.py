@@ -42,13 +42,36 @@ class InterruptPending(Conflict):
     """The graph waits for an answer: resume it before sending a message."""
 
     def __init__(self, interrupt_id: str, value: Any) -> None:
-        action = value.get("action") if isinstance(value, dict) else None
-        what = f" to {action}" if isinstance(action, str) else f": {json.dumps(value, default=str)[:200]}"
+        # An approval request (LangChain's format) is named by its actions.
+        actions = value.get("action_requests") if isinstance(value, dict) else None
+        names = [a.get("name") for a in actions if isinstance(a, dict)] if isinstance(actions, list) else []
+        named = [n for n in names if isinstance(n, str)]
+        what = f" to {', '.join(named)}" if named else f": {json.dumps(value, default=str)[:200]}"
         super().__init__(
             f"The agent is waiting for your answer (interrupt {interrupt_id}){what}; "
             'resume it with {"resume": ...} before sending a message.'
         )
         self.interrupt_id = interrupt_id
+
+
+class UnknownInterrupt(Conflict):
+    """A resume that answers, by id, an interrupt the graph does not wait at."""
+
+    def __init__(self, unknown: list[str], pending: list[str]) -> None:
+        super().__init__(
+            f"No interrupt {', '.join(unknown)} waits for an answer here; "
+            f"the graph waits at: {', '.join(pending)}."
+        )
+
+
+class InterruptsUnanswered(Conflict):
+    """Several interrupts wait (parallel branches): a resume answers each by id."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(
+            f"Interrupts {', '.join(missing)} wait for an answer too: resume with an answer "
+            'for each pending interrupt, by id: {"<interrupt id>": <answer>, ...}.'
+        )
 
 
 class NoInterruptPending(Conflict):

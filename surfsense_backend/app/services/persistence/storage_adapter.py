@@ -381,18 +381,34 @@ class ConversationStorage:
             .values(checkpoint_id=checkpoint_id)
         )
 
-    async def answer_interrupts(self, conversation_id: uuid.UUID, answer: Any, run_id: uuid.UUID) -> None:
-        """Record the answer on the conversation's pending interrupts: the run
-        `run_id` resumed the graph with it."""
-        answered = {"pending": False, "answer": answer, "answered_by": str(run_id)}
+    async def answer_interrupts(
+        self, conversation_id: uuid.UUID, answers: dict[str, Any], run_id: uuid.UUID
+    ) -> None:
+        """Record each pending interrupt's answer (`answers` by interrupt id):
+        the run `run_id` resumed the graph with them."""
+        for interrupt_id, answer in answers.items():
+            answered = {"pending": False, "answer": answer, "answered_by": str(run_id)}
+            await self._end_pending(
+                conversation_id, answered, Message.metadata_["interrupt_id"].astext == interrupt_id
+            )
+
+    async def pass_interrupts(self, conversation_id: uuid.UUID, run_id: uuid.UUID) -> None:
+        """The conversation's pending interrupts wait no more: the run `run_id`
+        went on with new input, and the graph dropped them unanswered."""
+        await self._end_pending(conversation_id, {"pending": False, "passed_by": str(run_id)})
+
+    async def _end_pending(
+        self, conversation_id: uuid.UUID, ended: dict[str, Any], *where: ColumnElement[bool]
+    ) -> None:
         await self.session.execute(
             update(Message)
             .where(
                 Message.conversation_id == conversation_id,
                 Message.role == "interrupt",
                 Message.metadata_["pending"].as_boolean(),
+                *where,
             )
-            .values(metadata_=Message.metadata_.op("||")(literal(answered, JSONB)))
+            .values(metadata_=Message.metadata_.op("||")(literal(ended, JSONB)))
         )
 
     async def get_conversation_history(

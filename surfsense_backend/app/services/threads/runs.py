@@ -253,7 +253,8 @@ async def _followed(runner: ChatRunner, run_id: uuid.UUID) -> _Ended:
         if isinstance(event, StreamChunk) and event.mode == "values" and not event.ns:
             data = event.data if isinstance(event.data, dict) else {}
             if "__interrupt__" in data:
-                asked = data["__interrupt__"]
+                # Parallel branches' interrupts come a chunk each: the run stopped at all of them.
+                asked = [*(asked or []), *data["__interrupt__"]]
             else:
                 values = data
         if is_final(event):

@@ -4,6 +4,7 @@ the Agent Server API with its key in `X-Api-Key`, so every request is a CORS
 one with a preflight, and the hook reads the run's `Content-Location` to
 rejoin it after a reload."""
 
+import json
 import shutil
 import subprocess
 import threading
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -20,6 +22,7 @@ from playwright.async_api import Locator, Page, Request, expect
 from tests.ai_sdk.node import HERE as JS_CLIENTS
 from tests.browser.conftest import DOMAIN
 from tests.client_tools import missing
+from tests.research_client import APPROVE, ASK, reject
 from tests.server import Server
 
 ESBUILD = JS_CLIENTS / "node_modules" / ".bin" / "esbuild"
@@ -122,4 +125,23 @@ async def test_a_reload_mid_reply_rejoins_the_run(page: Page, server: Server, ui
     await expect(messages(chat).nth(1)).to_contain_text("”.", timeout=60_000)
     await expect(messages(chat)).to_have_count(2)
     await expect(chat.locator("#error")).to_have_count(0)
+    assert failed == []
+
+
+@pytest.mark.parametrize(("decision", "result"), [(APPROVE, "Saved note "), (reject("not now"), "not now")])
+async def test_the_approval_is_answered_in_the_standard_format(
+    page: Page, server: Server, ui_origin: str, decision: dict[str, Any], result: str
+) -> None:
+    """The research agent asks as LangChain's HumanInTheLoopMiddleware does;
+    the page answers as agent-chat-ui's controls do: a Command resume beside an empty input."""
+    failed = await _open(page, server, ui_origin, assistant="research")
+    await _submit(page, ASK)
+    asked = json.loads(await page.locator("#interrupt").text_content() or "null")
+    assert [a["name"] for a in asked["action_requests"]] == ["save_note"]
+    assert asked["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
+    await page.evaluate("d => window.chat.send({}, {command: {resume: d}})", decision)
+    await expect(page.locator("#interrupt")).to_have_count(0)
+    await expect(page.locator("#messages > li[data-type=tool]").last).to_contain_text(result)
+    await expect(page.locator("main")).to_have_attribute("data-loading", "false")
+    await expect(page.locator("#error")).to_have_count(0)
     assert failed == []

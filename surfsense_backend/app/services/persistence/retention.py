@@ -14,6 +14,12 @@ checkpoint first gets a snapshot of the channels its metadata names as
 DeltaChannels, so nothing older is needed and exactly the policy's checkpoints
 remain.
 
+Every checkpoint kept, not only the ones the policy names, is loaded by
+someone (state history, forks), so the ancestors are closed over: a
+checkpoint kept because one channel of a newer one walks through it has its
+own channels walked too. Two DeltaChannels that snapshot at different rates
+otherwise keep ancestors whose other channel lost what it is rebuilt from.
+
 A checkpoint's age is our `created_at` column, or on the schema the stock
 saver's `setup()` makes, which has none, the checkpoint's own timestamp (`ts`).
 
@@ -116,7 +122,12 @@ class CheckpointRow:
     versions: dict[str, str]
     # The channels its metadata counts as DeltaChannels (LangGraph's counters).
     delta_channels: set[str]
-    # The channels whose value it stores itself.
+    # The channels it stores a value of when it is loaded itself: a blob or
+    # any inline value, `null` included (the channel then loads as None).
+    stored: set[str] = field(default_factory=set)
+    # The channels an ancestor walk stops at: a blob or an inline value other
+    # than `null`. LangGraph's walk reads a null as nothing stored (JSON null
+    # and a missing key look alike to it) and goes on to older checkpoints.
     seeded: set[str] = field(default_factory=set)
     # The channels it holds a snapshot of (the inline `true` marker on a blob).
     snapshots: set[str] = field(default_factory=set)
@@ -131,15 +142,15 @@ class CheckpointRow:
             created_at=row["created_at"],
             versions={channel: str(version) for channel, version in (row["versions"] or {}).items()},
             delta_channels=set(row["delta"]),
-            # An inline value is stored, `null` included: a DeltaChannel has none.
-            seeded=blobs | set(inline),
+            stored=blobs | set(inline),
+            seeded=blobs | {channel for channel, value in inline.items() if value is not None},
             snapshots={channel for channel in blobs if inline.get(channel) is True},
         )
 
     @property
     def unstored(self) -> set[str]:
         """Channels with a version here but no value: empty, or rebuilt from ancestors."""
-        return set(self.versions) - self.seeded
+        return set(self.versions) - self.stored
 
 
 def known_delta_channels(rows: Sequence[CheckpointRow]) -> set[str]:
@@ -166,21 +177,29 @@ def rebuilt_channels(row: CheckpointRow) -> set[str]:
 
 
 def needed(rows: Sequence[CheckpointRow], keep: set[str]) -> set[str]:
-    """`keep` and every ancestor a channel of theirs is rebuilt from.
+    """`keep` and every ancestor a channel of a kept checkpoint is rebuilt
+    from, the ancestors kept so included: every checkpoint that remains loads.
 
     As LangGraph's loader does for a DeltaChannel: a channel stored at the
     checkpoint itself, or with no version there, is not rebuilt; any other
-    walks the parents from the checkpoint's parent to the first that stores
-    it, that one included.
+    walks the parents from the checkpoint's parent to the first that seeds
+    it (`CheckpointRow.seeded`), that one included.
     """
     by_id = {row.checkpoint_id: row for row in rows}
     needed_ids = set(keep) & by_id.keys()
-    for kept in list(needed_ids):
-        row = by_id[kept]
+    pending = list(needed_ids)
+    # (channel, id): the walk for that channel passed there, so everything
+    # from there back to the channel's seed is kept already.
+    walked: set[tuple[str, str]] = set()
+    while pending:
+        row = by_id[pending.pop()]
         for channel in rebuilt_channels(row):
             ancestor = by_id.get(row.parent_id or "")
-            while ancestor is not None:
-                needed_ids.add(ancestor.checkpoint_id)
+            while ancestor is not None and (channel, ancestor.checkpoint_id) not in walked:
+                walked.add((channel, ancestor.checkpoint_id))
+                if ancestor.checkpoint_id not in needed_ids:
+                    needed_ids.add(ancestor.checkpoint_id)
+                    pending.append(ancestor.checkpoint_id)
                 if channel in ancestor.seeded:
                     break
                 ancestor = by_id.get(ancestor.parent_id or "")
@@ -279,6 +298,7 @@ class ThreadPruner:
                 version = oldest.versions[channel]
                 await conn.execute(_WRITE_SNAPSHOT_SQL, (thread_id, ns, channel, version, kind, blob))
                 await conn.execute(_MARK_SNAPSHOT_SQL, (channel, thread_id, ns, oldest.checkpoint_id))
+                oldest.stored.add(channel)
                 oldest.seeded.add(channel)
 
     async def delete(self, conn: AsyncConnection[DictRow], thread_id: str, ns: str, doomed: list[str]) -> int:

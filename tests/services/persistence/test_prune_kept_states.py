@@ -7,12 +7,14 @@ DeltaChannels that snapshot at different rates and a subgraph with a
 namespace of its own; threads whose channels were plain before they became
 DeltaChannels; and rows built as LangGraph's own delta-history fixtures
 build them (inline nulls, plain-value seeds, snapshots, bare version bumps).
+And one thread's unreadable rows never stop or half-apply the others.
 """
 
 import random
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
@@ -28,13 +30,13 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from app.config import psycopg_conninfo
-from app.services.persistence import MessageCheckpointer
-from app.services.persistence.retention import Rebase, ThreadPruner, keep_newest
+from app.services.persistence import MessageCheckpointer, ThreadsNotPruned
+from app.services.persistence.retention import Rebase, ThreadPruner, keep_newest, keep_since
 from app.services.persistence.saver import PooledPostgresSaver
 from tests.database import drop_database, recreate_database, scratch_name
+from tests.graphs import chat, echo_graph
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
-Schema = Literal["alembic", "stock setup()"]
 How = Literal["keep_latest", "keep newest", "keep newest, rebased"]
 HOWS: list[How] = ["keep_latest", "keep newest", "keep newest, rebased"]
 
@@ -72,6 +74,12 @@ async def saver(
         assert isinstance(found, PooledPostgresSaver)
         yield found
         return
+    async with _on_the_stock_schema(test_server_url) as stock:
+        yield stock
+
+
+@pytest.fixture
+async def stock_saver(test_server_url: str) -> AsyncIterator[PooledPostgresSaver]:
     async with _on_the_stock_schema(test_server_url) as stock:
         yield stock
 
@@ -324,3 +332,104 @@ class TestGeneratedShapes:
             graph = await _plain_then_delta(saver, thread, rng)
             where = f"plain then delta, seed {seed}"
             await _prune_and_compare(saver, graph, thread, how, rng=rng, where=where)
+
+
+async def _count(saver: PooledPostgresSaver, thread: str) -> int:
+    async with saver._cursor() as cur:
+        await cur.execute("SELECT count(*) AS n FROM checkpoints WHERE thread_id = %s", (thread,))
+        row = await cur.fetchone()
+        return int(row["n"]) if row else 0
+
+
+async def _delta_threads(saver: PooledPostgresSaver, label: str, count: int) -> tuple[Graph, list[str]]:
+    graph = echo_graph(saver, delta=True)
+    threads = [f"{label}-{n}-{uuid.uuid4()}" for n in range(count)]
+    for thread in threads:
+        for turn in range(4):
+            await chat(graph, thread, f"turn {turn}")
+    return graph, threads
+
+
+async def _set(saver: PooledPostgresSaver, thread: str, path: str, value: str, *, oldest_only: bool) -> None:
+    """Rewrite part of a thread's checkpoints as no LangGraph would have written it."""
+    where = "thread_id = %s"
+    if oldest_only:
+        where += " AND checkpoint_id = (SELECT min(checkpoint_id) FROM checkpoints WHERE thread_id = %s)"
+    async with saver._cursor() as cur:
+        await cur.execute(
+            f"UPDATE checkpoints SET checkpoint = jsonb_set(checkpoint, %s, %s::jsonb) WHERE {where}",
+            (f"{{{path}}}", value, thread, *((thread,) if oldest_only else ())),
+        )
+
+
+class TestOneThreadAtATime:
+    """One thread's rows never stop or half-apply the prune of the others."""
+
+    async def test_keep_latest_reads_no_ages(self, saver: PooledPostgresSaver) -> None:
+        # On the stock schema the age is the checkpoint's `ts`: keep_latest has no use for it.
+        graph, threads = await _delta_threads(saver, "ts", 3)
+        await _set(saver, threads[1], "ts", '"not a time"', oldest_only=False)
+        before = {thread: await _states(saver, graph, thread) for thread in threads}
+        try:
+            await saver.aprune(threads, strategy="keep_latest")
+
+            for thread in threads:
+                after = await _states(saver, graph, thread)
+                assert len(after) < len(before[thread]), thread
+                assert after == {key: before[thread][key] for key in after}, thread
+        finally:
+            await saver.adelete_thread(threads[1])
+
+    async def test_an_unreadable_thread_is_named_and_the_others_are_pruned(
+        self, saver: PooledPostgresSaver
+    ) -> None:
+        graph, threads = await _delta_threads(saver, "unreadable", 3)
+        broken = threads[1]
+        await _set(saver, broken, "channel_versions", "[1]", oldest_only=True)
+        rows = {thread: await _count(saver, thread) for thread in threads}
+        try:
+            with pytest.raises(ThreadsNotPruned) as raised:
+                await saver.aprune(threads, strategy="keep_latest")
+
+            assert list(raised.value.reasons) == [broken]
+            assert "jsonb_each_text" in raised.value.reasons[broken]
+            assert await _count(saver, broken) == rows[broken]
+            for thread in (threads[0], threads[2]):
+                assert await _count(saver, thread) < rows[thread], thread
+                messages = (await graph.aget_state(_config(thread))).values["messages"]
+                assert [m.content for m in messages][0::2] == [f"turn {turn}" for turn in range(4)]
+        finally:
+            # Other tests sweep the whole database.
+            await saver.adelete_thread(broken)
+
+    async def test_an_age_that_is_not_a_timestamp_leaves_the_thread_whole(
+        self, stock_saver: PooledPostgresSaver
+    ) -> None:
+        _, [thread] = await _delta_threads(stock_saver, "age", 1)
+        await _set(stock_saver, thread, "ts", '"yesterday-ish"', oldest_only=True)
+        rows = await _count(stock_saver, thread)
+        pruner = ThreadPruner(stock_saver.serde)
+
+        with pytest.raises(ThreadsNotPruned, match=r"yesterday-ish.*not a timestamp") as raised:
+            async with stock_saver._cursor() as cur:
+                await pruner.prune(cur.connection, thread, keep_since(datetime.now(UTC) + timedelta(days=1)))
+
+        assert list(raised.value.reasons) == [thread]
+        assert await _count(stock_saver, thread) == rows
+
+    async def test_a_sweep_goes_on_past_a_thread_it_cannot_read(
+        self, checkpointer: MessageCheckpointer
+    ) -> None:
+        saver = await checkpointer.get_saver()
+        assert isinstance(saver, PooledPostgresSaver)
+        _, threads = await _delta_threads(saver, "sweep", 3)
+        broken = threads[1]
+        await _set(saver, broken, "channel_versions", "[1]", oldest_only=True)
+        rows = {thread: await _count(saver, thread) for thread in threads}
+        try:
+            assert await checkpointer.enforce_max_history(keep=1) > 0
+            assert await _count(saver, broken) == rows[broken]
+            for thread in (threads[0], threads[2]):
+                assert await _count(saver, thread) < rows[thread], thread
+        finally:
+            await saver.adelete_thread(broken)

@@ -402,6 +402,33 @@ class TestOneThreadAtATime:
             # Other tests sweep the whole database.
             await saver.adelete_thread(broken)
 
+    async def test_a_plain_thread_the_stock_prune_cannot_read_is_named_too(
+        self, saver: PooledPostgresSaver
+    ) -> None:
+        # Plain threads go through the stock prune, which casts the latest's `v`.
+        graph = echo_graph(saver)
+        threads = [f"plain-unreadable-{n}-{uuid.uuid4()}" for n in range(3)]
+        for thread in threads:
+            for turn in range(3):
+                await chat(graph, thread, f"turn {turn}")
+        broken = threads[1]
+        async with saver._cursor() as cur:
+            await cur.execute(
+                "UPDATE checkpoints SET checkpoint = jsonb_set(checkpoint, '{v}', '\"four\"')"
+                " WHERE thread_id = %s",
+                (broken,),
+            )
+        rows = {thread: await _count(saver, thread) for thread in threads}
+        try:
+            with pytest.raises(ThreadsNotPruned) as raised:
+                await saver.aprune(threads, strategy="keep_latest")
+
+            assert list(raised.value.reasons) == [broken]
+            assert await _count(saver, broken) == rows[broken]
+            assert [await _count(saver, thread) for thread in (threads[0], threads[2])] == [1, 1]
+        finally:
+            await saver.adelete_thread(broken)
+
     async def test_an_age_that_is_not_a_timestamp_leaves_the_thread_whole(
         self, stock_saver: PooledPostgresSaver
     ) -> None:

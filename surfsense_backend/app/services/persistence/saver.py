@@ -288,7 +288,12 @@ class PooledPostgresSaver(AsyncPostgresSaver):
                 except ThreadsNotPruned as exc:
                     logger.warning("%s", exc)
                     not_pruned.update(exc.reasons)
-        if plain:
-            await super().aprune(plain, strategy=strategy)
+        # The stock prune stops at the first thread it cannot read: one call a thread.
+        for thread_id in plain:
+            try:
+                await super().aprune([thread_id], strategy=strategy)
+            except psycopg.DataError as exc:
+                logger.warning("thread %s not pruned, left as it was: %s", thread_id, first_line(exc))
+                not_pruned[thread_id] = first_line(exc)
         if not_pruned:
             raise ThreadsNotPruned(not_pruned)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
+from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
@@ -29,6 +30,8 @@ from langgraph.graph.state import CompiledStateGraph
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from app.agents import compile_assistants
+from app.agents.local_model import LocalChatModel
 from app.config import psycopg_conninfo
 from app.services.persistence import MessageCheckpointer, ThreadsNotPruned
 from app.services.persistence.retention import Rebase, ThreadPruner, keep_newest, keep_since
@@ -332,6 +335,19 @@ class TestGeneratedShapes:
             graph = await _plain_then_delta(saver, thread, rng)
             where = f"plain then delta, seed {seed}"
             await _prune_and_compare(saver, graph, thread, how, rng=rng, where=where)
+
+
+class TestTheAppsGraphs:
+    async def test_the_chat_assistant_past_a_snapshot(self, saver: PooledPostgresSaver) -> None:
+        """The chat graph as the app compiles it, past its messages' first
+        snapshot (every 50 updates), pruned as aprune and the sweeper do."""
+        agent = compile_assistants(saver, LocalChatModel())["chat"]
+        rng = random.Random(0)  # noqa: S311 - reproducible thread shapes, not secrets
+        for how in HOWS:
+            thread = f"chat-{uuid.uuid4()}"
+            for turn in range(27):
+                await agent.graph.ainvoke({"messages": [HumanMessage(content=f"q{turn}")]}, _config(thread))
+            await _prune_and_compare(saver, agent.graph, thread, how, rng=rng, where="chat, 27 turns")
 
 
 async def _count(saver: PooledPostgresSaver, thread: str) -> int:

@@ -1,8 +1,10 @@
 """Applying a retention policy across the database, a bounded batch of threads at a time.
 
 Threads are visited in thread_id order with a keyset cursor, each pruned in
-its own short transactions, so a large backlog never holds many locks and a
-sweep can stop after `max_threads` and pick up the rest next time.
+a transaction of its own, so a large backlog never holds many locks, a
+thread that cannot be read is skipped (logged, reported) without stopping
+the sweep, and a sweep can stop after `max_threads` and pick up the rest
+next time.
 """
 
 from collections.abc import AsyncIterator, Callable

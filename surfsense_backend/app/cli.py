@@ -25,10 +25,10 @@ from app.services.persistence import (
     DatabaseRefused,
     DatabaseUnavailable,
     MessageCheckpointer,
+    ThreadsNotPruned,
     is_database_outage,
     operations,
 )
-from app.services.persistence.errors import ThreadsNotPruned
 from app.services.persistence.retention import ThreadPruner
 from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_threads, older_than
 from app.services.search import reindex

@@ -137,6 +137,37 @@ class TestPrune:
         reply = await agent.respond(threads[0], "after pruning", ignore)
         assert reply.text == "Reply 6: you said “after pruning”."
 
+    async def test_a_thread_it_cannot_read_is_named_and_the_others_are_pruned(
+        self,
+        database_url: str,
+        checkpointer: MessageCheckpointer,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        graph = echo_graph(await checkpointer.get_saver())
+        threads = [f"cli-unreadable-{n}-{uuid.uuid4()}" for n in range(3)]
+        for thread in threads:
+            for turn in range(4):
+                await chat(graph, thread, f"t{turn}")
+        broken = threads[1]
+        async with committed() as s:
+            # Channel versions that are not an object: a row no LangGraph writes.
+            await s.execute(
+                text(
+                    "UPDATE checkpoints SET checkpoint = jsonb_set(checkpoint, '{channel_versions}', '[1]')"
+                    " WHERE thread_id = :t"
+                ),
+                {"t": broken},
+            )
+            await s.commit()
+        try:
+            code, out, err = await surfsense_db(database_url, "prune", "--keep", "3", "--apply")
+            assert code == 1, err
+            assert out.startswith("deleted ")
+            assert f"thread {broken}: cannot call jsonb_each_text on a non-object" in err
+            assert [await _checkpoints(committed, t) for t in threads] == [3, 12, 3]
+        finally:
+            await (await checkpointer.get_saver()).adelete_thread(broken)
+
     async def test_conflicting_options(self, database_url: str) -> None:
         code, _, err = await surfsense_db(database_url, "prune", "--keep", "3", "--older-than", "2")
         assert (code, err.strip()) == (1, "error: give --keep or --older-than, not both")

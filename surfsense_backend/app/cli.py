@@ -25,6 +25,7 @@ from app.services.persistence import (
     DatabaseRefused,
     DatabaseUnavailable,
     MessageCheckpointer,
+    ThreadsNotPruned,
     is_database_outage,
     operations,
 )
@@ -155,19 +156,24 @@ async def _prune(checkpointer: MessageCheckpointer, sweep: Sweep, apply: bool) -
     threads = [t async for t in candidate_threads(pool, sweep, batch=500, limit=None)]
     pruner: ThreadPruner = checkpointer.pruner()
     total = 0
+    not_pruned: dict[str, str] = {}
     with click.progressbar(threads, label="pruning" if apply else "planning", file=sys.stderr) as bar:
         for thread_id in bar:
             async with pool.connection() as conn:
-                if apply:
-                    total += await pruner.prune(conn, thread_id, sweep.policy)
-                else:
-                    total += sum(
-                        len(ids) for ids in (await pruner.plan(conn, thread_id, sweep.policy)).values()
-                    )
+                try:
+                    if apply:
+                        total += await pruner.prune(conn, thread_id, sweep.policy)
+                    else:
+                        planned = await pruner.plan(conn, thread_id, sweep.policy)
+                        total += sum(len(ids) for ids in planned.values())
+                except ThreadsNotPruned as exc:
+                    not_pruned.update(exc.reasons)
     verb = "deleted" if apply else "would delete"
-    click.echo(f"{verb} {total} checkpoint(s) in {len(threads)} thread(s)")
+    click.echo(f"{verb} {total} checkpoint(s) in {len(threads) - len(not_pruned)} thread(s)")
     if not apply and total:
         click.echo("run again with --apply to delete them")
+    if not_pruned:
+        raise ThreadsNotPruned(not_pruned)
 
 
 @main.command()

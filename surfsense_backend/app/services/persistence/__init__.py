@@ -10,6 +10,7 @@ from app.services.persistence.errors import (
     MessageTooLarge,
     PersistenceError,
     SchemaNotMigrated,
+    ThreadsNotPruned,
 )
 from app.services.persistence.message_checkpointer import MessageCheckpointer
 from app.services.persistence.retry import RetryPolicy, is_database_error, is_database_outage, is_transient
@@ -36,6 +37,7 @@ __all__ = [
     "PersistenceError",
     "RetryPolicy",
     "SchemaNotMigrated",
+    "ThreadsNotPruned",
     "close_checkpointer",
     "get_checkpointer",
     "get_message_checkpointer",

@@ -3,7 +3,9 @@
 Each carries the HTTP status it maps to (see `app.errors`).
 """
 
-from app.errors import AppError, InvalidRequest, NotFound
+from collections.abc import Mapping
+
+from app.errors import AppError, Conflict, InvalidRequest, NotFound
 
 
 class PersistenceError(AppError):
@@ -55,3 +57,15 @@ class SchemaNotMigrated(PersistenceError):
     """The database schema is not the one this code was written for."""
 
     status_code = 503
+
+
+class ThreadsNotPruned(PersistenceError, Conflict):
+    """Threads retention left as they were because their rows cannot be read
+    as LangGraph wrote them; `reasons` says why, by thread. The other threads
+    of the batch were pruned. A 409: trying again cannot help, and clients
+    retry every 5xx."""
+
+    def __init__(self, reasons: Mapping[str, str]) -> None:
+        self.reasons = dict(reasons)
+        listed = "; ".join(f"thread {thread}: {why}" for thread, why in self.reasons.items())
+        super().__init__(f"Not pruned, left as they were: {listed}.")

@@ -224,9 +224,14 @@ class MessageCheckpointer:
         if self._pool is None:
             logger.info("in-memory saver: nothing is kept across restarts, nothing to delete")
             return 0
-        deleted = await run_sweep(self._pool, self.pruner(), sweep, limit=limit)
-        logger.info("deleted %d checkpoint(s) %s", deleted, what)
-        return deleted
+        report = await run_sweep(self._pool, self.pruner(), sweep, limit=limit)
+        logger.info(
+            "deleted %d checkpoint(s) %s; %d thread(s) could not be pruned (each logged with why)",
+            report.deleted,
+            what,
+            len(report.not_pruned),
+        )
+        return report.deleted
 
     async def health(self) -> dict[str, Any]:
         """Backend, reachability and pool counters, for /health/ready."""

@@ -14,8 +14,20 @@ checkpoint first gets a snapshot of the channels its metadata names as
 DeltaChannels, so nothing older is needed and exactly the policy's checkpoints
 remain.
 
+Every checkpoint kept, not only the ones the policy names, is loaded by
+someone (state history, forks), so the ancestors are closed over: a
+checkpoint kept because one channel of a newer one walks through it has its
+own channels walked too. Two DeltaChannels that snapshot at different rates
+otherwise keep ancestors whose other channel lost what it is rebuilt from.
+
 A checkpoint's age is our `created_at` column, or on the schema the stock
-saver's `setup()` makes, which has none, the checkpoint's own timestamp (`ts`).
+saver's `setup()` makes, which has none, the checkpoint's own timestamp
+(`ts`), read only by a policy that asks for ages.
+
+A thread is pruned in one transaction, whole or not at all. One whose rows
+cannot be read (a `ts` that is not a timestamp, a row that is not a
+checkpoint) is left as it was and named, with why, in `ThreadsNotPruned`;
+batches go on with the other threads and report it.
 
 Deleted: the other checkpoints, their writes, and the blobs only they used
 (never "blobs nobody refers to", which would race a put whose blobs commit
@@ -24,14 +36,20 @@ before its checkpoint).
 
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
+
+from app.errors import first_line
+from app.services.persistence.errors import ThreadsNotPruned
 
 logger = logging.getLogger(__name__)
 
@@ -108,15 +126,25 @@ WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s
 """
 
 
+class UnreadableCheckpoint(ValueError):
+    """A row retention cannot read as LangGraph wrote it."""
+
+
 @dataclass
 class CheckpointRow:
     checkpoint_id: str
     parent_id: str | None
-    created_at: Any
+    # Our `created_at`, or on the stock schema the checkpoint's `ts` as stored (see `age`).
+    created_at: datetime | str | None
     versions: dict[str, str]
     # The channels its metadata counts as DeltaChannels (LangGraph's counters).
     delta_channels: set[str]
-    # The channels whose value it stores itself.
+    # The channels it stores a value of when it is loaded itself: a blob or
+    # any inline value, `null` included (the channel then loads as None).
+    stored: set[str] = field(default_factory=set)
+    # The channels an ancestor walk stops at: a blob or an inline value other
+    # than `null`. LangGraph's walk reads a null as nothing stored (JSON null
+    # and a missing key look alike to it) and goes on to older checkpoints.
     seeded: set[str] = field(default_factory=set)
     # The channels it holds a snapshot of (the inline `true` marker on a blob).
     snapshots: set[str] = field(default_factory=set)
@@ -131,15 +159,28 @@ class CheckpointRow:
             created_at=row["created_at"],
             versions={channel: str(version) for channel, version in (row["versions"] or {}).items()},
             delta_channels=set(row["delta"]),
-            # An inline value is stored, `null` included: a DeltaChannel has none.
-            seeded=blobs | set(inline),
+            stored=blobs | set(inline),
+            seeded=blobs | {channel for channel, value in inline.items() if value is not None},
             snapshots={channel for channel in blobs if inline.get(channel) is True},
         )
 
     @property
     def unstored(self) -> set[str]:
         """Channels with a version here but no value: empty, or rebuilt from ancestors."""
-        return set(self.versions) - self.seeded
+        return set(self.versions) - self.stored
+
+    def age(self) -> datetime:
+        """When it was saved; a `ts` that is not an ISO timestamp is UnreadableCheckpoint."""
+        if isinstance(self.created_at, datetime):
+            return self.created_at
+        try:
+            saved = datetime.fromisoformat(str(self.created_at))
+        except ValueError:
+            raise UnreadableCheckpoint(
+                f"checkpoint {self.checkpoint_id} has ts {self.created_at!r}, not a timestamp"
+            ) from None
+        # LangGraph writes UTC; a ts without a zone is read as UTC too.
+        return saved if saved.tzinfo is not None else saved.replace(tzinfo=UTC)
 
 
 def known_delta_channels(rows: Sequence[CheckpointRow]) -> set[str]:
@@ -166,21 +207,29 @@ def rebuilt_channels(row: CheckpointRow) -> set[str]:
 
 
 def needed(rows: Sequence[CheckpointRow], keep: set[str]) -> set[str]:
-    """`keep` and every ancestor a channel of theirs is rebuilt from.
+    """`keep` and every ancestor a channel of a kept checkpoint is rebuilt
+    from, the ancestors kept so included: every checkpoint that remains loads.
 
     As LangGraph's loader does for a DeltaChannel: a channel stored at the
     checkpoint itself, or with no version there, is not rebuilt; any other
-    walks the parents from the checkpoint's parent to the first that stores
-    it, that one included.
+    walks the parents from the checkpoint's parent to the first that seeds
+    it (`CheckpointRow.seeded`), that one included.
     """
     by_id = {row.checkpoint_id: row for row in rows}
     needed_ids = set(keep) & by_id.keys()
-    for kept in list(needed_ids):
-        row = by_id[kept]
+    pending = list(needed_ids)
+    # (channel, id): the walk for that channel passed there, so everything
+    # from there back to the channel's seed is kept already.
+    walked: set[tuple[str, str]] = set()
+    while pending:
+        row = by_id[pending.pop()]
         for channel in rebuilt_channels(row):
             ancestor = by_id.get(row.parent_id or "")
-            while ancestor is not None:
-                needed_ids.add(ancestor.checkpoint_id)
+            while ancestor is not None and (channel, ancestor.checkpoint_id) not in walked:
+                walked.add((channel, ancestor.checkpoint_id))
+                if ancestor.checkpoint_id not in needed_ids:
+                    needed_ids.add(ancestor.checkpoint_id)
+                    pending.append(ancestor.checkpoint_id)
                 if channel in ancestor.seeded:
                     break
                 ancestor = by_id.get(ancestor.parent_id or "")
@@ -197,6 +246,15 @@ def _freed(deleted: Iterable[DictRow], referenced: set[tuple[str, str]]) -> dict
     return {channel: sorted(versions) for channel, versions in garbage.items()}
 
 
+@dataclass
+class PruneReport:
+    """What a batch of threads came to: checkpoints deleted, and the threads
+    left as they were, each with why."""
+
+    deleted: int = 0
+    not_pruned: dict[str, str] = field(default_factory=dict)
+
+
 class ThreadPruner:
     """Applies a policy to one thread at a time, each in its own transaction."""
 
@@ -210,34 +268,56 @@ class ThreadPruner:
     ) -> dict[str, list[str]]:
         """The checkpoint ids the policy would delete, by namespace (nothing is changed)."""
         plan: dict[str, list[str]] = {}
-        for ns in await self._namespaces(conn, thread_id):
-            rows = await self._rows(conn, thread_id, ns)
-            keep = needed(rows, policy(rows) if rows else set())
-            if doomed := [row.checkpoint_id for row in rows if row.checkpoint_id not in keep]:
-                plan[ns] = doomed
+        with _not_pruned_if_unreadable(thread_id):
+            for ns in await self._namespaces(conn, thread_id):
+                rows = await self._rows(conn, thread_id, ns)
+                keep = needed(rows, policy(rows) if rows else set())
+                if doomed := [row.checkpoint_id for row in rows if row.checkpoint_id not in keep]:
+                    plan[ns] = doomed
         return plan
 
     async def rebuilds_from_ancestors(self, conn: AsyncConnection[DictRow], thread_id: str) -> bool:
         """Whether some namespace's latest state needs older checkpoints."""
-        for ns in await self._namespaces(conn, thread_id):
-            rows = await self._rows(conn, thread_id, ns)
-            if rows and needed(rows, keep_latest()(rows)) != {rows[0].checkpoint_id}:
-                return True
+        with _not_pruned_if_unreadable(thread_id):
+            for ns in await self._namespaces(conn, thread_id):
+                rows = await self._rows(conn, thread_id, ns)
+                if rows and needed(rows, keep_latest()(rows)) != {rows[0].checkpoint_id}:
+                    return True
         return False
 
     async def prune(self, conn: AsyncConnection[DictRow], thread_id: str, policy: Policy) -> int:
+        """Apply the policy to every namespace of the thread, in one transaction.
+
+        Raises ThreadsNotPruned, naming the thread, when its rows cannot be
+        read; nothing of it is changed then.
+        """
         deleted = 0
-        for ns in await self._namespaces(conn, thread_id):
-            rows = await self._rows(conn, thread_id, ns)
-            if not rows:
-                continue
-            keep = policy(rows)
-            if self.rebase is not None:
-                await self._snapshot_oldest(conn, thread_id, ns, rows, keep)
-            doomed = [row.checkpoint_id for row in rows if row.checkpoint_id not in needed(rows, keep)]
-            if doomed:
-                deleted += await self.delete(conn, thread_id, ns, doomed)
+        with _not_pruned_if_unreadable(thread_id):
+            async with conn.transaction():
+                for ns in await self._namespaces(conn, thread_id):
+                    rows = await self._rows(conn, thread_id, ns)
+                    if not rows:
+                        continue
+                    keep = policy(rows)
+                    if self.rebase is not None:
+                        await self._snapshot_oldest(conn, thread_id, ns, rows, keep)
+                    doomed = [
+                        row.checkpoint_id for row in rows if row.checkpoint_id not in needed(rows, keep)
+                    ]
+                    if doomed:
+                        deleted += await self.delete(conn, thread_id, ns, doomed)
         return deleted
+
+    async def prune_into(
+        self, report: PruneReport, conn: AsyncConnection[DictRow], thread_id: str, policy: Policy
+    ) -> None:
+        """`prune`, for a batch: a thread that cannot be pruned is logged and
+        reported, and the batch goes on."""
+        try:
+            report.deleted += await self.prune(conn, thread_id, policy)
+        except ThreadsNotPruned as exc:
+            logger.warning("%s", exc)
+            report.not_pruned.update(exc.reasons)
 
     async def _namespaces(self, conn: AsyncConnection[DictRow], thread_id: str) -> list[str]:
         return [
@@ -248,7 +328,8 @@ class ThreadPruner:
     async def _rows(self, conn: AsyncConnection[DictRow], thread_id: str, ns: str) -> list[CheckpointRow]:
         if self._rows_sql is None:
             row = await (await conn.execute(_HAS_CREATED_AT_SQL)).fetchone()
-            created_at = "c.created_at" if row and row["present"] else "(c.checkpoint ->> 'ts')::timestamptz"
+            # `ts` as text: parsed only by a policy that asks for ages (`CheckpointRow.age`).
+            created_at = "c.created_at" if row and row["present"] else "c.checkpoint ->> 'ts'"
             self._rows_sql = _ROWS_SQL.replace("{created_at}", created_at)
         cursor = await conn.execute(self._rows_sql, (thread_id, ns))
         return [CheckpointRow.from_db(row) for row in await cursor.fetchall()]
@@ -279,6 +360,7 @@ class ThreadPruner:
                 version = oldest.versions[channel]
                 await conn.execute(_WRITE_SNAPSHOT_SQL, (thread_id, ns, channel, version, kind, blob))
                 await conn.execute(_MARK_SNAPSHOT_SQL, (channel, thread_id, ns, oldest.checkpoint_id))
+                oldest.stored.add(channel)
                 oldest.seeded.add(channel)
 
     async def delete(self, conn: AsyncConnection[DictRow], thread_id: str, ns: str, doomed: list[str]) -> int:
@@ -298,12 +380,21 @@ def keep_newest(count: int) -> Policy:
     return lambda rows: {row.checkpoint_id for row in rows[:count]}
 
 
-def keep_since(cutoff: Any) -> Policy:
+def keep_since(cutoff: datetime) -> Policy:
     """Checkpoints created at or after `cutoff`, and the latest whatever its age."""
-    return lambda rows: (
-        {row.checkpoint_id for row in rows if row.created_at >= cutoff} | {rows[0].checkpoint_id}
-    )
+    return lambda rows: {row.checkpoint_id for row in rows if row.age() >= cutoff} | {rows[0].checkpoint_id}
 
 
 def keep_latest() -> Policy:
     return keep_newest(1)
+
+
+@contextmanager
+def _not_pruned_if_unreadable(thread_id: str) -> Iterator[None]:
+    """What makes a thread's rows unreadable, as ThreadsNotPruned naming it:
+    a row LangGraph would not have written (SQLSTATE class 22, data
+    exception, from the queries that read them) or an age that is not one."""
+    try:
+        yield
+    except (UnreadableCheckpoint, psycopg.DataError) as exc:
+        raise ThreadsNotPruned({thread_id: first_line(exc)}) from exc

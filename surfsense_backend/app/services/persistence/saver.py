@@ -43,6 +43,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.errors import first_line
 from app.services.persistence.delta_history import delta_channel_history
+from app.services.persistence.errors import ThreadsNotPruned
 from app.services.persistence.inline_serde import fits_inline, row_fits_inline, split_channel_values
 from app.services.persistence.metrics import CHECKPOINT_SECONDS
 from app.services.persistence.retention import ThreadPruner, keep_latest
@@ -259,7 +260,11 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         """The stock prune, and for threads whose latest state is rebuilt from
         older checkpoints (DeltaChannels, which it refuses, and those it cannot
         tell are: no counters in their metadata) a keep_latest that keeps the
-        latest checkpoint and every ancestor its state is rebuilt from."""
+        latest checkpoint and every ancestor its state is rebuilt from.
+
+        Raises ThreadsNotPruned, after pruning the others, naming each thread
+        whose rows could not be read and why; those are left as they were.
+        """
         if isinstance(thread_ids, str):
             raise TypeError("thread_ids must be a sequence of thread IDs, not a str")
         if strategy not in PRUNE_STRATEGIES:
@@ -268,14 +273,27 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         if strategy != "keep_latest" or not ids:
             await super().aprune(ids, strategy=strategy)
             return
+        plain: list[str] = []
+        not_pruned: dict[str, str] = {}
         async with self._cursor() as cur:
             await cur.execute(PRUNE_DELTA_THREADS_SQL, (ids, ids))
             delta = {row["thread_id"] for row in await cur.fetchall()}
             pruner = ThreadPruner(self.serde)
-            delta |= {
-                t for t in ids if t not in delta and await pruner.rebuilds_from_ancestors(cur.connection, t)
-            }
-            for thread_id in delta:
-                await pruner.prune(cur.connection, thread_id, keep_latest())
-        if plain := [t for t in ids if t not in delta]:
-            await super().aprune(plain, strategy=strategy)
+            for thread_id in ids:
+                try:
+                    if thread_id in delta or await pruner.rebuilds_from_ancestors(cur.connection, thread_id):
+                        await pruner.prune(cur.connection, thread_id, keep_latest())
+                    else:
+                        plain.append(thread_id)
+                except ThreadsNotPruned as exc:
+                    logger.warning("%s", exc)
+                    not_pruned.update(exc.reasons)
+        # The stock prune stops at the first thread it cannot read: one call a thread.
+        for thread_id in plain:
+            try:
+                await super().aprune([thread_id], strategy=strategy)
+            except psycopg.DataError as exc:
+                logger.warning("thread %s not pruned, left as it was: %s", thread_id, first_line(exc))
+                not_pruned[thread_id] = first_line(exc)
+        if not_pruned:
+            raise ThreadsNotPruned(not_pruned)

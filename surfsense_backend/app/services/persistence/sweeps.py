@@ -1,8 +1,10 @@
 """Applying a retention policy across the database, a bounded batch of threads at a time.
 
 Threads are visited in thread_id order with a keyset cursor, each pruned in
-its own short transactions, so a large backlog never holds many locks and a
-sweep can stop after `max_threads` and pick up the rest next time.
+a transaction of its own, so a large backlog never holds many locks, a
+thread that cannot be read is skipped (logged, reported) without stopping
+the sweep, and a sweep can stop after `max_threads` and pick up the rest
+next time.
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.services.persistence.pool import SaverPool
-from app.services.persistence.retention import Policy, ThreadPruner, keep_newest, keep_since
+from app.services.persistence.retention import Policy, PruneReport, ThreadPruner, keep_newest, keep_since
 
 _THREADS_WITH_OLD_SQL = """
 SELECT DISTINCT thread_id FROM checkpoints
@@ -64,10 +66,11 @@ async def candidate_threads(
 
 async def run_sweep(
     pool: SaverPool, pruner: ThreadPruner, sweep: Sweep, *, batch: int = 200, limit: int | None = None
-) -> int:
-    """Prune every candidate thread; return how many checkpoints were deleted."""
-    deleted = 0
+) -> PruneReport:
+    """Prune every candidate thread: the checkpoints deleted, and the threads
+    left as they were (logged, and the sweep goes on)."""
+    report = PruneReport()
     async for thread_id in candidate_threads(pool, sweep, batch, limit):
         async with pool.connection() as conn:
-            deleted += await pruner.prune(conn, thread_id, sweep.policy)
-    return deleted
+            await pruner.prune_into(report, conn, thread_id, sweep.policy)
+    return report

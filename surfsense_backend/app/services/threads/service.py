@@ -18,7 +18,12 @@ from app.models import Conversation
 from app.services.conversations.errors import RunInProgress
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository, RunRepository
 from app.services.conversations.service import ConversationService
-from app.services.persistence import CheckpointNotFound, ConversationNotFound, ConversationStorage
+from app.services.persistence import (
+    CheckpointNotFound,
+    ConversationNotFound,
+    ConversationStorage,
+    ThreadsNotPruned,
+)
 from app.services.threads.containment import contains
 from app.services.threads.errors import InvalidStateUpdate, InvalidThreadId, ThreadExists
 from app.services.threads.extract import parse, pick
@@ -117,11 +122,18 @@ class ThreadService:
             ThreadFilter(ids=found), limit=len(found) or 1, offset=0, sort_by="thread_id", descending=False
         )
         repository = ConversationRepository(self.session, self.user_id)
+        not_pruned: dict[str, str] = {}
         for row in rows:
             if strategy == "delete":
                 await repository.delete(row.conversation.id)
-            else:
+                continue
+            try:
                 await self.agents[row.conversation.assistant_id].keep_latest([row.conversation.thread_id])
+            except ThreadsNotPruned as exc:
+                # The rest are still pruned; the caller learns which were not and why.
+                not_pruned.update(exc.reasons)
+        if not_pruned:
+            raise ThreadsNotPruned(not_pruned)
         return len(rows)
 
     async def delete(self, thread_id: str) -> None:

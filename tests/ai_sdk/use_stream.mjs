@@ -3,6 +3,7 @@
 // Agent Server API: a message submitted, and with a resume value, the
 // interrupt answered with a Command. Prints what the hook showed as JSON.
 // Usage: node use_stream.mjs <base url> <token> <assistant> <text> [resume JSON]
+// A <text> that is a JSON array is sent as content blocks, as agent-chat-ui sends an upload.
 import React from "react";
 import TestRenderer, { act } from "react-test-renderer";
 import { Client } from "@langchain/langgraph-sdk";
@@ -35,7 +36,8 @@ async function settle(count) {
 
 let renderer;
 await act(async () => { renderer = TestRenderer.create(React.createElement(Chat)); });
-await act(async () => { latest.submit({ messages: [{ type: "human", content: text }] }); });
+const content = text.startsWith("[") ? JSON.parse(text) : text;
+await act(async () => { latest.submit({ messages: [{ type: "human", content }] }); });
 await settle(2);
 const first = { messages: latest.messages.map((m) => [m.type, m.content]), interrupt: latest.interrupt?.value ?? null, error: latest.error ? String(latest.error) : null };
 let second = null;

@@ -45,3 +45,12 @@ class InvalidRequest(AppError):
     """Arguments that can never succeed as given."""
 
     status_code = 422
+
+
+class RequestTooLarge(AppError):
+    """A request body over the size the app reads (MAX_REQUEST_BYTES)."""
+
+    status_code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.")

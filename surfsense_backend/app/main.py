@@ -16,6 +16,7 @@ from app.config import PersistenceConfig, get_persistence_config, get_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health, search
+from app.routes.body_limit import BodyLimit
 from app.routes.langgraph import install_langgraph_api
 from app.routes.web import install_web
 from app.services.auth.secret_key import resolve_secret_key
@@ -99,6 +100,7 @@ def create_app(database_url: str | None = None, chat_model: BaseChatModel | None
     app.state.database_url = database_url
     app.state.chat_model = chat_model
     errors.install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     install_metrics(app)
     app.include_router(health.router)
     app.include_router(auth.router)

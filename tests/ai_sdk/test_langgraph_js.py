@@ -8,11 +8,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 
 from tests.ai_sdk.conftest import DOMAIN
 from tests.ai_sdk.node import run_node
+from tests.content_blocks import image, with_text
 from tests.research_client import APPROVE, ASK, reject
 from tests.server import Server
 
@@ -31,7 +33,7 @@ async def _logged_in(server: Server) -> AsyncIterator[tuple[httpx.AsyncClient, s
         yield client, token
 
 
-async def _history(client: httpx.AsyncClient, conversation: str) -> list[tuple[str, str]]:
+async def _history(client: httpx.AsyncClient, conversation: str) -> list[tuple[str, Any]]:
     items = (await client.get(f"/api/v1/conversations/{conversation}/messages")).json()["items"]
     return [(m["role"], m["content"]) for m in items]
 
@@ -108,3 +110,13 @@ async def test_use_stream_typing_instead_of_answering_goes_past_the_interrupt(
     # The question waits no more in the history either.
     [asked] = [m for m in items if m["role"] == "interrupt"]
     assert asked["metadata"]["pending"] is False
+
+
+async def test_use_stream_sends_an_image_as_content_blocks(node: str, server: Server) -> None:
+    async with _logged_in(server) as (client, token):
+        content = with_text("what is this?", image("dot.png"))
+        seen = await run_node(node, "use_stream.mjs", server.url, token, "chat", json.dumps(content))
+        reply = "Reply 1: you said “what is this?”."
+        assert seen["first"]["messages"] == [["human", content], ["ai", reply]]
+        assert seen["first"]["error"] is None
+        assert await _history(client, seen["threadId"]) == [("user", content), ("assistant", reply)]

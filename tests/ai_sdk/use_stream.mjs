@@ -6,6 +6,7 @@
 // answering: a result for each call left without one, then the message (as
 // agent-chat-ui sends it). Prints what the hook showed as JSON.
 // Usage: node use_stream.mjs <base url> <token> <assistant> <text> [then JSON]
+// A <text> that is a JSON array is sent as content blocks, as agent-chat-ui sends an upload.
 import React from "react";
 import TestRenderer, { act } from "react-test-renderer";
 import { Client } from "@langchain/langgraph-sdk";
@@ -38,7 +39,8 @@ async function settle(count) {
 
 let renderer;
 await act(async () => { renderer = TestRenderer.create(React.createElement(Chat)); });
-await act(async () => { latest.submit({ messages: [{ type: "human", content: text }] }); });
+const content = text.startsWith("[") ? JSON.parse(text) : text;
+await act(async () => { latest.submit({ messages: [{ type: "human", content }] }); });
 await settle(2);
 const first = { messages: latest.messages.map((m) => [m.type, m.content]), interrupt: latest.interrupt?.value ?? null, error: latest.error ? String(latest.error) : null };
 // agent-chat-ui's placeholder results: each call of an AI message that no tool message follows.

@@ -244,9 +244,11 @@ class GraphAgent:
         return {"configurable": configurable}
 
     @staticmethod
-    def message_input(text: str, before: list[ToolMessage] | None = None) -> dict[str, list[AnyMessage]]:
-        """A new message; `before`: results for calls the state left unanswered."""
-        return {"messages": [*(before or []), HumanMessage(content=text)]}
+    def message_input(
+        content: str | list[Any], before: list[ToolMessage] | None = None
+    ) -> dict[str, list[AnyMessage]]:
+        """A new message (text, or content blocks); `before`: results for calls the state left unanswered."""
+        return {"messages": [*(before or []), HumanMessage(content=content)]}
 
     async def run(
         self,

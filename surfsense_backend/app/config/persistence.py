@@ -38,7 +38,10 @@ class PersistenceConfig(BaseSettings):
     retry_base_delay: float = Field(default=0.2, gt=0)
     retry_max_delay: float = Field(default=5.0, gt=0)
 
+    # A message's text (what is searched, and what a model reads), and the
+    # whole message with its content blocks (images, files inline as base64).
     max_message_chars: int = Field(default=100_000, ge=1)
+    max_message_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
 
     @field_validator("prepare_threshold", mode="before")
     @classmethod

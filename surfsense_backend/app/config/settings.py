@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # The text search configuration messages are indexed in (`simple`: every
     # language, as words, no stemming). Changing it: `surfsense-db search-reindex`.
     search_language: str = Field(default="simple", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # A request body over this is refused (413) before it is read: room for
+    # a message of PERSISTENCE_MAX_MESSAGE_BYTES (images, files inline) and
+    # the JSON around it, as a reverse proxy's client_max_body_size would be.
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> "Settings":

@@ -5,10 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func, text
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.db.content import Content
 
 # An "interrupt" is a graph waiting for a person: its payload, then the answer given.
 ROLES = ("user", "assistant", "system", "tool", "interrupt")
@@ -35,7 +36,10 @@ class Message(Base):
         ForeignKey("thread_runs.run_id", ondelete="SET NULL"), index=True
     )
     role: Mapped[str] = mapped_column(String(16))
+    # The text a person reads (searched, previewed); for a message sent as
+    # content blocks, their text parts, and the blocks themselves in `blocks`.
     content: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[Any] | None] = mapped_column(JSONB(none_as_null=True))
     metadata_: Mapped[dict[str, Any]] = mapped_column(
         "metadata", server_default=text("'{}'::jsonb"), default=dict
     )
@@ -45,3 +49,8 @@ class Message(Base):
     # Kept by a trigger (the search_config language), only on complete user
     # and assistant messages; never loaded with a message.
     search_vector: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
+
+    @property
+    def body(self) -> Content:
+        """The content as it was sent: the blocks, or the text."""
+        return self.blocks if self.blocks is not None else self.content

@@ -57,6 +57,8 @@ class ThreadRun(Base):
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     prompt: Mapped[str] = mapped_column(Text)
+    # A chat-API message sent as content blocks: the blocks (`prompt` is their text).
+    blocks: Mapped[list[Any] | None] = mapped_column(JSONB(none_as_null=True))
     status: Mapped[str] = mapped_column(String(16), server_default="running", default="running")
     error_kind: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)

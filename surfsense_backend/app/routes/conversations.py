@@ -363,7 +363,7 @@ async def list_checkpoints(
 
 def _state_message(message: BaseMessage) -> StateMessageOut:
     calls = message_metadata(message).get("tool_calls", [])
-    return StateMessageOut(id=message.id, role=role_of(message), content=message.text, tool_calls=calls)
+    return StateMessageOut(id=message.id, role=role_of(message), content=message.content, tool_calls=calls)
 
 
 @router.get("/conversations/{conversation_id}/checkpoints/{checkpoint_id}", responses=error_responses(404))

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, computed_field, model_validator
 
 from app.models import PREVIEW_CHARS
 from app.schemas.json_value import StoredJson
@@ -55,13 +55,19 @@ class ForkIn(BaseModel):
     checkpoint_id: StoredText | None = Field(default=None, min_length=1, max_length=100)
 
 
+# A message's content: text, or LangChain's content blocks (each an object
+# with a string `type`: text, image, file, ...), kept as sent.
+Blocks = list[str | dict[str, JsonValue]]
+Content = str | Blocks
+
+
 class MessageIn(BaseModel):
     """A new message (`content`), or the answer to the interrupt the agent waits at (`resume`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # Emptiness and size are the storage's rules (422 and 413), checked there.
-    content: StoredText | None = None
+    # Emptiness, size and what text can hold are the storage's rules (422 and 413), checked there.
+    content: StoredText | Blocks | None = None
     # Any JSON the assistant accepts (its resume schema, if it has one); null is no answer.
     resume: StoredJson = None
     # When a run is already active in the conversation: refuse (409), queue
@@ -78,7 +84,8 @@ class MessageIn(BaseModel):
 class MessageOut(_FromOrm):
     id: int
     role: str
-    content: StoredText
+    # As it was sent: text, or content blocks (an image's or a file's data inline).
+    content: Content = Field(validation_alias=AliasChoices("body", "content"))
     created_at: datetime
     run_id: uuid.UUID | None
     checkpoint_id: str | None
@@ -159,7 +166,7 @@ class CheckpointPageOut(BaseModel):
 class StateMessageOut(BaseModel):
     id: str | None
     role: str
-    content: StoredText
+    content: Content
     tool_calls: list[dict[str, Any]] = []
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, Field
 
 from app.db.text import BIGINT_MAX
-from app.schemas.json_value import StoredJson
+from app.schemas.json_value import GraphInputValue, StoredJson
 from app.schemas.text import StoredText
 
 SortOrder = Literal["asc", "desc"]
@@ -144,7 +144,7 @@ class RunCreateIn(BaseModel):
     sends only to use a feature are refused with 422 where it is not served."""
 
     assistant_id: StoredText = Field(min_length=1, max_length=64)
-    input: Metadata | None = None
+    input: dict[StoredText, GraphInputValue] | None = None
     command: CommandIn | None = None
     stream_mode: StreamModeName | list[StreamModeName] = "values"
     stream_modes: list[StreamModeName] | None = None

@@ -4,7 +4,7 @@
 import { addToolCall, setToolResult, toolCalls } from "./agent_parts.js";
 import { approvalCard } from "./approval.js";
 import { ApiError, Unreachable, call, joinRun, streamReply, token } from "./api.js";
-import { WHO, button, element } from "./dom.js";
+import { WHO, button, element, showContent } from "./dom.js";
 import { searchBox } from "./search.js";
 
 const PAGE_SIZE = 20;
@@ -384,7 +384,9 @@ function messageItem(message) {
     item.dataset.id = String(message.id);
     return item;
   }
-  item.append(element("div", { className: "body", text: message.content }));
+  const body = element("div", { className: "body" });
+  showContent(body, message.content);
+  item.append(body);
   if (message.metadata?.tool_calls?.length) item.append(toolCalls(message.metadata.tool_calls));
   setMessage(item, message);
   return item;
@@ -395,7 +397,7 @@ function setMessage(item, message) {
   item.dataset.id = String(message.id);
   item.dataset.status = message.status;
   item.setAttribute("aria-busy", message.status === "streaming" ? "true" : "false");
-  item.querySelector(".body").textContent = message.content;
+  showContent(item.querySelector(".body"), message.content);
   item.querySelector(".actions")?.remove();
   if (message.status !== "complete") return;
   if (message.role !== "assistant") return;

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.agents.graph_agent import Finished, Paused
 from app.db import session_scope
+from app.db.content import label_of
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
 from app.services.chat.event_log import EventLog
@@ -66,7 +67,7 @@ class RunRecorder:
             stored, reply = await storage.open_turn(conversation.id, opening, run_id=run.run_id)
             user_message = next((m for m in reversed(stored) if m.role == "user"), None)
             if conversation.title is None and user_message is not None:
-                conversation.title = derive_title(user_message.content)
+                conversation.title = derive_title(label_of(user_message.body))
                 await session.flush()
         started = RunStarted(
             str(run.run_id),

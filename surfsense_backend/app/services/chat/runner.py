@@ -38,6 +38,7 @@ from app.agents.graph_agent import (
 )
 from app.agents.registry import CompiledAssistants, InvalidResume
 from app.db import session_scope
+from app.db.content import Content, text_of
 from app.errors import AppError, InternalError, first_line
 from app.models import Conversation, Message, ThreadRun
 from app.observability.background import background_failed
@@ -160,7 +161,7 @@ class ChatRunner:
         user_id: uuid.UUID,
         conversation_id: uuid.UUID,
         *,
-        content: str | None = None,
+        content: Content | None = None,
         resume: Any = _NO_RESUME,
         strategy: str = "reject",
         request: GraphRequest | None = None,
@@ -193,6 +194,9 @@ class ChatRunner:
         if content is not None:
             # Before anything is written: the run row keeps the prompt too.
             storage.check_message({"role": "user", "content": content})
+        for message in request.messages() if request is not None else ():
+            # Refused now (413, 422), not when a queued run's turn comes.
+            storage.check_message(message)
         runs = RunRepository(session)
         found = await runs.lock_conversation(conversation_id, user_id)
         if found is None:
@@ -205,6 +209,7 @@ class ChatRunner:
             conversation_id=conversation.id,
             user_id=user_id,
             prompt=_prompt(content, resume, request),
+            blocks=content if isinstance(content, list) else None,
             resume=None if resume is _NO_RESUME else resume,
             kwargs=request.to_json() if request is not None else None,
         )
@@ -356,7 +361,7 @@ class ChatRunner:
         if handle.request is not None and not handle.resumes:
             return handle.request.graph_input(list(handle.unanswered))
         if not handle.resumes:
-            return handle.agent.message_input(handle.run.prompt, handle.unanswered)
+            return handle.agent.message_input(_content(handle.run), handle.unanswered)
         # One interrupt takes its answer; several (parallel branches) a map of answers by id.
         answers = handle.answers
         answer = next(iter(answers.values())) if len(answers) == 1 else answers
@@ -623,10 +628,10 @@ class ChatRunner:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _prompt(content: str | None, resume: Any, request: GraphRequest | None) -> str:
+def _prompt(content: Content | None, resume: Any, request: GraphRequest | None) -> str:
     """What the run's record shows it was asked."""
     if content is not None:
-        return content
+        return text_of(content)
     if resume is not _NO_RESUME:
         return json.dumps(resume, ensure_ascii=False)
     assert request is not None  # noqa: S101 - submit takes content, resume or a request
@@ -639,7 +644,12 @@ def _input_messages(run: ThreadRun, request: GraphRequest | None) -> list[BaseMe
         return []
     if request is not None:
         return list(request.messages())
-    return [{"role": "user", "content": run.prompt}]
+    return [{"role": "user", "content": _content(run)}]
+
+
+def _content(run: ThreadRun) -> Content:
+    """A chat-API run's message: its blocks, or its text."""
+    return run.blocks if run.blocks is not None else run.prompt
 
 
 __all__ = ["ChatRunner", "RunHandle"]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.content import label_of
 from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
 
 ArchivedFilter = Literal["false", "true", "all"]
@@ -34,8 +35,8 @@ runs AS (
     WHERE r.status NOT IN ('pending', 'running')
     RETURNING run_id
 )
-INSERT INTO messages (conversation_id, run_id, role, content, metadata, checkpoint_id, created_at)
-SELECT :target, runs.run_id, c.role, c.content, c.metadata, c.checkpoint_id, c.created_at
+INSERT INTO messages (conversation_id, run_id, role, content, blocks, metadata, checkpoint_id, created_at)
+SELECT :target, runs.run_id, c.role, c.content, c.blocks, c.metadata, c.checkpoint_id, c.created_at
 FROM copied c
 LEFT JOIN renamed ON renamed.source_run = c.run_id
 LEFT JOIN runs ON runs.run_id = renamed.fork_run
@@ -137,12 +138,11 @@ class ConversationRepository:
 
     async def refresh_counters(self, conversation: Conversation) -> None:
         complete = (Message.conversation_id == conversation.id, Message.status == "complete")
-        last = await self.session.scalar(
-            select(Message.content).where(*complete).order_by(Message.id.desc()).limit(1)
-        )
+        latest = select(Message).where(*complete).order_by(Message.id.desc()).limit(1)
+        last = await self.session.scalar(latest)
         count = await self.session.scalar(select(func.count()).select_from(Message).where(*complete))
         conversation.message_count = int(count or 0)
-        conversation.last_message_preview = last[:PREVIEW_CHARS] if last else None
+        conversation.last_message_preview = label_of(last.body)[:PREVIEW_CHARS] if last else None
 
 
 class RunRepository:

@@ -34,8 +34,8 @@ class InvalidMessage(PersistenceError, InvalidRequest):
 class MessageTooLarge(PersistenceError):
     status_code = 413
 
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"Message content has {size} characters; the limit is {limit}.")
+    def __init__(self, size: int, limit: int, unit: str = "characters") -> None:
+        super().__init__(f"Message content has {size} {unit}; the limit is {limit}.")
 
 
 class DatabaseUnavailable(PersistenceError):

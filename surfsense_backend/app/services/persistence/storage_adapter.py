@@ -6,6 +6,7 @@ goes through the shared LangGraph saver, so a graph and this adapter read and
 write the same checkpoints.
 """
 
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,8 +26,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     TableValuedAlias,
+    Text,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -42,7 +45,8 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.config import PersistenceConfig, get_persistence_config
-from app.db.text import unstorable
+from app.db.content import Content, blocks_problem, label_of, size_in_bytes, text_of
+from app.db.text import unstorable_json
 from app.errors import InvalidRequest
 from app.models import PREVIEW_CHARS, ROLES, Conversation, Message
 from app.services.persistence.errors import (
@@ -93,10 +97,26 @@ def _like(word: str) -> str:
 @dataclass(frozen=True)
 class MessageIn:
     role: str
+    # Its text; a message sent as content blocks also has them in `blocks`.
     content: str
     metadata: dict[str, Any]
     # "streaming": a reply's place, written as the run goes; not yet a message.
     status: str = "complete"
+    blocks: list[Any] | None = None
+
+    @classmethod
+    def of(cls, role: str, content: Content, metadata: dict[str, Any]) -> "MessageIn":
+        blocks = None if isinstance(content, str) else content
+        return cls(role, text_of(content), metadata, blocks=blocks)
+
+    @property
+    def body(self) -> Content:
+        return self.blocks if self.blocks is not None else self.content
+
+    @property
+    def label(self) -> str:
+        """What the conversation's preview (and title) shows of it."""
+        return label_of(self.body)
 
 
 def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValuedAlias:
@@ -110,6 +130,8 @@ def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValu
         func.unnest(
             array("roles", [m.role for m in incoming], Message.role),
             array("contents", [m.content for m in incoming], Message.content),
+            # As JSON text: a driver sends a list inside an array as another dimension.
+            bindparam("blocks", [_json_or_null(m.blocks) for m in incoming], type_=ARRAY(Text)),
             array("metadata", [m.metadata for m in incoming], Message.metadata_),
             array(
                 "checkpoints",
@@ -118,9 +140,15 @@ def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValu
             ),
             array("statuses", [m.status for m in incoming], Message.status),
         )
-        .table_valued("role", "content", "metadata_", "checkpoint_id", "status", with_ordinality="ord")
+        .table_valued(
+            "role", "content", "blocks", "metadata_", "checkpoint_id", "status", with_ordinality="ord"
+        )
         .render_derived()
     )
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def role_of(message: BaseMessage) -> str:
@@ -143,10 +171,11 @@ def message_metadata(message: BaseMessage) -> dict[str, Any]:
 
 def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
     if isinstance(message, BaseMessage):
-        return MessageIn(role_of(message), message.text, message_metadata(message))
-    if not isinstance(message.get("content"), str):
-        raise InvalidMessage("Message content must be a string.")
-    return MessageIn(str(message.get("role", "")), message["content"], dict(message.get("metadata") or {}))
+        return MessageIn.of(role_of(message), message.content, message_metadata(message))
+    content = message.get("content")
+    if not isinstance(content, str | list):
+        raise InvalidMessage("Message content must be a string or a list of content blocks.")
+    return MessageIn.of(str(message.get("role", "")), content, dict(message.get("metadata") or {}))
 
 
 def _check_limit(limit: int) -> None:
@@ -207,12 +236,16 @@ class ConversationStorage:
             raise InvalidMessage(f"Unknown role {message.role!r}; expected one of {', '.join(ROLES)}.")
         # An assistant message that only calls tools, or a tool's empty result, says nothing and is whole.
         wordless = message.role == "tool" or bool(message.metadata.get("tool_calls"))
-        if not wordless and not message.content.strip():
+        if not wordless and not message.label.strip():
             raise InvalidMessage("Message content is empty.")
-        if reason := unstorable(message.content):
-            raise InvalidMessage(f"Message content {reason}.")
         if len(message.content) > self.config.max_message_chars:
             raise MessageTooLarge(len(message.content), self.config.max_message_chars)
+        if (size := size_in_bytes(message.body)) > self.config.max_message_bytes:
+            raise MessageTooLarge(size, self.config.max_message_bytes, "bytes")
+        if message.blocks is not None and (reason := blocks_problem(message.blocks)):
+            raise InvalidMessage(f"Message content: {reason}.")
+        if reason := unstorable_json(message.body):
+            raise InvalidMessage(f"Message content {reason}.")
 
     async def save_message(
         self,
@@ -270,17 +303,21 @@ class ConversationStorage:
             self._validate(message)
         target: Select[tuple[uuid.UUID]] | ReturningUpdate[tuple[uuid.UUID]]
         if counted:
-            target = self._counting(Conversation.id == conversation_id, counted[-1].content, len(counted))
+            target = self._counting(Conversation.id == conversation_id, counted[-1].label, len(counted))
         else:
             target = select(Conversation.id).where(self._owned(Conversation.id == conversation_id))
         found = target.cte("target")
         rows = _rows(incoming, checkpoint_id)
-        columns = [Message.role, Message.content, Message.metadata_, Message.checkpoint_id, Message.status]
-        source = (
-            select(found.c.id, literal(run_id, PG_UUID), *(rows.c[c.key] for c in columns))
-            .join(rows, true())
-            .order_by(rows.c.ord)
-        )
+        columns = [
+            Message.role,
+            Message.content,
+            Message.blocks,
+            Message.metadata_,
+            Message.checkpoint_id,
+            Message.status,
+        ]
+        values = [cast(rows.c.blocks, JSONB) if c is Message.blocks else rows.c[c.key] for c in columns]
+        source = select(found.c.id, literal(run_id, PG_UUID), *values).join(rows, true()).order_by(rows.c.ord)
         statement = insert(Message).from_select([Message.conversation_id, Message.run_id, *columns], source)
         stored = sorted(await self.session.scalars(statement.returning(Message)), key=lambda m: m.id)
         if not stored:
@@ -294,7 +331,7 @@ class ConversationStorage:
         return and_(condition, Conversation.user_id == self.owner_id)
 
     def _counting(
-        self, which: ColumnElement[bool], last_content: str, added: int = 1
+        self, which: ColumnElement[bool], last_label: str, added: int = 1
     ) -> ReturningUpdate[tuple[uuid.UUID]]:
         """The conversation counting `added` more messages, and active, returning
         its id. SQL expressions, so concurrent savers add up instead of
@@ -304,7 +341,7 @@ class ConversationStorage:
             .where(self._owned(which))
             .values(
                 message_count=Conversation.message_count + added,
-                last_message_preview=last_content[:PREVIEW_CHARS],
+                last_message_preview=last_label[:PREVIEW_CHARS],
                 updated_at=func.now(),
             )
             .returning(Conversation.id)
@@ -351,7 +388,7 @@ class ConversationStorage:
             .scalar_subquery()
         )
         # The counters, in the snapshot where the reply is still streaming.
-        counted = self._counting(Conversation.id == conversation_of_reply, finished.content).cte("counted")
+        counted = self._counting(Conversation.id == conversation_of_reply, finished.label).cte("counted")
         statement = (
             update(Message)
             .where(
@@ -361,6 +398,7 @@ class ConversationStorage:
             )
             .values(
                 content=finished.content,
+                blocks=finished.blocks,
                 checkpoint_id=checkpoint_id,
                 status="complete",
                 metadata_=Message.metadata_.op("||")(literal(finished.metadata, JSONB)),

@@ -104,7 +104,17 @@ class ConversationRepository:
         self.session.add(conversation)
 
     async def delete(self, conversation_id: uuid.UUID) -> bool:
-        """Delete it and, by cascade, its messages, runs and checkpoint rows."""
+        """Delete it and, by cascade, its messages, runs and checkpoint rows.
+
+        Its messages go first: a run still writing locks its reply, then its
+        run's row (its events refer to it); the cascade from the conversation
+        would lock the run first, then the reply, and deadlock with it."""
+        await self.session.execute(
+            delete(Message).where(
+                Message.conversation_id == conversation_id,
+                Message.conversation_id.in_(self._owned().with_only_columns(Conversation.id)),
+            )
+        )
         result = await self.session.execute(
             delete(Conversation)
             .where(Conversation.id == conversation_id, Conversation.user_id == self.user_id)
@@ -173,8 +183,13 @@ class RunRepository:
         """The run's record and events (cascade); its messages stay, no longer its."""
         await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
 
-    async def get_for_user(self, run_id: uuid.UUID, user_id: uuid.UUID) -> ThreadRun | None:
+    async def get_for_user(
+        self, run_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+    ) -> ThreadRun | None:
         statement = select(ThreadRun).where(ThreadRun.run_id == run_id, ThreadRun.user_id == user_id)
+        if for_update:
+            # Locked: a delete racing the caller's update waits, or went first and it is None.
+            statement = statement.with_for_update(key_share=True)
         run: ThreadRun | None = await self.session.scalar(statement)
         return run
 

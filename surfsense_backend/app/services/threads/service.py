@@ -244,7 +244,9 @@ class ThreadService:
         if at is not None and at != await self.head(conversation):
             raise InvalidRequest("A state update at an earlier checkpoint is not served by this server yet.")
         found = await RunRepository(self.session).lock_conversation(conversation.id, self.user_id)
-        if found is not None and found[1]:
+        if found is None:  # deleted since it was read
+            raise ConversationNotFound(thread_id)
+        if found[1]:
             raise RunInProgress
         before = await self._snapshot(conversation)
         agent = self.agents[conversation.assistant_id]

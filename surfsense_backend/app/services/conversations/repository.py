@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import Boolean, Select, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
 
@@ -226,18 +227,21 @@ class RunRepository:
 
         FOR NO KEY UPDATE: it serializes the conversation's writers, yet lets
         the saver insert checkpoints that refer to the row (a KEY SHARE lock)
-        on its own connection while this transaction holds it."""
-        busy = (
-            select(ThreadRun.run_id)
-            .where(ThreadRun.conversation_id == Conversation.id, ThreadRun.status.in_(ACTIVE_STATUSES))
-            .exists()
-        )
-        statement = (
-            select(Conversation, busy)
+        on its own connection while this transaction holds it.
+
+        Whether it is busy is read above the lock, by a VOLATILE function
+        (migration 0012): a subquery of this statement would read the
+        statement's snapshot, taken before a lock it waited for was granted,
+        and miss the run whose admission it waited behind (decision 0014)."""
+        locked = (
+            select(Conversation)
             .where(Conversation.id == conversation_id, Conversation.user_id == owner_id)
-            .with_for_update(of=Conversation, key_share=True)
+            .with_for_update(key_share=True)
+            .subquery()
         )
-        row = (await self.session.execute(statement)).one_or_none()
+        conversation = aliased(Conversation, locked)
+        busy = func.conversation_has_active_run(locked.c.id, type_=Boolean)
+        row = (await self.session.execute(select(conversation, busy))).one_or_none()
         return (row[0], bool(row[1])) if row is not None else None
 
     async def fail_lapsed(self, run_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> Sequence[uuid.UUID]:

@@ -1,8 +1,10 @@
-"""Every write that refers to a conversation, raced against its delete: the
-delete is held open in another transaction until the write waits on it, then
-committed. The write answers 404 with its cause, never 500 (decision 0015)."""
+"""Requests racing on one row: each write that refers to a conversation
+against its delete, and two creates of one thread. The first is held open in
+another transaction until the second waits on it, then committed. The answer
+is what the race means (404, 409, or the thread), never 500 (decision 0015)."""
 
 import asyncio
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -73,3 +75,27 @@ async def test_a_delete_racing_a_run_still_writing_waits_for_it(alice: Caller, e
         await run.commit()
     deleted = await deleting
     assert deleted.status_code == 204, deleted.text
+
+
+@pytest.mark.parametrize(("if_exists", "status"), [("do_nothing", 200), ("raise", 409)])
+async def test_a_thread_created_while_another_creates_it(
+    alice: Caller, engine: AsyncEngine, if_exists: str, status: int
+) -> None:
+    thread = str(uuid.uuid4())
+    async with engine.connect() as other:
+        # Alice's other create of the same id, not committed yet: this one
+        # finds the id free, then waits on the key.
+        await other.execute(
+            text("INSERT INTO conversations (id, user_id) VALUES (:t, :u)"), {"t": thread, "u": alice.id}
+        )
+        racing = asyncio.create_task(
+            alice.client.post("/langgraph/threads", json={"thread_id": thread, "if_exists": if_exists})
+        )
+        await until(lambda: waiting_behind(engine, other), "the second create waiting on the key")
+        await other.commit()
+        answer = await racing
+    assert answer.status_code == status, answer.text
+    if status == 200:
+        assert answer.json()["thread_id"] == thread
+    else:
+        assert answer.json()["error"] == "ThreadExists"

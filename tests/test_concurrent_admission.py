@@ -1,7 +1,8 @@
-"""Many clients sending to one conversation at once, over two app processes,
-on both APIs and with every multitask strategy: each gets what its strategy
-promises (one run and 409 RunInProgress for the rest, or a place in the
-queue, or the runs before it cancelled), never a 500."""
+"""Many clients sending to one conversation at once, over two app processes
+(on the database directly and through PgBouncer), on both APIs and with every
+multitask strategy: each gets what its strategy promises (one run and 409
+RunInProgress for the rest, or a place in the queue, or the runs before it
+cancelled), never a 500."""
 
 import asyncio
 import json
@@ -14,6 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conditions import until
+from tests.conftest import TEST_DATABASE
+from tests.pgbouncer import database_via
 from tests.server import one_user_on, running
 
 DOMAIN = "admission.example.com"
@@ -30,17 +33,23 @@ LONG = "word " * 400
 STRATEGIES = ["reject", "enqueue", "interrupt", "rollback"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["direct", "pgbouncer"])
 async def clients(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, engine: AsyncEngine
+    request: pytest.FixtureRequest,
+    database_url: str,
+    test_server_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    engine: AsyncEngine,
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One user, a client on each of two processes."""
+    """One user, a client on each of two processes, on the database directly
+    or through PgBouncer in transaction mode."""
     root: Path = tmp_path_factory.mktemp("admission")
     (root / "a").mkdir()
     (root / "b").mkdir()
     async with (
-        running(database_url, root / "a", engine, DOMAIN, **ENV) as a,
-        running(database_url, root / "b", engine, DOMAIN, **ENV) as b,
+        database_via(request.param, database_url, test_server_url, TEST_DATABASE) as url,
+        running(url, root / "a", engine, DOMAIN, **ENV) as a,
+        running(url, root / "b", engine, DOMAIN, **ENV) as b,
         one_user_on(a, b, DOMAIN) as (on_a, on_b),
     ):
         yield [on_a, on_b]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conditions import until
 from tests.conftest import TEST_DATABASE
-from tests.pgbouncer import PgBouncer
+from tests.pgbouncer import database_via
 from tests.server import Server, one_user_on, running
 
 DOMAIN = "engine.example.com"
@@ -37,18 +37,8 @@ LONG = "word " * 150  # a reply of some 300 tokens: six seconds at the delay abo
 
 @pytest.fixture(params=["direct", "pgbouncer"])
 async def url(request: pytest.FixtureRequest, database_url: str, test_server_url: str) -> AsyncIterator[str]:
-    if request.param == "direct":
-        yield database_url
-        return
-    try:
-        bouncer = PgBouncer(test_server_url)
-    except RuntimeError as exc:  # no pgbouncer here; .ci/run installs it
-        pytest.skip(str(exc))
-    bouncer.start()
-    try:
-        yield bouncer.url_for(TEST_DATABASE)
-    finally:
-        bouncer.stop()
+    async with database_via(request.param, database_url, test_server_url, TEST_DATABASE) as url:
+        yield url
 
 
 @pytest.fixture

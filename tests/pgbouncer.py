@@ -12,8 +12,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 from app.config.dsn import parse_database_url
@@ -82,3 +85,21 @@ class PgBouncer:
             stop(self.process)
             self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@asynccontextmanager
+async def database_via(how: str, database_url: str, server_url: str, database: str) -> AsyncIterator[str]:
+    """The test database's URL `direct`ly, or through a PgBouncer started for
+    the block (`pgbouncer`; the test is skipped where pgbouncer is missing)."""
+    if how == "direct":
+        yield database_url
+        return
+    try:
+        bouncer = PgBouncer(server_url)
+    except RuntimeError as exc:  # no pgbouncer here; .ci/run installs it
+        pytest.skip(str(exc))
+    bouncer.start()
+    try:
+        yield bouncer.url_for(database)
+    finally:
+        bouncer.stop()

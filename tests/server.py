@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -91,3 +92,17 @@ async def running(
         server.stop()
         async with engine.begin() as conn:
             await conn.execute(delete(User).where(User.email.like(f"%@{domain}")))
+
+
+@asynccontextmanager
+async def one_user_on(
+    a: Server, b: Server, domain: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """A user registered at `domain`, logged in: a client of theirs on each server."""
+    email, password = f"{uuid.uuid4().hex[:10]}@{domain}", "a long enough password"
+    async with httpx.AsyncClient(base_url=a.url, timeout=120) as on_a:
+        await on_a.post("/auth/register", json={"email": email, "password": password})
+        login = await on_a.post("/auth/jwt/login", data={"username": email, "password": password})
+        on_a.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        async with httpx.AsyncClient(base_url=b.url, timeout=120, headers=on_a.headers) as on_b:
+            yield on_a, on_b

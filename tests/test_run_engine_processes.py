@@ -6,7 +6,6 @@ its conversation within the lease, with the run queued behind it going on."""
 import asyncio
 import json
 import signal
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conditions import until
 from tests.conftest import TEST_DATABASE
-from tests.pgbouncer import PgBouncer
-from tests.server import Server, running
+from tests.pgbouncer import database_via
+from tests.server import Server, one_user_on, running
 
 DOMAIN = "engine.example.com"
 # Slow enough tokens that a run is mid-way when the test acts; a short lease
@@ -38,18 +37,8 @@ LONG = "word " * 150  # a reply of some 300 tokens: six seconds at the delay abo
 
 @pytest.fixture(params=["direct", "pgbouncer"])
 async def url(request: pytest.FixtureRequest, database_url: str, test_server_url: str) -> AsyncIterator[str]:
-    if request.param == "direct":
-        yield database_url
-        return
-    try:
-        bouncer = PgBouncer(test_server_url)
-    except RuntimeError as exc:  # no pgbouncer here; .ci/run installs it
-        pytest.skip(str(exc))
-    bouncer.start()
-    try:
-        yield bouncer.url_for(TEST_DATABASE)
-    finally:
-        bouncer.stop()
+    async with database_via(request.param, database_url, test_server_url, TEST_DATABASE) as url:
+        yield url
 
 
 @pytest.fixture
@@ -68,14 +57,8 @@ async def clients(
     servers: tuple[Server, Server],
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """One user, a client on each process."""
-    a, b = servers
-    email, password = f"{uuid.uuid4().hex[:10]}@{DOMAIN}", "a long enough password"
-    async with httpx.AsyncClient(base_url=a.url, timeout=60) as on_a:
-        await on_a.post("/auth/register", json={"email": email, "password": password})
-        login = await on_a.post("/auth/jwt/login", data={"username": email, "password": password})
-        on_a.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        async with httpx.AsyncClient(base_url=b.url, timeout=60, headers=on_a.headers) as on_b:
-            yield on_a, on_b
+    async with one_user_on(*servers, DOMAIN) as clients:
+        yield clients
 
 
 def _event(frame: str) -> tuple[int | None, str | None, Any]:

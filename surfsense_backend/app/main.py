@@ -22,6 +22,7 @@ from app.routes.web import install_web
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.auth.throttle import LoginThrottle
 from app.services.chat.runner import ChatRunner
+from app.services.integrity import install_race_errors
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
 from app.services.persistence.sweeper import RetentionSweeper
@@ -50,6 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     database_url = app.state.database_url or resolve_database_url(settings)
     app.state.secret_key = resolve_secret_key(settings)
     app.state.engine = create_engine(database_url, settings)
+    install_race_errors(app.state.engine)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.read_sessions = create_read_sessionmaker(
         app.state.engine, direct=settings.db_prepared_statements

@@ -60,6 +60,16 @@ class TestIsTransient:
                 )
                 assert is_transient(exc), code
 
+    async def test_a_deadlock_through_sqlalchemy_and_asyncpg_is_transient(self, engine: AsyncEngine) -> None:
+        async with engine.connect() as conn:
+            for code in ("40001", "40P01"):
+                exc = await _raised(
+                    conn.execute(text(f"DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '{code}'; END $$"))
+                )
+                await conn.rollback()
+                assert isinstance(exc, DBAPIError), code
+                assert is_transient(exc), code
+
     async def test_bad_sql_and_constraint_violations_are_permanent(self, engine: AsyncEngine) -> None:
         async with engine.connect() as conn:
             syntax = await _raised(conn.execute(text("SELEC 1")))

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import session_scope
+from app.errors import NotFound
 from app.observability.background import background_failed
 from app.services.chat.event_log import EventLog
 from app.services.conversations.repository import RunRepository
@@ -113,8 +114,9 @@ class ReplyProgress:
                 await self._write()
         except Exception as exc:
             # Progress is a courtesy to readers; the whole reply is stored at
-            # the end, and the events not stored go with the next write.
-            if is_transient(exc):
+            # the end, and the events not stored go with the next write. A run
+            # deleted meanwhile (NotFound) learns it from its lease within a poll.
+            if is_transient(exc) or isinstance(exc, NotFound):
                 logger.info("could not store the progress of run %s: %s", self.run_id, type(exc).__name__)
             else:
                 background_failed(

@@ -8,8 +8,12 @@ from app.errors import AppError, Conflict, NotFound
 
 
 class RunNotFound(NotFound):
-    def __init__(self, run_id: uuid.UUID) -> None:
-        super().__init__(f"Run {run_id} was not found.")
+    def __init__(self, run_id: uuid.UUID | None = None) -> None:
+        # No id: found gone by a write that referred to it (app.services.integrity).
+        if run_id is None:
+            super().__init__("The run was deleted while this request was served.")
+        else:
+            super().__init__(f"Run {run_id} was not found.")
 
 
 class RunInProgress(Conflict):
@@ -85,8 +89,9 @@ class RunLost(AppError):
 
     status_code = 503
 
-    def __init__(self, run_id: uuid.UUID) -> None:
-        super().__init__(f"Run {run_id} was taken over after its process stopped answering; send again.")
+    def __init__(self, run_id: uuid.UUID | None = None) -> None:
+        which = f"Run {run_id}" if run_id is not None else "The run"
+        super().__init__(f"{which} was taken over after its process stopped answering; send again.")
 
 
 class RunCancelled(Conflict):

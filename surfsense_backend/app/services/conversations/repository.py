@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import Boolean, Select, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db.content import label_of
 from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
@@ -105,7 +106,17 @@ class ConversationRepository:
         self.session.add(conversation)
 
     async def delete(self, conversation_id: uuid.UUID) -> bool:
-        """Delete it and, by cascade, its messages, runs and checkpoint rows."""
+        """Delete it and, by cascade, its messages, runs and checkpoint rows.
+
+        Its messages go first: a run still writing locks its reply, then its
+        run's row (its events refer to it); the cascade from the conversation
+        would lock the run first, then the reply, and deadlock with it."""
+        await self.session.execute(
+            delete(Message).where(
+                Message.conversation_id == conversation_id,
+                Message.conversation_id.in_(self._owned().with_only_columns(Conversation.id)),
+            )
+        )
         result = await self.session.execute(
             delete(Conversation)
             .where(Conversation.id == conversation_id, Conversation.user_id == self.user_id)
@@ -173,8 +184,13 @@ class RunRepository:
         """The run's record and events (cascade); its messages stay, no longer its."""
         await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
 
-    async def get_for_user(self, run_id: uuid.UUID, user_id: uuid.UUID) -> ThreadRun | None:
+    async def get_for_user(
+        self, run_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+    ) -> ThreadRun | None:
         statement = select(ThreadRun).where(ThreadRun.run_id == run_id, ThreadRun.user_id == user_id)
+        if for_update:
+            # Locked: a delete racing the caller's update waits, or went first and it is None.
+            statement = statement.with_for_update(key_share=True)
         run: ThreadRun | None = await self.session.scalar(statement)
         return run
 
@@ -211,18 +227,21 @@ class RunRepository:
 
         FOR NO KEY UPDATE: it serializes the conversation's writers, yet lets
         the saver insert checkpoints that refer to the row (a KEY SHARE lock)
-        on its own connection while this transaction holds it."""
-        busy = (
-            select(ThreadRun.run_id)
-            .where(ThreadRun.conversation_id == Conversation.id, ThreadRun.status.in_(ACTIVE_STATUSES))
-            .exists()
-        )
-        statement = (
-            select(Conversation, busy)
+        on its own connection while this transaction holds it.
+
+        Whether it is busy is read above the lock, by a VOLATILE function
+        (migration 0012): a subquery of this statement would read the
+        statement's snapshot, taken before a lock it waited for was granted,
+        and miss the run whose admission it waited behind (decision 0015)."""
+        locked = (
+            select(Conversation)
             .where(Conversation.id == conversation_id, Conversation.user_id == owner_id)
-            .with_for_update(of=Conversation, key_share=True)
+            .with_for_update(key_share=True)
+            .subquery()
         )
-        row = (await self.session.execute(statement)).one_or_none()
+        conversation = aliased(Conversation, locked)
+        busy = func.conversation_has_active_run(locked.c.id, type_=Boolean)
+        row = (await self.session.execute(select(conversation, busy))).one_or_none()
         return (row[0], bool(row[1])) if row is not None else None
 
     async def fail_lapsed(self, run_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> Sequence[uuid.UUID]:

@@ -161,7 +161,7 @@ class ConversationService:
 
     async def set_feedback(self, run_id: uuid.UUID, sentiment: str | None, comment: str | None) -> ThreadRun:
         """Record feedback on a run; no sentiment clears it, comment included."""
-        run = await RunRepository(self.session).get_for_user(run_id, self.user_id)
+        run = await RunRepository(self.session).get_for_user(run_id, self.user_id, for_update=True)
         if run is None:
             raise RunNotFound(run_id)
         run.sentiment = sentiment

@@ -13,8 +13,12 @@ class PersistenceError(AppError):
 
 
 class ConversationNotFound(PersistenceError, NotFound):
-    def __init__(self, conversation_id: object) -> None:
-        super().__init__(f"Conversation {conversation_id} was not found.")
+    def __init__(self, conversation_id: object = None) -> None:
+        # No id: found gone by a write that referred to it (app.services.integrity).
+        if conversation_id is None:
+            super().__init__("The conversation was deleted while this request was served.")
+        else:
+            super().__init__(f"Conversation {conversation_id} was not found.")
 
 
 class MessageNotFound(PersistenceError, NotFound):

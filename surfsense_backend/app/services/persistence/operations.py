@@ -42,8 +42,12 @@ _LARGEST_SQL = text(
 
 
 class UserNotFound(NotFound):
-    def __init__(self, user_id: object) -> None:
-        super().__init__(f"User {user_id} was not found.")
+    def __init__(self, user_id: object = None) -> None:
+        # No id: found gone by a write that referred to it (app.services.integrity).
+        if user_id is None:
+            super().__init__("The account was deleted while this request was served.")
+        else:
+            super().__init__(f"User {user_id} was not found.")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ def _sqlstate(exc: BaseException) -> str | None:
         return exc.sqlstate
     if isinstance(exc, asyncpg.PostgresError):
         return str(exc.sqlstate)
+    # SQLAlchemy's asyncpg adapter raises an error of its own, the driver's as its cause.
+    if isinstance(exc.__cause__, asyncpg.PostgresError):
+        return str(exc.__cause__.sqlstate)
     return None
 
 

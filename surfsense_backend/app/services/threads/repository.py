@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -95,6 +95,25 @@ class ThreadRepository:
 
     async def count(self, where: ThreadFilter) -> int:
         return int(await self.session.scalar(self._filtered(select(func.count()), where)) or 0)
+
+    async def add_if_absent(self, thread_id: uuid.UUID, assistant_id: str, metadata: dict[str, Any]) -> bool:
+        """The caller's new thread, unless its id is taken: whether it was
+        added. A create racing for the same id waits for the other's commit
+        and adds nothing, where a plain INSERT would fail on the key."""
+        added = await self.session.scalar(
+            insert(Conversation)
+            .values(
+                {
+                    Conversation.id: thread_id,
+                    Conversation.user_id: self.user_id,
+                    Conversation.assistant_id: assistant_id,
+                    Conversation.metadata_: metadata,
+                }
+            )
+            .on_conflict_do_nothing(index_elements=[Conversation.id])
+            .returning(Conversation.id)
+        )
+        return added is not None
 
     async def owner_of(self, thread_id: uuid.UUID) -> uuid.UUID | None:
         owner: uuid.UUID | None = await self.session.scalar(

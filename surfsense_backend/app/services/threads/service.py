@@ -9,7 +9,6 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
@@ -72,24 +71,22 @@ class ThreadService:
         wanted = None
         if thread_id is not None and (wanted := parse_thread_id(thread_id)) is None:
             raise InvalidThreadId(thread_id)
-        if wanted is not None and (owner := await self.threads.owner_of(wanted)) is not None:
-            if if_exists == "do_nothing" and owner == self.user_id:
-                return await self.get(str(wanted))
-            raise ThreadExists(wanted)
+        if wanted is not None and await self.threads.owner_of(wanted) is not None:
+            return await self._existing(wanted, if_exists)
         assistant_id = str(metadata.get("graph_id") or metadata.get("assistant_id") or DEFAULT_ASSISTANT)
         self.agents.registry.get(assistant_id)  # UnknownAssistant (422) names the known ones
-        conversation = Conversation(
-            id=wanted or uuid.uuid4(),
-            user_id=self.user_id,
-            assistant_id=assistant_id,
-            metadata_={k: v for k, v in metadata.items() if k not in GRAPH_KEYS},
-        )
-        self.session.add(conversation)
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:  # taken between the check and the insert
-            raise ThreadExists(conversation.id) from exc
-        return await self.get(str(conversation.id))
+        thread = wanted or uuid.uuid4()
+        own = {k: v for k, v in metadata.items() if k not in GRAPH_KEYS}
+        if not await self.threads.add_if_absent(thread, assistant_id, own):
+            return await self._existing(thread, if_exists)  # taken between the check and the insert
+        return await self.get(str(thread))
+
+    async def _existing(self, thread_id: uuid.UUID, if_exists: str) -> dict[str, Any]:
+        """A create whose id is taken: the caller's own thread with
+        `do_nothing`, ThreadExists otherwise."""
+        if if_exists == "do_nothing" and await self.threads.owner_of(thread_id) == self.user_id:
+            return await self.get(str(thread_id))
+        raise ThreadExists(thread_id)
 
     async def _row(self, thread_id: str) -> ThreadRow:
         found = parse_thread_id(thread_id)
@@ -256,7 +253,9 @@ class ThreadService:
         if at is not None and at != await self.head(conversation):
             raise InvalidRequest("A state update at an earlier checkpoint is not served by this server yet.")
         found = await RunRepository(self.session).lock_conversation(conversation.id, self.user_id)
-        if found is not None and found[1]:
+        if found is None:  # deleted since it was read
+            raise ConversationNotFound(thread_id)
+        if found[1]:
             raise RunInProgress
         before = await self._snapshot(conversation)
         agent = self.agents[conversation.assistant_id]

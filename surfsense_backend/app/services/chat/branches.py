@@ -29,14 +29,11 @@ async def follow_branch(
 ) -> None:
     """The conversation's history as the graph's state at `checkpoint_id`, a
     checkpoint of the thread (on its current branch or not), has it."""
-    checkpoints = CheckpointRepository(session)
-    history = ConversationRepository(session, conversation.user_id)
-    if await checkpoints.on_branch(conversation.id, checkpoint_id):
-        await history.rewind(conversation, checkpoint_id)
-        return
-    fork, along = await checkpoints.off_branch(conversation.id, checkpoint_id)
+    fork, along = await CheckpointRepository(session).branch_to(conversation.id, checkpoint_id)
     # Every dated message goes when the branches share no checkpoint.
-    await history.rewind(conversation, fork or "")
+    await ConversationRepository(session, conversation.user_id).rewind(conversation, fork or "")
+    if not along:
+        return
     thread = str(conversation.thread_id)
     seen = {_key(m) for m in await _messages_at(agent, thread, fork)} if fork else set()
     for step in along:

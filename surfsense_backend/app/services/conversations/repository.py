@@ -359,21 +359,10 @@ class RunRepository:
         return (await self.session.scalars(text(_NEEDING_ATTENTION_SQL), {"limit": limit})).all()
 
 
-_ON_BRANCH_SQL = """
-WITH RECURSIVE branch AS (
-    (SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints
-     WHERE thread_id = :thread AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1)
-    UNION ALL
-    SELECT c.checkpoint_id, c.parent_checkpoint_id
-    FROM checkpoints c JOIN branch b ON c.checkpoint_id = b.parent_checkpoint_id
-    WHERE c.thread_id = :thread AND c.checkpoint_ns = '' AND b.checkpoint_id > :checkpoint
-)
-SELECT EXISTS (SELECT FROM branch WHERE checkpoint_id = :checkpoint)
-"""
-
-# From a checkpoint of another branch up to where it left the current one:
-# its ancestors, the walk stopping at the first on the current branch.
-_OFF_BRANCH_SQL = """
+# From a checkpoint up to where its branch meets the thread's current one:
+# its ancestors, the walk stopping at the first on the current branch (itself,
+# when it is on it).
+_BRANCH_TO_SQL = """
 WITH RECURSIVE current AS (
     (SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints
      WHERE thread_id = :thread AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1)
@@ -428,24 +417,14 @@ class CheckpointRepository:
         )
         return found is not None
 
-    async def on_branch(self, conversation_id: uuid.UUID, checkpoint_id: str) -> bool:
-        """Whether the root checkpoint is the thread's latest or one of its
-        ancestors: on the branch the thread's history (and its messages) follow.
-        The walk up from the latest stops below `checkpoint_id` (ids grow along it)."""
-        found = await self.session.scalar(
-            text(_ON_BRANCH_SQL), {"thread": str(conversation_id), "checkpoint": checkpoint_id}
-        )
-        return bool(found)
-
-    async def off_branch(
-        self, conversation_id: uuid.UUID, checkpoint_id: str
-    ) -> tuple[str | None, list[str]]:
-        """A checkpoint of a branch the thread left: where that branch left the
-        current one (None if they share no checkpoint), and its checkpoints
-        after that, oldest first, ending with `checkpoint_id`."""
+    async def branch_to(self, conversation_id: uuid.UUID, checkpoint_id: str) -> tuple[str | None, list[str]]:
+        """Where the branch of a root checkpoint meets the thread's current
+        branch (None if they share no checkpoint), and its checkpoints after
+        that, oldest first, ending with `checkpoint_id`: none when it is on the
+        current branch (the latest, or one of its ancestors)."""
         rows = (
             await self.session.execute(
-                text(_OFF_BRANCH_SQL), {"thread": str(conversation_id), "checkpoint": checkpoint_id}
+                text(_BRANCH_TO_SQL), {"thread": str(conversation_id), "checkpoint": checkpoint_id}
             )
         ).all()
         if rows and rows[0].shared:

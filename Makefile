@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint format migrate check-migrations install clean
+.PHONY: run test bench docs lint format migrate check-migrations install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,6 +40,11 @@ bench: $(UV)
 	$(UV) sync --frozen --quiet --group bench
 	$(BIN)/python -m benchmarks
 
+## make docs: the documentation site from docs/ into site/ (a broken link or page fails it)
+docs: $(UV)
+	$(UV) sync --frozen --quiet --group docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -57,4 +62,4 @@ check-migrations: install
 	$(BIN)/alembic check
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache site

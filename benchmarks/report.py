@@ -1,4 +1,4 @@
-"""The benchmark's table (for the README) and its picture."""
+"""The benchmark's table (for docs/performance.md) and its picture."""
 
 from pathlib import Path
 from typing import Any

@@ -216,7 +216,7 @@ async def test_threads_filtered_by_their_values(sdk: LangGraphClient) -> None:
 
 
 async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangGraphClient) -> None:
-    """The SDK's calls this server does not serve (README's table): a clear
+    """The SDK's calls this server does not serve (docs/agent-server.md's table): a clear
     error that a client raises from, never a 500."""
     thread = (await sdk.threads.create())["thread_id"]
     calls = [

@@ -1,4 +1,4 @@
-"""The assistants this app runs. Register a graph here (see README, "Assistants")."""
+"""The assistants this app runs. Register a graph here (see docs/assistants.md)."""
 
 from app.agents.chat_graph import build_chat_graph
 from app.agents.registry import Assistant, AssistantRegistry

@@ -1,4 +1,4 @@
-"""The README's example of registering an assistant works as written."""
+"""The docs' example of registering an assistant (docs/assistants.md) works as written."""
 
 import re
 import subprocess
@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# The one Python block of the README that registers an Assistant.
+# The one Python block of the page that registers an Assistant.
 _BLOCK = re.compile(r"```python\n((?:(?!```).)*?ASSISTANTS\.register\(.*?)```", re.S)
 
 # Run in a process of its own: registering changes the registry of that process only.
@@ -29,7 +29,7 @@ asyncio.run(main())
 
 
 def test_the_registration_example_registers_and_runs() -> None:
-    [example] = _BLOCK.findall((ROOT / "README.md").read_text())
+    [example] = _BLOCK.findall((ROOT / "docs" / "assistants.md").read_text())
     script = _RUN.format(example=textwrap.dedent(example))
     done = subprocess.run(
         [sys.executable, "-c", script],

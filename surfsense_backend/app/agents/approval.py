@@ -19,6 +19,7 @@ from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
+from app.agents.registry import problems
 from app.schemas.json_value import StoredJson
 
 DecisionType = Literal["approve", "edit", "reject"]
@@ -95,9 +96,8 @@ class Decisions(BaseModel):
         try:
             tool.tool_call_schema.model_validate(edited.args)  # type: ignore[union-attr]
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
             raise ValueError(
-                f"decision {i} edits {name} with arguments it does not take: {problems}"
+                f"decision {i} edits {name} with arguments it does not take: {problems(error, 'args')}"
             ) from None
 
 

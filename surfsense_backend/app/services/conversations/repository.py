@@ -230,7 +230,7 @@ class RunRepository:
         on its own connection while this transaction holds it.
 
         Whether it is busy is read above the lock, by a VOLATILE function
-        (migration 0012): a subquery of this statement would read the
+        (migration 0013): a subquery of this statement would read the
         statement's snapshot, taken before a lock it waited for was granted,
         and miss the run whose admission it waited behind (decision 0015)."""
         locked = (

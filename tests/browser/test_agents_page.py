@@ -3,9 +3,10 @@ calls collapsed under the messages that made them, and an approval card (for
 LangChain's approval request) that comes back after a reload and resumes the
 run when approved, with the note edited, or rejected with a reason."""
 
+import asyncio
 from pathlib import Path
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Request, Route, expect
 
 from tests.browser.test_chat_page import send, sign_up
 from tests.research_client import ASK
@@ -68,11 +69,35 @@ async def test_reject_an_interrupt_with_a_reason(page: Page, email: str) -> None
     await sign_up(page, email)
     await page.get_by_label("Assistant").select_option(label="Research")
     await page.get_by_role("button", name="New conversation").click()
+    await expect(page.locator("#conversation-assistant")).to_have_text("with Research")
+    await expect(page.locator("#message-input")).to_be_focused()  # opened: its history is drawn
+
+    # The list is drawn again once the stream that brought the card ends. That
+    # redraw is held until the reason is typed: the card it draws keeps the text
+    # (a loaded machine once typed into the streamed card and clicked the redrawn one).
+    sent = asyncio.Event()
+    typed = asyncio.Event()
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST":
+            sent.set()
+
+    page.on("request", on_request)
+
+    async def hold_redraw(route: Route) -> None:
+        if sent.is_set():
+            await typed.wait()
+        await route.continue_()
+
+    await page.route(lambda url: "/messages?limit=" in url, hold_redraw)
     await page.locator("#message-input").fill("save a note that tides turn")
     await page.locator("#message-input").press("Enter")
 
     card = page.get_by_role("region", name="Approval needed")
     await card.get_by_label("Reason, if you reject (the agent reads it)").fill("not now")
+    async with page.expect_request(lambda request: "/api/v1/conversations?" in request.url):
+        typed.set()  # the conversations list is read after the redraw
+    await expect(card.get_by_label("Reason, if you reject (the agent reads it)")).to_have_value("not now")
     await card.get_by_role("button", name="Reject").click()
 
     answer = page.locator('#messages .message.assistant[data-status="complete"] .body').last

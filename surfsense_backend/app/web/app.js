@@ -20,6 +20,7 @@ const state = {
   nextCursor: null,
   feedback: new Map(), // run id -> "positive" | "negative" | null
   sending: false,
+  running: null, // the promise of the run being sent, settled once its reply is shown
   joining: null, // the AbortController of a join in progress
   assistants: new Map(), // id -> {name, description, ...}
 };
@@ -278,7 +279,7 @@ async function loadNewest() {
   const conversationId = state.conversationId;
   const page = await historyPage();
   if (conversationId !== state.conversationId) return;
-  $("messages").replaceChildren(...historyItems(page.items));
+  $("messages").replaceChildren(...keepPendingCards(historyItems(page.items)));
   setCursors(page);
   scrollToEnd();
   const streaming = page.items.findLast((message) => message.status === "streaming");
@@ -317,7 +318,7 @@ async function loadAround(messageId) {
   const conversationId = state.conversationId;
   const page = await historyPage({ around: messageId });
   if (conversationId !== state.conversationId) return;
-  $("messages").replaceChildren(...historyItems(page.items));
+  $("messages").replaceChildren(...keepPendingCards(historyItems(page.items)));
   setCursors(page);
   const found = $("messages").querySelector(`[data-id="${messageId}"]`);
   if (!found) return;
@@ -366,6 +367,18 @@ function historyItems(messages) {
     items.push(item);
   }
   return items;
+}
+
+/**
+ * The pending approval cards already shown stay as they are when the list is
+ * drawn again (a run's end redraws it): what the user typed in them is kept.
+ */
+function keepPendingCards(items) {
+  return items.map((item) => {
+    const shown = $("messages").querySelector(`li.interrupt[data-id="${item.dataset.id}"]`);
+    const pending = item.classList.contains("interrupt") && item.querySelector(".approval button");
+    return pending && shown?.querySelector(".approval button") ? shown : item;
+  });
 }
 
 function messageItem(message) {
@@ -486,9 +499,13 @@ async function sendMessage(event) {
   input.focus();
 }
 
-/** Answer the interrupt the agent waits at: the run resumes from it. */
+/**
+ * Answer the interrupt the agent waits at: the run resumes from it. The card
+ * shows while the stream that brought it is still closing; an answer given
+ * then waits for it rather than being dropped.
+ */
 async function answerInterrupt(answer) {
-  if (state.sending) return;
+  await state.running;
   await run({ resume: answer }, null);
 }
 
@@ -497,7 +514,13 @@ async function answerInterrupt(answer) {
  * was stored (the user's message has its checkpoint now), and the
  * conversation moved to the top of the list.
  */
-async function run(body, user) {
+function run(body, user) {
+  const running = sendAndShow(body, user);
+  state.running = running.catch(() => {});
+  return running;
+}
+
+async function sendAndShow(body, user) {
   stopJoining();
   state.sending = true;
   $("send").disabled = true;

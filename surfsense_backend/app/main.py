@@ -21,11 +21,11 @@ from app.routes.langgraph import install_langgraph_api
 from app.routes.web import install_web
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.auth.throttle import LoginThrottle
-from app.services.chat.runner import ChatRunner
 from app.services.integrity import install_race_errors
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
 from app.services.persistence.sweeper import RetentionSweeper
+from app.services.runs.runner import ChatRunner
 
 logger = logging.getLogger(__name__)
 

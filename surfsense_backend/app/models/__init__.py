@@ -8,26 +8,17 @@ from app.models.login_failure import LoginFailure
 from app.models.message import ROLES, Message
 from app.models.note import Note
 from app.models.run_event import RunEvent
+from app.models.run_status import CancelAction, MultitaskStrategy, RunStatus
 from app.models.search_config import SearchConfig
-from app.models.thread_run import (
-    ACTIVE_STATUSES,
-    CANCEL_ACTIONS,
-    FINAL_STATUSES,
-    RUN_STATUSES,
-    SENTIMENTS,
-    ThreadRun,
-)
+from app.models.thread_run import SENTIMENTS, ThreadRun
 from app.models.user import User
 
 __all__ = [
-    "ACTIVE_STATUSES",
-    "CANCEL_ACTIONS",
-    "FINAL_STATUSES",
     "PREVIEW_CHARS",
     "ROLES",
-    "RUN_STATUSES",
     "SENTIMENTS",
     "AccessToken",
+    "CancelAction",
     "Checkpoint",
     "CheckpointBlob",
     "CheckpointMigration",
@@ -36,8 +27,10 @@ __all__ = [
     "DeletedThread",
     "LoginFailure",
     "Message",
+    "MultitaskStrategy",
     "Note",
     "RunEvent",
+    "RunStatus",
     "SearchConfig",
     "ThreadRun",
     "User",

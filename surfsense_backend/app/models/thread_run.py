@@ -14,24 +14,24 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.db.str_enum import StrEnumType
+from app.models.run_status import CancelAction, RunStatus
 
-# "pending": queued behind the conversation's active run (multitask_strategy
-# enqueue). "interrupted": the graph stopped at interrupt() and waits for a
-# resume. "cancelled": stopped on request, keeping the steps it completed.
-RUN_STATUSES = ("pending", "running", "succeeded", "failed", "interrupted", "cancelled")
-ACTIVE_STATUSES = ("pending", "running")
-FINAL_STATUSES = ("succeeded", "failed", "interrupted", "cancelled")
+RUN_STATUSES = tuple(RunStatus)
 SENTIMENTS = ("positive", "negative")
-# interrupt: stop, keep the work so far; rollback: stop, and remove every trace of the run.
-CANCEL_ACTIONS = ("interrupt", "rollback")
+CANCEL_ACTIONS = tuple(CancelAction)
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
 class ThreadRun(Base):
     __tablename__ = "thread_runs"
     __table_args__ = (
-        CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
+        CheckConstraint(f"status IN {_sql_list(RUN_STATUSES)}", name="status"),
         CheckConstraint(f"sentiment IN {SENTIMENTS}", name="sentiment"),
-        CheckConstraint(f"cancel_action IN {CANCEL_ACTIONS}", name="cancel_action"),
+        CheckConstraint(f"cancel_action IN {_sql_list(CANCEL_ACTIONS)}", name="cancel_action"),
         Index("ix_thread_runs_conversation_id_started_at", "conversation_id", "started_at"),
         # One running run per conversation, whichever process claims it; the
         # index is also the short list the lease keepers scan.
@@ -59,7 +59,9 @@ class ThreadRun(Base):
     prompt: Mapped[str] = mapped_column(Text)
     # A chat-API message sent as content blocks: the blocks (`prompt` is their text).
     blocks: Mapped[list[Any] | None] = mapped_column(JSONB(none_as_null=True))
-    status: Mapped[str] = mapped_column(String(16), server_default="running", default="running")
+    status: Mapped[RunStatus] = mapped_column(
+        StrEnumType(RunStatus), server_default=RunStatus.RUNNING.value, default=RunStatus.RUNNING
+    )
     error_kind: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
     checkpoint_id: Mapped[str | None] = mapped_column(Text)
@@ -74,7 +76,7 @@ class ThreadRun(Base):
     lease_owner: Mapped[uuid.UUID | None]
     lease_expires_at: Mapped[datetime | None]
     # Set by a cancel (or a newer message's multitask strategy); the holder acts on it.
-    cancel_action: Mapped[str | None] = mapped_column(String(16))
+    cancel_action: Mapped[CancelAction | None] = mapped_column(StrEnumType(CancelAction))
     # When it was sent; a pending run keeps its place in the queue by it.
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]

@@ -10,6 +10,7 @@ from langchain_core.messages import BaseMessage
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
+from app.models import CancelAction
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, event_stream, with_heartbeats
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
@@ -37,12 +38,12 @@ from app.schemas.conversations import (
 from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
 from app.services.auth.users import CurrentUser
-from app.services.chat.interrupts import jsonable
-from app.services.chat.runner import ChatRunner
 from app.services.conversations.repository import ArchivedFilter
 from app.services.conversations.service import ConversationService
 from app.services.persistence import CheckpointNotFound
 from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, message_metadata, role_of
+from app.services.runs.interrupts import jsonable
+from app.services.runs.runner import ChatRunner
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
@@ -299,7 +300,7 @@ async def cancel_run(
     run = await service.run(conversation_id, run_id)
     await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
-    await runner.cancel(run, action)
+    await runner.cancel(run, CancelAction(action))
     if not wait:
         return JSONResponse(RunOut.model_validate(run).model_dump(mode="json"), status_code=202)
     async for _ in runner.follow(run_id):

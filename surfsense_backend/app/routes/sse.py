@@ -22,8 +22,8 @@ from fastapi import Header
 from pydantic import AfterValidator
 
 from app.db.text import INTEGER_MAX
-from app.services.chat.event_log import Sequenced
-from app.services.chat.events import (
+from app.services.runs.event_log import Sequenced
+from app.services.runs.events import (
     ChatEvent,
     MessageStored,
     RunCancelled,

@@ -21,8 +21,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from app.routes.sse import with_id
-from app.services.chat.event_log import Sequenced
-from app.services.chat.events import (
+from app.services.runs.event_log import Sequenced
+from app.services.runs.events import (
     ChatEvent,
     Json,
     MessageStored,

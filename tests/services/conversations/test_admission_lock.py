@@ -6,7 +6,7 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.services.conversations.repository import RunRepository
+from app.services.runs.repository import RunRepository
 from tests.conditions import until, waiting_behind
 from tests.conftest import Owner
 

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.db.session import SessionDep
-from app.models import ThreadRun
+from app.models import CancelAction, ThreadRun
 from app.routes.langgraph.deps import Assistants, Conversations
 from app.routes.langgraph.stream import agent_stream
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, with_heartbeats
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser
-from app.services.chat.runner import ChatRunner
+from app.services.runs.runner import ChatRunner
 from app.services.threads.runs import NotServed, ThreadRuns, run_json
 from app.services.threads.service import thread_uuid
 
@@ -70,7 +70,7 @@ async def _cancelled_on_disconnect(
         ended = True
     finally:
         if not ended:
-            runner.cancel_soon(run, "interrupt")
+            runner.cancel_soon(run, CancelAction.INTERRUPT)
 
 
 @router.post("/runs", responses=error_responses(404, 409))
@@ -214,7 +214,7 @@ async def cancel_run(
     run, _ = await runs.get(thread_id, run_id)
     await session.commit()
     runner = _runner(request)
-    await runner.cancel(run, action)
+    await runner.cancel(run, CancelAction(action))
     if not wait:
         return Response(status_code=status.HTTP_202_ACCEPTED)
     async for _ in runner.follow(run_id):  # to its end

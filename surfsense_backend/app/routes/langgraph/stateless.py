@@ -8,7 +8,7 @@ from app.routes.langgraph.runs import STREAM, Runs, new_run_stream
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn
 from app.services.auth.users import CurrentUser
-from app.services.chat.runner import ChatRunner
+from app.services.runs.runner import ChatRunner
 from app.services.threads.runs import forget_thread
 
 router = APIRouter(prefix="/runs", tags=["langgraph"], responses=error_responses(401, 409, 422, 503))

@@ -16,8 +16,8 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 
 from app.routes.sse import with_id
-from app.services.chat.event_log import Sequenced
-from app.services.chat.events import (
+from app.services.runs.event_log import Sequenced
+from app.services.runs.events import (
     ChatEvent,
     RunCancelled,
     RunFailed,
@@ -26,8 +26,8 @@ from app.services.chat.events import (
     RunSucceeded,
     StreamChunk,
 )
-from app.services.chat.graph_request import STREAM_MODES
-from app.services.chat.interrupts import jsonable
+from app.services.runs.graph_request import STREAM_MODES
+from app.services.runs.interrupts import jsonable
 
 Frame = tuple[str, Any]
 

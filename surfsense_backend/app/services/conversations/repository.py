@@ -1,68 +1,36 @@
 """Every query of the conversation domain. Repositories flush, never commit."""
 
-import json
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import Boolean, Select, delete, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import Select, delete, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.db.content import label_of
-from app.models import ACTIVE_STATUSES, PREVIEW_CHARS, Checkpoint, Conversation, Message, RunEvent, ThreadRun
+from app.models import PREVIEW_CHARS, Checkpoint, Conversation, Message
 
 ArchivedFilter = Literal["false", "true", "all"]
 
 
-# The runs go first, in a CTE: messages refer to them by the new ids. Feedback
-# stays with the source's runs.
+# A fork's copies of the complete messages: each under its run's copy
+# (`copy_for_fork`), or under no run when its run was not copied.
 _COPY_MESSAGES_SQL = """
-WITH copied AS (
-    SELECT m.* FROM messages m
-    WHERE m.conversation_id = :source AND m.status = 'complete' {condition}
-),
-renamed AS (
-    SELECT run_id AS source_run, gen_random_uuid() AS fork_run
-    FROM (SELECT DISTINCT run_id FROM copied WHERE run_id IS NOT NULL) AS runs
-),
-runs AS (
-    INSERT INTO thread_runs (run_id, conversation_id, user_id, prompt, status, error_kind, error,
-                             checkpoint_id, started_at, finished_at)
-    SELECT renamed.fork_run, :target, r.user_id, r.prompt, r.status, r.error_kind, r.error,
-           r.checkpoint_id, r.started_at, r.finished_at
-    FROM thread_runs r JOIN renamed ON renamed.source_run = r.run_id
-    WHERE r.status NOT IN ('pending', 'running')
-    RETURNING run_id
-)
 INSERT INTO messages (conversation_id, run_id, role, content, blocks, metadata, checkpoint_id, created_at)
-SELECT :target, runs.run_id, c.role, c.content, c.blocks, c.metadata, c.checkpoint_id, c.created_at
-FROM copied c
-LEFT JOIN renamed ON renamed.source_run = c.run_id
-LEFT JOIN runs ON runs.run_id = renamed.fork_run
-ORDER BY c.id
+SELECT :target, renamed.fork_run, m.role, m.content, m.blocks, m.metadata, m.checkpoint_id, m.created_at
+FROM messages m
+LEFT JOIN unnest(CAST(:sources AS uuid[]), CAST(:forks AS uuid[])) AS renamed(source_run, fork_run)
+  ON renamed.source_run = m.run_id
+WHERE m.conversation_id = :source AND m.status = 'complete' {condition}
+ORDER BY m.id
 """
-
-_APPEND_EVENT_SQL = """
-INSERT INTO run_events (run_id, seq, events)
-SELECT :run_id, COALESCE(max(seq), 0) + 1, CAST(:events AS json) FROM run_events WHERE run_id = :run_id
+_RUNS_OF_COPY_SQL = """
+SELECT DISTINCT m.run_id FROM messages m
+WHERE m.conversation_id = :source AND m.status = 'complete' AND m.run_id IS NOT NULL {condition}
 """
-
-# A running run without a lease, or whose lease ran out, has no live holder.
-_LAPSED = func.coalesce(ThreadRun.lease_expires_at < func.now(), True)
-
-# Both halves read only the partial indexes of running and pending runs.
-_NEEDING_ATTENTION_SQL = """
-SELECT conversation_id FROM thread_runs
-WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())
-UNION
-SELECT p.conversation_id FROM thread_runs p
-WHERE p.status = 'pending' AND NOT EXISTS (
-    SELECT 1 FROM thread_runs r WHERE r.conversation_id = p.conversation_id AND r.status = 'running'
-)
-LIMIT :limit
-"""
+# Up to checkpoint `until`: a reply still streaming belongs to the source's run, not to the fork.
+_UNTIL = "AND m.checkpoint_id IS NOT NULL AND m.checkpoint_id <= :until"
 
 
 class ConversationRepository:
@@ -124,14 +92,25 @@ class ConversationRepository:
         )
         return result.scalar_one_or_none() is not None
 
-    async def copy_messages(self, source: uuid.UUID, target: uuid.UUID, until: str | None) -> int:
-        """Copy a conversation's messages (those saved up to checkpoint `until`)
-        and the runs they belong to, under new run ids, in one statement."""
-        condition = "AND m.checkpoint_id IS NOT NULL AND m.checkpoint_id <= :until" if until else ""
-        # A reply still streaming belongs to the source's run, not to the fork.
+    async def runs_to_copy(self, source: uuid.UUID, until: str | None) -> list[uuid.UUID]:
+        """The runs of the messages `copy_messages` copies."""
+        statement = text(_RUNS_OF_COPY_SQL.replace("{condition}", _UNTIL if until else ""))
+        return list((await self.session.scalars(statement, {"source": source, "until": until})).all())
+
+    async def copy_messages(
+        self, source: uuid.UUID, target: uuid.UUID, until: str | None, runs: Mapping[uuid.UUID, uuid.UUID]
+    ) -> int:
+        """Copy a conversation's complete messages (those saved up to checkpoint
+        `until`), each under the copy of its run that `runs` names."""
         result = await self.session.execute(
-            text(_COPY_MESSAGES_SQL.replace("{condition}", condition)),
-            {"source": source, "target": target, "until": until},
+            text(_COPY_MESSAGES_SQL.replace("{condition}", _UNTIL if until else "")),
+            {
+                "source": source,
+                "target": target,
+                "until": until,
+                "sources": list(runs),
+                "forks": list(runs.values()),
+            },
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -154,209 +133,6 @@ class ConversationRepository:
         count = await self.session.scalar(select(func.count()).select_from(Message).where(*complete))
         conversation.message_count = int(count or 0)
         conversation.last_message_preview = label_of(last.body)[:PREVIEW_CHARS] if last else None
-
-
-class RunRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def for_conversation(
-        self,
-        conversation_id: uuid.UUID,
-        statuses: Sequence[str] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> Sequence[ThreadRun]:
-        """The conversation's runs (of `statuses`, if given), newest first."""
-        statement = select(ThreadRun).where(ThreadRun.conversation_id == conversation_id)
-        if statuses is not None:
-            statement = statement.where(ThreadRun.status.in_(statuses))
-        newest_first = statement.order_by(ThreadRun.started_at.desc(), ThreadRun.run_id)
-        return (await self.session.scalars(newest_first.limit(limit).offset(offset))).all()
-
-    async def has_any(self, conversation_id: uuid.UUID) -> bool:
-        found = await self.session.scalar(
-            select(ThreadRun.run_id).where(ThreadRun.conversation_id == conversation_id).limit(1)
-        )
-        return found is not None
-
-    async def forget(self, run_id: uuid.UUID) -> None:
-        """The run's record and events (cascade); its messages stay, no longer its."""
-        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
-
-    async def get_for_user(
-        self, run_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
-    ) -> ThreadRun | None:
-        statement = select(ThreadRun).where(ThreadRun.run_id == run_id, ThreadRun.user_id == user_id)
-        if for_update:
-            # Locked: a delete racing the caller's update waits, or went first and it is None.
-            statement = statement.with_for_update(key_share=True)
-        run: ThreadRun | None = await self.session.scalar(statement)
-        return run
-
-    async def last_reply(self, run_id: uuid.UUID) -> Message | None:
-        """The run's latest complete assistant message."""
-        reply: Message | None = await self.session.scalar(
-            select(Message)
-            .where(Message.run_id == run_id, Message.role == "assistant", Message.status == "complete")
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        return reply
-
-    async def interrupts_of(self, run_id: uuid.UUID) -> Sequence[Message]:
-        """What the run asked when it stopped, in order."""
-        statement = select(Message).where(Message.run_id == run_id, Message.role == "interrupt")
-        return (await self.session.scalars(statement.order_by(Message.id))).all()
-
-    async def active(self, conversation_id: uuid.UUID) -> Sequence[tuple[ThreadRun, bool]]:
-        """The conversation's pending and running runs, oldest first, each with
-        whether its lease has run out (a running run whose process died)."""
-        statement = (
-            select(ThreadRun, _LAPSED)
-            .where(ThreadRun.conversation_id == conversation_id, ThreadRun.status.in_(ACTIVE_STATUSES))
-            .order_by(ThreadRun.started_at, ThreadRun.run_id)
-        )
-        return [(run, bool(lapsed)) for run, lapsed in (await self.session.execute(statement)).all()]
-
-    async def lock_conversation(
-        self, conversation_id: uuid.UUID, owner_id: uuid.UUID
-    ) -> tuple[Conversation, bool] | None:
-        """The owner's conversation, locked, and whether any of its runs is
-        pending or running: one statement for the common case, a free one.
-
-        FOR NO KEY UPDATE: it serializes the conversation's writers, yet lets
-        the saver insert checkpoints that refer to the row (a KEY SHARE lock)
-        on its own connection while this transaction holds it.
-
-        Whether it is busy is read above the lock, by a VOLATILE function
-        (migration 0013): a subquery of this statement would read the
-        statement's snapshot, taken before a lock it waited for was granted,
-        and miss the run whose admission it waited behind (decision 0015)."""
-        locked = (
-            select(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.user_id == owner_id)
-            .with_for_update(key_share=True)
-            .subquery()
-        )
-        conversation = aliased(Conversation, locked)
-        busy = func.conversation_has_active_run(locked.c.id, type_=Boolean)
-        row = (await self.session.execute(select(conversation, busy))).one_or_none()
-        return (row[0], bool(row[1])) if row is not None else None
-
-    async def fail_lapsed(self, run_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> Sequence[uuid.UUID]:
-        """Runs whose process died mid-run: marked Interrupted, their unfinished
-        replies removed, `event` (their stream's end) stored after their last."""
-        lapsed = (
-            await self.session.scalars(
-                update(ThreadRun)
-                .where(
-                    ThreadRun.run_id.in_(run_ids),
-                    ThreadRun.status == "running",
-                    _LAPSED,
-                )
-                .values(
-                    status="failed",
-                    error_kind="Interrupted",
-                    error="The run did not finish: its process stopped.",
-                    finished_at=func.now(),
-                    lease_owner=None,
-                )
-                .returning(ThreadRun.run_id)
-            )
-        ).all()
-        if lapsed:
-            await self.session.execute(
-                delete(Message).where(Message.run_id.in_(lapsed), Message.status == "streaming")
-            )
-            for run_id in lapsed:
-                await self.append_final_event(run_id, {**event, "run_id": str(run_id)})
-        return lapsed
-
-    async def append_final_event(self, run_id: uuid.UUID, event: dict[str, Any]) -> None:
-        """`event` after the run's last stored one (its process cannot add more)."""
-        await self.session.execute(text(_APPEND_EVENT_SQL), {"run_id": run_id, "events": json.dumps([event])})
-
-    async def end(
-        self,
-        run_id: uuid.UUID,
-        *,
-        events: tuple[int, list[dict[str, Any]]] | None,
-        dated: str | None = None,
-        **values: Any,
-    ) -> bool | None:
-        """A running run's end, in one statement: the run (`values`: its status
-        and more), its last `events` batch (`seq`, events), and with `dated`
-        its messages stored before its first checkpoint given that one.
-        Whether runs are queued behind it; None if it was not running (ended
-        already, taken over, or gone), and then nothing is written."""
-        ended = (
-            update(ThreadRun)
-            .where(ThreadRun.run_id == run_id, ThreadRun.status == "running")
-            .values(lease_owner=None, finished_at=func.now(), **values)
-            .returning(ThreadRun.run_id, ThreadRun.conversation_id)
-            .cte("ended")
-        )
-        queued = (
-            select(ThreadRun.run_id)
-            .where(ThreadRun.conversation_id == ended.c.conversation_id, ThreadRun.status == "pending")
-            .exists()
-        )
-        statement = select(queued).select_from(ended)
-        if events is not None:
-            seq, batch = events
-            stored = select(ended.c.run_id, literal(seq), literal(batch, RunEvent.events.type))
-            statement = statement.add_cte(
-                insert(RunEvent).from_select([RunEvent.run_id, RunEvent.seq, RunEvent.events], stored).cte()
-            )
-        if dated is not None:
-            undated = update(Message).where(
-                Message.run_id == select(ended.c.run_id).scalar_subquery(),
-                Message.checkpoint_id.is_(None),
-                Message.status == "complete",
-            )
-            statement = statement.add_cte(undated.values(checkpoint_id=dated).cte())
-        result: bool | None = await self.session.scalar(statement)
-        return result
-
-    async def delete_run(self, run_id: uuid.UUID) -> None:
-        """The run and every record of it: its messages, and its events
-        (cascade); the conversation's counters no longer count its messages."""
-        await self.session.execute(delete(Message).where(Message.run_id == run_id))
-        conversation_id = await self.session.scalar(
-            delete(ThreadRun).where(ThreadRun.run_id == run_id).returning(ThreadRun.conversation_id)
-        )
-        conversation = await self.session.get(Conversation, conversation_id) if conversation_id else None
-        if conversation is not None:
-            await ConversationRepository(self.session, conversation.user_id).refresh_counters(conversation)
-
-    async def add_events(self, run_id: uuid.UUID, seq: int, events: list[dict[str, Any]]) -> None:
-        """A batch of the run's events, `seq` the number of its last."""
-        self.session.add(RunEvent(run_id=run_id, seq=seq, events=events))
-        await self.session.flush()
-
-    @staticmethod
-    def lease(run: ThreadRun, owner: uuid.UUID, seconds: float) -> None:
-        """`run` runs, held by `owner` for `seconds` unless renewed."""
-        run.status = "running"
-        run.lease_owner = owner
-        run.lease_expires_at = func.now() + timedelta(seconds=seconds)
-
-    async def renew(self, owner: uuid.UUID, seconds: float) -> dict[uuid.UUID, str | None]:
-        """Extend every lease `owner` holds; each run still held, with the
-        cancel asked of it (a run missing was taken over, or deleted)."""
-        rows = await self.session.execute(
-            update(ThreadRun)
-            .where(ThreadRun.lease_owner == owner, ThreadRun.status == "running")
-            .values(lease_expires_at=func.now() + timedelta(seconds=seconds))
-            .returning(ThreadRun.run_id, ThreadRun.cancel_action)
-        )
-        return {run_id: action for run_id, action in rows.all()}
-
-    async def needing_attention(self, limit: int) -> Sequence[uuid.UUID]:
-        """Conversations with a run whose lease ran out, or with runs queued
-        and none running: what some process must act on."""
-        return (await self.session.scalars(text(_NEEDING_ATTENTION_SQL), {"limit": limit})).all()
 
 
 # From a checkpoint up to where its branch meets the thread's current one:

@@ -8,15 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.registry import AssistantRegistry
 from app.errors import InvalidRequest
-from app.models import Checkpoint, Conversation, ThreadRun
+from app.models import Checkpoint, Conversation, RunStatus, ThreadRun
 from app.services.conversations.cursor import decode_cursor, encode_cursor
 from app.services.conversations.errors import RunNotFound
-from app.services.conversations.repository import (
-    ArchivedFilter,
-    CheckpointRepository,
-    ConversationRepository,
-    RunRepository,
-)
+from app.services.conversations.repository import ArchivedFilter, CheckpointRepository, ConversationRepository
 from app.services.persistence import (
     CheckpointNotFound,
     ConversationNotFound,
@@ -24,6 +19,7 @@ from app.services.persistence import (
     HistoryPage,
 )
 from app.services.persistence.thread_copy import copy_thread
+from app.services.runs.repository import RunRepository
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,9 @@ class ConversationService:
         self.conversations.add(fork)
         await self.session.flush()
         await copy_thread(self.session, source.thread_id, fork.thread_id, until=checkpoint_id)
-        await self.conversations.copy_messages(source.id, fork.id, until=checkpoint_id)
+        runs = await self.conversations.runs_to_copy(source.id, until=checkpoint_id)
+        copies = await RunRepository(self.session).copy_for_fork(runs, fork.id)
+        await self.conversations.copy_messages(source.id, fork.id, checkpoint_id, copies)
         await self.conversations.refresh_counters(fork)
         await self.session.flush()
         await self.session.refresh(fork)
@@ -157,15 +155,14 @@ class ConversationService:
         one, else the first queued; None when the conversation is idle."""
         await self.get(conversation_id)
         active = [run for run, _ in await RunRepository(self.session).active(conversation_id)]
-        return next((r for r in active if r.status == "running"), active[0] if active else None)
+        return next((r for r in active if r.status == RunStatus.RUNNING), active[0] if active else None)
 
     async def set_feedback(self, run_id: uuid.UUID, sentiment: str | None, comment: str | None) -> ThreadRun:
         """Record feedback on a run; no sentiment clears it, comment included."""
         run = await RunRepository(self.session).get_for_user(run_id, self.user_id, for_update=True)
         if run is None:
             raise RunNotFound(run_id)
-        run.sentiment = sentiment
-        run.comment = comment if sentiment is not None else None
+        RunRepository.give_feedback(run, sentiment, comment)
         await self.session.flush()
         return run
 

@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.models import ACTIVE_STATUSES, Conversation, ThreadRun
+from app.models import Conversation, RunStatus, ThreadRun
+from app.models.run_status import ACTIVE
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 SortBy = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
@@ -25,14 +26,14 @@ _latest_run = (
 )
 _active = (
     select(ThreadRun.run_id)
-    .where(ThreadRun.conversation_id == Conversation.id, ThreadRun.status.in_(ACTIVE_STATUSES))
+    .where(ThreadRun.conversation_id == Conversation.id, ThreadRun.status.in_(ACTIVE))
     .exists()
 )
 # Busy while a run is running or queued; otherwise what its latest run left.
 STATUS: ColumnElement[str] = case(
     (_active, "busy"),
-    (_latest_run == "interrupted", "interrupted"),
-    (_latest_run == "failed", "error"),
+    (_latest_run == RunStatus.INTERRUPTED, "interrupted"),
+    (_latest_run == RunStatus.FAILED, "error"),
     else_="idle",
 )
 # The client's keys, and the graph the thread runs, which they cannot override.

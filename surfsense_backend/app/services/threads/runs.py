@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.agents.registry import CompiledAssistants
 from app.db import session_scope
 from app.errors import AppError, Conflict, InvalidRequest
-from app.models import Conversation, ThreadRun
-from app.models.thread_run import ACTIVE_STATUSES
+from app.models import Conversation, RunStatus, ThreadRun
 from app.schemas.langgraph import RunCreateIn
-from app.services.chat.events import (
+from app.services.conversations.errors import RunNotFound
+from app.services.conversations.repository import CheckpointRepository, ConversationRepository
+from app.services.persistence import CheckpointNotFound, ConversationNotFound
+from app.services.runs.events import (
     ChatEvent,
     RunCancelled,
     RunFailed,
@@ -22,26 +24,20 @@ from app.services.chat.events import (
     StreamChunk,
     is_final,
 )
-from app.services.chat.graph_request import GraphRequest
-from app.services.chat.runner import ChatRunner
-from app.services.conversations.errors import RunNotFound
-from app.services.conversations.repository import (
-    CheckpointRepository,
-    ConversationRepository,
-    RunRepository,
-)
-from app.services.persistence import CheckpointNotFound, ConversationNotFound
+from app.services.runs.graph_request import GraphRequest
+from app.services.runs.repository import RunRepository
+from app.services.runs.runner import ChatRunner
 from app.services.threads.service import ThreadService, parse_thread_id
 from app.services.threads.state import interrupt_json, values_json
 
 # The Agent Server's names for a run's status.
 RUN_STATUS = {
-    "pending": "pending",
-    "running": "running",
-    "succeeded": "success",
-    "failed": "error",
-    "interrupted": "interrupted",
-    "cancelled": "interrupted",
+    RunStatus.PENDING: "pending",
+    RunStatus.RUNNING: "running",
+    RunStatus.SUCCEEDED: "success",
+    RunStatus.FAILED: "error",
+    RunStatus.INTERRUPTED: "interrupted",
+    RunStatus.CANCELLED: "interrupted",
 }
 
 
@@ -203,7 +199,7 @@ class ThreadRuns:
     async def delete(self, thread_id: str, run_id: uuid.UUID) -> None:
         """The run's record and events; the thread's state and history stay."""
         run, _ = await self.get(thread_id, run_id)
-        if run.status in ACTIVE_STATUSES:
+        if run.status.active:
             raise RunStillActive(run_id)
         await RunRepository(self.session).forget(run.run_id)
 

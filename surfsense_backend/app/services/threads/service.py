@@ -15,7 +15,7 @@ from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
 from app.errors import InvalidRequest, first_line
 from app.models import Conversation
 from app.services.conversations.errors import RunInProgress
-from app.services.conversations.repository import CheckpointRepository, ConversationRepository, RunRepository
+from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.conversations.service import ConversationService
 from app.services.persistence import (
     CheckpointNotFound,
@@ -23,6 +23,7 @@ from app.services.persistence import (
     ConversationStorage,
     ThreadsNotPruned,
 )
+from app.services.runs.repository import RunRepository
 from app.services.threads.containment import contains
 from app.services.threads.errors import InvalidStateUpdate, InvalidThreadId, ThreadExists
 from app.services.threads.extract import parse, pick

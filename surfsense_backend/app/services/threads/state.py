@@ -6,7 +6,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Interrupt, StateSnapshot
 
-from app.services.chat.interrupts import jsonable
+from app.services.runs.interrupts import jsonable
 
 
 def checkpoint_json(config: RunnableConfig | None) -> dict[str, Any] | None:

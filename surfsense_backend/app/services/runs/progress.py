@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import session_scope
 from app.errors import NotFound
 from app.observability.background import background_failed
-from app.services.chat.event_log import EventLog
-from app.services.conversations.repository import RunRepository
 from app.services.persistence import ConversationStorage, is_transient
+from app.services.runs.event_log import EventLog
+from app.services.runs.repository import RunRepository
 
 logger = logging.getLogger(__name__)
 

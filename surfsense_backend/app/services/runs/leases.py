@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.observability.background import background_failed
-from app.services.chat.handle import LOST
-from app.services.conversations.repository import RunRepository
 from app.services.persistence import is_transient
+from app.services.runs.handle import LOST
+from app.services.runs.repository import RunRepository
 
 if TYPE_CHECKING:
-    from app.services.chat.runner import ChatRunner
+    from app.services.runs.runner import ChatRunner
 
 logger = logging.getLogger(__name__)
 

@@ -40,27 +40,8 @@ from app.agents.registry import CompiledAssistants, InvalidResume
 from app.db import session_scope
 from app.db.content import Content, text_of
 from app.errors import AppError, InternalError, first_line
-from app.models import Conversation, Message, ThreadRun
+from app.models import CancelAction, Conversation, Message, MultitaskStrategy, RunStatus, ThreadRun
 from app.observability.background import background_failed
-from app.services.chat.branches import follow_branch
-from app.services.chat.event_log import Sequenced
-from app.services.chat.events import (
-    MessageStored,
-    RunCancelled,
-    RunFailed,
-    RunInterrupted,
-    RunStarted,
-    StreamChunk,
-    message_json,
-    to_json,
-)
-from app.services.chat.follow import RunFollower
-from app.services.chat.graph_request import GraphRequest
-from app.services.chat.handle import LOST, RunHandle
-from app.services.chat.interrupts import answers_for, checked_resume, jsonable
-from app.services.chat.leases import LeaseKeeper
-from app.services.chat.progress import ReplyProgress
-from app.services.chat.recorder import RunRecorder
 from app.services.conversations.errors import (
     AgentFailed,
     InterruptPending,
@@ -77,9 +58,6 @@ from app.services.conversations.errors import (
 from app.services.conversations.errors import (
     RunCancelled as RunWasCancelled,
 )
-from app.services.conversations.repository import (
-    RunRepository,
-)
 from app.services.persistence import (
     ConversationNotFound,
     ConversationStorage,
@@ -88,6 +66,26 @@ from app.services.persistence import (
     is_database_error,
     is_database_outage,
 )
+from app.services.runs.branches import follow_branch
+from app.services.runs.event_log import Sequenced
+from app.services.runs.events import (
+    MessageStored,
+    RunCancelled,
+    RunFailed,
+    RunInterrupted,
+    RunStarted,
+    StreamChunk,
+    message_json,
+    to_json,
+)
+from app.services.runs.follow import RunFollower
+from app.services.runs.graph_request import GraphRequest
+from app.services.runs.handle import LOST, RunHandle
+from app.services.runs.interrupts import answers_for, checked_resume, jsonable
+from app.services.runs.leases import LeaseKeeper
+from app.services.runs.progress import ReplyProgress
+from app.services.runs.recorder import RunRecorder
+from app.services.runs.repository import RunRepository
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +187,7 @@ class ChatRunner:
         if self._stopping:
             raise ServerStopping
         stops: list[uuid.UUID] = []
+        action = MultitaskStrategy(strategy).cancels
         handle = None
         storage = ConversationStorage(session, owner_id=user_id)
         if content is not None:
@@ -216,18 +215,18 @@ class ChatRunner:
         running, pending = await self._active(runs, conversation.id) if busy else (None, [])
         if running is None and not pending:
             handle = await self._start(session, storage, conversation, run)
-        elif strategy == "reject":
+        elif strategy == MultitaskStrategy.REJECT:
             raise RunInProgress
         else:
-            if strategy in ("interrupt", "rollback"):
-                stops = await self._supersede(runs, running, pending, strategy)
-            run.status = "pending"
-            session.add(run)
+            if action is not None:
+                stops = await self._supersede(runs, running, pending, action)
+            await runs.add(run, queued=True)
         await session.commit()
         if handle is not None:
             self._launch(handle)
             return run
-        self._stop_local(stops, strategy)
+        if action is not None:
+            self._stop_local(stops, action)
         if running is None:
             # Queued behind runs no one has started yet: start the first now.
             self._claim_soon(conversation_id)
@@ -239,14 +238,14 @@ class ChatRunner:
         """The conversation's running run and its queue; a running run whose
         lease ran out is marked interrupted first (its process died)."""
         active = await runs.active(conversation_id)
-        lapsed = [run.run_id for run, expired in active if expired and run.status == "running"]
+        lapsed = [run.run_id for run, expired in active if expired and run.status == RunStatus.RUNNING]
         if lapsed:
             await runs.fail_lapsed(lapsed, to_json(RunFailed("", "Interrupted", _INTERRUPTED)))
-        running = next((r for r, expired in active if r.status == "running" and not expired), None)
-        return running, [r for r, _ in active if r.status == "pending"]
+        running = next((r for r, expired in active if r.status == RunStatus.RUNNING and not expired), None)
+        return running, [r for r, _ in active if r.status == RunStatus.PENDING]
 
     async def _supersede(
-        self, runs: RunRepository, running: ThreadRun | None, pending: list[ThreadRun], action: str
+        self, runs: RunRepository, running: ThreadRun | None, pending: list[ThreadRun], action: CancelAction
     ) -> list[uuid.UUID]:
         """A newer message goes first: queued runs are cancelled now, the
         running one is asked to stop (by its process, within a poll)."""
@@ -254,11 +253,10 @@ class ChatRunner:
             await self.recorder.cancel_pending(runs, run, action)
         if running is None:
             return []
-        running.cancel_action = action
-        await runs.session.flush()
+        await runs.ask_cancel(running, action)
         return [running.run_id]
 
-    def _stop_local(self, run_ids: list[uuid.UUID], action: str) -> None:
+    def _stop_local(self, run_ids: list[uuid.UUID], action: CancelAction) -> None:
         """A run cancelled here stops now, not at the next heartbeat."""
         for run_id in run_ids:
             if (handle := self._handles.get(run_id)) is not None:
@@ -487,7 +485,7 @@ class ChatRunner:
                 handle.emit(RunFailed(str(handle.run.run_id), error.kind, str(error)))
                 raise error
             self._lost(handle)
-        elif handle.cancel_action == "rollback":
+        elif handle.cancel_action == CancelAction.ROLLBACK:
             handle.emit(
                 await self.retry.run(lambda: self.recorder.roll_back(handle), what="rolling back a run")
             )
@@ -564,7 +562,7 @@ class ChatRunner:
                 case MessageStored(message=message):
                     reply = message
                 case RunInterrupted(interrupts=interrupts):
-                    return RunResult(str(run.run_id), "interrupted", user_message, None, interrupts)
+                    return RunResult(str(run.run_id), RunStatus.INTERRUPTED, user_message, None, interrupts)
                 case RunCancelled(action=action):
                     raise RunWasCancelled(action)
                 case RunFailed(kind=kind, detail=detail):
@@ -574,7 +572,7 @@ class ChatRunner:
         if user_message is not None:
             # Dated with its checkpoint by the run's first step, after the event.
             user_message = await self._current(handle, int(user_message["id"]))
-        return RunResult(str(run.run_id), "succeeded", user_message, reply, [])
+        return RunResult(str(run.run_id), RunStatus.SUCCEEDED, user_message, reply, [])
 
     async def _current(self, handle: RunHandle | None, message_id: int) -> dict[str, Any] | None:
         if handle is not None and handle.user_message is not None:
@@ -583,7 +581,7 @@ class ChatRunner:
             message = await session.get(Message, message_id)
             return message_json(message) if message is not None else None
 
-    async def cancel(self, run: ThreadRun, action: str) -> None:
+    async def cancel(self, run: ThreadRun, action: CancelAction) -> None:
         """Cancel a pending run now, or ask a running one's process to stop
         it (this process stops its own at once); RunNotActive if it ended."""
         async with session_scope(self.sessions) as session:
@@ -591,10 +589,10 @@ class ChatRunner:
             if locked is None:
                 raise RunNotFound(run.run_id)
             runs = RunRepository(session)
-            if locked.status == "pending":
+            if locked.status == RunStatus.PENDING:
                 await self.recorder.cancel_pending(runs, locked, action)
-            elif locked.status == "running":
-                locked.cancel_action = action
+            elif locked.status == RunStatus.RUNNING:
+                await runs.ask_cancel(locked, action)
             else:
                 raise RunNotActive(run.run_id, locked.status)
         self._stop_local([run.run_id], action)
@@ -609,7 +607,7 @@ class ChatRunner:
 
         self._track(asyncio.create_task(waiting(), name=f"chat-after-{run_id}"))
 
-    def cancel_soon(self, run: ThreadRun, action: str) -> None:
+    def cancel_soon(self, run: ThreadRun, action: CancelAction) -> None:
         """`cancel`, in a task of its own: for a caller that is being cancelled
         itself (a stream whose client left). A run that ended meanwhile stays as it is."""
         if not self._stopping:

@@ -9,17 +9,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.agents.graph_agent import Finished, Paused
 from app.db import session_scope
 from app.db.content import label_of
-from app.models import Conversation, Message, ThreadRun
+from app.models import CancelAction, Conversation, Message, RunStatus, ThreadRun
 from app.observability.background import background_failed
-from app.services.chat.event_log import EventLog
-from app.services.chat.events import (
+from app.services.conversations.errors import RunLost
+from app.services.conversations.titles import derive_title
+from app.services.persistence import ConversationNotFound, ConversationStorage, is_transient
+from app.services.persistence.storage_adapter import message_metadata
+from app.services.runs.event_log import EventLog
+from app.services.runs.events import (
     ChatEvent,
     MessageStored,
     RunCancelled,
@@ -30,14 +33,10 @@ from app.services.chat.events import (
     message_json,
     to_json,
 )
-from app.services.chat.handle import RunHandle
-from app.services.chat.interrupts import interrupt_message, jsonable
-from app.services.chat.progress import ReplyProgress
-from app.services.conversations.errors import RunLost
-from app.services.conversations.repository import RunRepository
-from app.services.conversations.titles import derive_title
-from app.services.persistence import ConversationNotFound, ConversationStorage, is_transient
-from app.services.persistence.storage_adapter import message_metadata
+from app.services.runs.handle import RunHandle
+from app.services.runs.interrupts import interrupt_message, jsonable
+from app.services.runs.progress import ReplyProgress
+from app.services.runs.repository import RunRepository
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +59,7 @@ class RunRecorder:
         reply's place after them; the run's first event, stored with the run's
         first write (a progress write within an interval, or its end), not
         with a statement of its own."""
-        session.add(run)
-        await session.flush()
+        await RunRepository(session).add(run)
         user_message = reply = None
         if run.resume is None:
             stored, reply = await storage.open_turn(conversation.id, opening, run_id=run.run_id)
@@ -170,12 +168,12 @@ class RunRecorder:
                 run_id,
                 events=handle.log.batch(*events),
                 dated=self._undated(handle),
-                status="succeeded",
+                status=RunStatus.SUCCEEDED,
                 checkpoint_id=outcome.checkpoint_id,
             )
             if queued is None:
                 run = await self._locked(session, handle)
-                if run.status != "succeeded":
+                if run.status != RunStatus.SUCCEEDED:
                     raise RunLost(run_id)
                 # Found done: the reply is the one this run stored then.
                 reply = await RunRepository(session).last_reply(run_id)
@@ -191,7 +189,7 @@ class RunRecorder:
         run = await session.get(ThreadRun, handle.run.run_id, with_for_update=True)
         if run is None:
             raise ConversationNotFound(handle.run.conversation_id)
-        if run.status == "failed" and run.error_kind == "Interrupted":
+        if run.status == RunStatus.FAILED and run.error_kind == "Interrupted":
             raise RunLost(handle.run.run_id)
         return run
 
@@ -227,7 +225,7 @@ class RunRecorder:
         async with session_scope(self.sessions) as session:
             storage = ConversationStorage(session)
             run = await self._locked(session, handle)
-            if run.status == "interrupted":
+            if run.status == RunStatus.INTERRUPTED:
                 return _interrupted(run, await RunRepository(session).interrupts_of(run.run_id))
             await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
@@ -237,9 +235,8 @@ class RunRecorder:
                 outcome.checkpoint_id,
                 run_id=run.run_id,
             )
-            run.status, run.checkpoint_id, run.finished_at = "interrupted", outcome.checkpoint_id, func.now()
-            run.interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
-            run.lease_owner = None
+            asked = [{"id": i.id, "value": jsonable(i.value)} for i in outcome.interrupts]
+            RunRepository.pause(run, outcome.checkpoint_id, asked)
             await session.flush()
             await session.refresh(run)
             event = _interrupted(run, interrupts)
@@ -250,13 +247,13 @@ class RunRecorder:
     async def cancel(self, handle: RunHandle, progress: ReplyProgress) -> ChatEvent:
         """A run stopped on request (`interrupt`): `cancelled`, keeping the steps
         it completed and an answer it had finished; an unfinished reply goes."""
-        event = RunCancelled(str(handle.run.run_id), "interrupt")
+        event = RunCancelled(str(handle.run.run_id), CancelAction.INTERRUPT)
         async with session_scope(self.sessions) as session:
             run = await self._locked(session, handle)
             storage = ConversationStorage(session)
             await self._last_answer(storage, handle, progress.reply_id)
             await self._note_progress(storage, handle)
-            run.status, run.finished_at, run.lease_owner = "cancelled", func.now(), None
+            RunRepository.cancel(run)
             await _store_events(session, run, handle.log, event)
         self._noted(handle)
         return event
@@ -267,22 +264,22 @@ class RunRecorder:
         await handle.agent.forget_runs([str(handle.run.run_id)])
         async with session_scope(self.sessions) as session:
             await RunRepository(session).delete_run(handle.run.run_id)
-        return RunCancelled(str(handle.run.run_id), "rollback")
+        return RunCancelled(str(handle.run.run_id), CancelAction.ROLLBACK)
 
     @staticmethod
-    async def cancel_pending(runs: RunRepository, run: ThreadRun, action: str) -> None:
+    async def cancel_pending(runs: RunRepository, run: ThreadRun, action: CancelAction) -> None:
         """A queued run cancelled before it started: `cancelled`, its stream
         ended; a rollback removes it."""
-        if action == "rollback":
+        if action == CancelAction.ROLLBACK:
             await runs.delete_run(run.run_id)
             return
-        run.status, run.finished_at = "cancelled", func.now()
+        runs.cancel(run)
         await runs.add_events(run.run_id, 1, [to_json(RunCancelled(str(run.run_id), action))])
 
     @staticmethod
     async def refuse_pending(runs: RunRepository, run: ThreadRun, kind: str, detail: str) -> None:
         """A queued run that cannot start when its turn comes: failed, with why."""
-        run.status, run.error_kind, run.error, run.finished_at = "failed", kind, detail, func.now()
+        runs.fail(run, kind, detail)
         await runs.add_events(run.run_id, 1, [to_json(RunFailed(str(run.run_id), kind, detail))])
 
     async def fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> ChatEvent:
@@ -294,13 +291,7 @@ class RunRecorder:
             async with session_scope(self.sessions) as session:
                 run = await session.get(ThreadRun, handle.run.run_id)
                 if run is not None:  # None: its conversation was deleted meanwhile
-                    run.status, run.error_kind, run.error, run.finished_at = (
-                        "failed",
-                        kind,
-                        detail,
-                        func.now(),
-                    )
-                    run.lease_owner = None
+                    RunRepository.fail(run, kind, detail)
                     storage = ConversationStorage(session)
                     if progress.reply_id is not None:
                         await storage.discard_reply(progress.reply_id)

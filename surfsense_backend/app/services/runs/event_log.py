@@ -10,7 +10,7 @@ interval, and a reader in any process replays the same numbered events.
 import asyncio
 from collections.abc import AsyncIterator
 
-from app.services.chat.events import ChatEvent, Json, is_final, to_json
+from app.services.runs.events import ChatEvent, Json, is_final, to_json
 
 Sequenced = tuple[int, ChatEvent]
 

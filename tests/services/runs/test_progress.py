@@ -6,9 +6,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.models import Message, ThreadRun
-from app.services.chat.event_log import EventLog
-from app.services.chat.progress import ReplyProgress
 from app.services.persistence import ConversationStorage
+from app.services.runs.event_log import EventLog
+from app.services.runs.progress import ReplyProgress
 from tests.conftest import Owner
 
 

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.models import FINAL_STATUSES
-from app.services.chat.event_log import Sequenced
-from app.services.chat.events import RunCancelled, from_json, is_final
-from app.services.chat.handle import RunHandle
+from app.models import CancelAction
+from app.models.run_status import FINAL
+from app.services.runs.event_log import Sequenced
+from app.services.runs.events import RunCancelled, from_json, is_final
+from app.services.runs.handle import RunHandle
 
 _STATUS_AND_EVENTS_SQL = """
 SELECT r.status, e.seq, e.events
@@ -57,14 +58,14 @@ class RunFollower:
                 return
             status, events = await self._read(run_id, after)
             if status is None:
-                yield after + 1, RunCancelled(str(run_id), "rollback")
+                yield after + 1, RunCancelled(str(run_id), CancelAction.ROLLBACK)
                 return
             for seq, event in events:
                 yield seq, event
                 after = seq
                 if is_final(event):
                     return
-            if status in FINAL_STATUSES and not events:
+            if status in FINAL and not events:
                 if (last := await self._last(run_id)) is not None and last[0] < after and is_final(last[1]):
                     yield last
                 return

@@ -8,9 +8,9 @@ from langchain_core.messages import AIMessage, ToolMessage
 
 from app.agents.graph_agent import GraphAgent, Waiting
 from app.models import Message, ThreadRun
-from app.services.chat.event_log import EventLog
-from app.services.chat.events import ChatEvent
-from app.services.chat.graph_request import GraphRequest
+from app.services.runs.event_log import EventLog
+from app.services.runs.events import ChatEvent
+from app.services.runs.graph_request import GraphRequest
 
 # Why a run's task was cancelled, besides the server stopping: a cancel
 # request's action, or "lost" when its lease was taken over.

@@ -225,7 +225,7 @@ class TestConcurrency:
         assert (await anext(events))[1].__class__.__name__ == "RunStarted"
         await events.aclose()  # the listener leaves mid-run
         model.gate.set()
-        reply = await runner.local(run.run_id).reply()
+        reply = await runner.local.get(run.run_id).reply()
         assert reply.content == "Reply 1: you said “are you there?”."
         runs = (await client.get(f"/api/v1/conversations/{conversation}/runs")).json()["items"]
         assert runs[0]["status"] == "succeeded"

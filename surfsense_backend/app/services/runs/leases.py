@@ -12,17 +12,16 @@ quarter its runs are marked interrupted and the queue behind them moves on.
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.observability.background import background_failed
 from app.services.persistence import is_transient
 from app.services.runs.handle import LOST
+from app.services.runs.local import LocalRuns
 from app.services.runs.repository import RunRepository
-
-if TYPE_CHECKING:
-    from app.services.runs.runner import ChatRunner
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +31,18 @@ SCAN_LIMIT = 50
 
 class LeaseKeeper:
     def __init__(
-        self, runner: "ChatRunner", reads: async_sessionmaker[AsyncSession], poll_interval: float
+        self,
+        local: LocalRuns,
+        reads: async_sessionmaker[AsyncSession],
+        poll_interval: float,
+        claim_next: Callable[[uuid.UUID], Awaitable[None]],
     ) -> None:
-        self.runner = runner
+        self.local = local
         self.reads = reads
         self.poll_interval = poll_interval
-        self.scan_interval = max(runner.lease / 4, poll_interval)
+        self.scan_interval = max(local.lease / 4, poll_interval)
+        # Starts a conversation's next queued run here (the runner's).
+        self.claim_next = claim_next
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -57,7 +62,7 @@ class LeaseKeeper:
         while True:
             await asyncio.sleep(self.poll_interval)
             try:
-                if self.runner.handles:
+                if self.local.handles:
                     await self.renew()
                 if loop.time() >= next_scan:
                     next_scan = loop.time() + self.scan_interval
@@ -71,15 +76,15 @@ class LeaseKeeper:
 
     async def renew(self) -> None:
         """Extend our leases; stop the runs asked to cancel, and those no longer ours."""
-        handles = dict(self.runner.handles)
+        handles = dict(self.local.handles)
         async with self.reads() as session:
-            held = await RunRepository(session).renew(self.runner.owner, self.runner.lease)
+            held = await RunRepository(session).renew(self.local.owner, self.local.lease)
             await session.commit()
         for run_id, handle in handles.items():
             if run_id not in held:
                 # Taken over (this process stalled past its lease) or deleted;
                 # a run ending meanwhile has recorded its end already.
-                if not handle.ending and handle.run.run_id in self.runner.handles:
+                if not handle.ending and handle.run.run_id in self.local.handles:
                     handle.stop(LOST)
             elif (action := held[run_id]) is not None:
                 handle.stop(action)
@@ -88,4 +93,4 @@ class LeaseKeeper:
         async with self.reads() as session:
             conversations = await RunRepository(session).needing_attention(SCAN_LIMIT)
         for conversation_id in conversations:
-            await self.runner.claim_next(conversation_id)
+            await self.claim_next(conversation_id)

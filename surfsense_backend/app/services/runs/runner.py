@@ -83,6 +83,7 @@ from app.services.runs.graph_request import GraphRequest
 from app.services.runs.handle import LOST, RunHandle
 from app.services.runs.interrupts import answers_for, checked_resume, jsonable
 from app.services.runs.leases import LeaseKeeper
+from app.services.runs.local import LocalRuns
 from app.services.runs.progress import ReplyProgress
 from app.services.runs.recorder import RunRecorder
 from app.services.runs.repository import RunRepository
@@ -130,28 +131,17 @@ class ChatRunner:
         self.sessions = sessions
         self.agents = agents
         self.retry = retry or RetryPolicy()
-        self.lease = lease
         self.progress_interval = progress_interval
-        # Who holds a lease: this runner, in this process, for its lifetime.
-        self.owner = uuid.uuid4()
+        self.local = LocalRuns(lease)
         self.recorder = RunRecorder(sessions)
         # `reads`: sessions for single statements (polls, lease renewals).
-        self.follower = RunFollower(reads, self.local, poll_interval)
-        self.keeper = LeaseKeeper(self, reads, poll_interval)
-        self._handles: dict[uuid.UUID, RunHandle] = {}
+        self.follower = RunFollower(reads, self.local.get, poll_interval)
+        self.keeper = LeaseKeeper(self.local, reads, poll_interval, self.claim_next)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
     def start_keeping_leases(self) -> None:
         self.keeper.start()
-
-    def local(self, run_id: uuid.UUID) -> RunHandle | None:
-        """The run, if this process executes it now."""
-        return self._handles.get(run_id)
-
-    @property
-    def handles(self) -> dict[uuid.UUID, RunHandle]:
-        return self._handles
 
     async def submit(
         self,
@@ -259,7 +249,7 @@ class ChatRunner:
     def _stop_local(self, run_ids: list[uuid.UUID], action: CancelAction) -> None:
         """A run cancelled here stops now, not at the next heartbeat."""
         for run_id in run_ids:
-            if (handle := self._handles.get(run_id)) is not None:
+            if (handle := self.local.handles.get(run_id)) is not None:
                 handle.stop(action)
 
     async def _start(
@@ -287,7 +277,7 @@ class ChatRunner:
         given = _input_messages(run, request)
         unanswered = [] if resumes else self._unanswered(waiting, given)
         runs = RunRepository(session)
-        runs.lease(run, self.owner, self.lease)
+        runs.lease(run, self.local.owner, self.local.lease)
         handle = RunHandle(
             run, None, None, agent, waiting, unanswered=unanswered, answers=answers, request=request
         )
@@ -302,7 +292,7 @@ class ChatRunner:
     def _launch(self, handle: RunHandle) -> None:
         task = asyncio.create_task(self._execute(handle), name=f"chat-run-{handle.run.run_id}")
         handle._task = task
-        self._handles[handle.run.run_id] = handle
+        self.local.handles[handle.run.run_id] = handle
         self._track(task)
 
     def _track(self, task: "asyncio.Task[Any]") -> None:
@@ -471,7 +461,7 @@ class ChatRunner:
                 handle.emit(
                     RunFailed(str(run.run_id), "InternalError", "The run's end could not be recorded.")
                 )
-            self._handles.pop(run.run_id, None)
+            self.local.handles.pop(run.run_id, None)
             if handle.queued:
                 self._claim_soon(run.conversation_id)
 
@@ -553,7 +543,7 @@ class ChatRunner:
     async def result(self, run: ThreadRun) -> RunResult:
         """Wait for the run's end: what it gave, or the error it ended with
         (the very error when it ran here, RunEndedWithError otherwise)."""
-        handle = self._handles.get(run.run_id)
+        handle = self.local.handles.get(run.run_id)
         user_message = reply = None
         async for _, event in self.follow(run.run_id):
             match event:

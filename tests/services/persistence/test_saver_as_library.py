@@ -1,10 +1,9 @@
 """PooledPostgresSaver used as a library, as the stock saver is: the same
 constructor and `from_conn_string`, any serializer, and nothing changed for
-other savers in the process. Each upstream internal it relies on is pinned."""
+other savers in the process. (The upstream internals it relies on: test_upstream.py.)"""
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from langchain_core.runnables import RunnableConfig
@@ -17,7 +16,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.config import psycopg_conninfo
 from app.services.persistence import MessageCheckpointer
-from app.services.persistence.delta_history import missing_stock_parts
 from app.services.persistence.saver import PooledPostgresSaver
 from app.services.persistence.saver_reads import SELECT_SQL
 from tests.database import drop_database, recreate_database, scratch_name
@@ -100,36 +98,3 @@ class TestOnTheStockSchema:
             assert (await graph.aget_state(_config(thread))).values == before
             await saver.adelete_for_runs([str(uuid.uuid4())])
             assert (await graph.aget_state(_config(thread))).values == before
-
-
-class TestUpstreamPins:
-    """What would move on an upgrade of langgraph-checkpoint-postgres, each
-    failing with a sentence that says where to look."""
-
-    def test_the_delta_walk_helpers_are_there(self) -> None:
-        assert missing_stock_parts() == [], "delta_history.py: upstream moved these"
-
-    def test_the_select_it_rewrites_is_there(self) -> None:
-        # saver_reads rewrites one fragment of the stock SELECT; importing it
-        # raised if the fragment was gone, and the rewrite must have changed it.
-        assert "cross join lateral" in SELECT_SQL, "saver_reads.py: the blob lookup was not rewritten"
-
-    def test_the_stock_methods_it_overrides_keep_their_signatures(self) -> None:
-        import inspect  # noqa: PLC0415
-
-        expected: dict[str, list[str]] = {
-            "aput": ["self", "config", "checkpoint", "metadata", "new_versions"],
-            "aput_writes": ["self", "config", "writes", "task_id", "task_path"],
-            "aget_tuple": ["self", "config"],
-            "alist": ["self", "config", "filter", "before", "limit"],
-            "aget_delta_channel_history": ["self", "config", "channels"],
-            "_load_checkpoint_tuple": ["self", "value"],
-            "_cursor": ["self", "pipeline"],
-            "__init__": ["self", "conn", "pipe", "serde"],
-        }
-        moved: dict[str, Any] = {}
-        for name, parameters in expected.items():
-            found = list(inspect.signature(getattr(AsyncPostgresSaver, name)).parameters)
-            if found != parameters:
-                moved[name] = found
-        assert moved == {}, f"saver.py overrides these, whose stock signatures changed: {moved}"

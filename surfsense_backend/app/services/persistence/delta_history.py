@@ -11,38 +11,22 @@ steps, so the page size is ours and no other saver in the process changes.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import DeltaChannelHistory, get_checkpoint_id
-from langgraph.checkpoint.postgres import base as stock
 
-if TYPE_CHECKING:
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from app.services.persistence.upstream import (
+    HookedAsyncPostgresSaver,
+    build_delta_stage1_sql,
+    build_delta_stage2_sql,
+    ingest_stage1_page,
+    try_advance_walks,
+)
 
 # A chat turn makes three checkpoints and two updates of its messages: a
 # snapshot every 50 updates is at most 75 checkpoints back.
 DELTA_PAGE_SIZE = 128
-
-_STOCK_PARTS = {
-    "langgraph.checkpoint.postgres.base._build_delta_stage1_sql": stock,
-    "langgraph.checkpoint.postgres.base._build_delta_stage2_sql": stock,
-    "BasePostgresSaver._ingest_stage1_page": stock.BasePostgresSaver,
-    "BasePostgresSaver._try_advance_walks": stock.BasePostgresSaver,
-    "BasePostgresSaver._build_delta_channels_writes_history": stock.BasePostgresSaver,
-}
-
-
-def missing_stock_parts() -> list[str]:
-    """The upstream internals this module relies on that are not there."""
-    return [name for name, owner in _STOCK_PARTS.items() if not hasattr(owner, name.rsplit(".", 1)[-1])]
-
-
-if missing_stock_parts():
-    raise RuntimeError(
-        "langgraph-checkpoint-postgres moved what delta_history.py uses "
-        f"({', '.join(missing_stock_parts())}): review it before upgrading"
-    )
 
 
 @dataclass
@@ -70,10 +54,10 @@ class _Walk:
 
     def take(self, page: Sequence[Mapping[str, Any]]) -> str | None:
         """Fold a page in and advance every walk; the oldest id on the page."""
-        oldest = stock.BasePostgresSaver._ingest_stage1_page(
+        oldest = ingest_stage1_page(
             page, self.channels, self.parent_of, self.versions, self.has_blob, self.inline
         )
-        stock.BasePostgresSaver._try_advance_walks(
+        try_advance_walks(
             self.target,
             self.channels,
             self.parent_of,
@@ -99,7 +83,7 @@ def _page_params(walk: _Walk, thread_id: str, ns: str, cursor: str) -> list[Any]
 
 
 async def delta_channel_history(
-    saver: "AsyncPostgresSaver", config: RunnableConfig, channels: Sequence[str]
+    saver: HookedAsyncPostgresSaver, config: RunnableConfig, channels: Sequence[str]
 ) -> Mapping[str, DeltaChannelHistory]:
     """What `AsyncPostgresSaver.aget_delta_channel_history` returns, read in short pages."""
     if not channels:
@@ -114,37 +98,37 @@ async def delta_channel_history(
         target = latest.config["configurable"]["checkpoint_id"]
     walk = _Walk(target, list(channels))
     # The first page starts at the target itself; later ones below the cursor.
-    sql = stock._build_delta_stage1_sql(walk.channels, paged=True, include_cursor=True)
+    sql = build_delta_stage1_sql(walk.channels, paged=True, include_cursor=True)
     cursor: str | None = target
-    async with saver._cursor() as cur:
+    async with saver.cursor() as cur:
         while cursor is not None:
             await cur.execute(sql, _page_params(walk, thread_id, ns, cursor))
             page = await cur.fetchall()
             oldest = walk.take(cast("list[Mapping[str, Any]]", page)) if page else None
             if walk.done or len(page) < DELTA_PAGE_SIZE:
                 break
-            cursor, sql = oldest, stock._build_delta_stage1_sql(walk.channels, paged=True)
+            cursor, sql = oldest, build_delta_stage1_sql(walk.channels, paged=True)
     return await _collect(saver, walk, thread_id, ns)
 
 
 async def _collect(
-    saver: "AsyncPostgresSaver", walk: _Walk, thread_id: str, ns: str
+    saver: HookedAsyncPostgresSaver, walk: _Walk, thread_id: str, ns: str
 ) -> dict[str, DeltaChannelHistory]:
     """Read the writes along each chain and the seeds, and assemble the histories."""
     chained = [channel for channel in walk.channels if walk.chain[channel]]
     with_seed = [channel for channel in walk.channels if walk.seed_version[channel] is not None]
     rows: list[Any] = []
-    sql = stock._build_delta_stage2_sql(channels_with_chain=chained, channels_with_seed=with_seed)
+    sql = build_delta_stage2_sql(channels_with_chain=chained, channels_with_seed=with_seed)
     if sql:
         params: list[Any] = []
         for channel in chained:
             params += [thread_id, ns, channel, walk.chain[channel]]
         for channel in with_seed:
             params += [thread_id, ns, channel, walk.seed_version[channel]]
-        async with saver._cursor() as cur:
+        async with saver.cursor() as cur:
             await cur.execute(sql, params)
             rows = await cur.fetchall()
-    return saver._build_delta_channels_writes_history(
+    return saver.build_delta_channels_writes_history(
         channels=walk.channels,
         chain_by_ch=walk.chain,
         seed_ver_by_ch=walk.seed_version,

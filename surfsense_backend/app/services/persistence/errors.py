@@ -63,6 +63,12 @@ class SchemaNotMigrated(PersistenceError):
     status_code = 503
 
 
+class UpstreamChanged(RuntimeError):
+    """An upstream internal the saver relies on is not the one it was written
+    against. Raised when `upstream` is imported, so never while serving: the
+    process does not start on an upgrade that would break it."""
+
+
 class ThreadsNotPruned(PersistenceError, Conflict):
     """Threads retention left as they were because their rows cannot be read
     as LangGraph wrote them; `reasons` says why, by thread. The other threads

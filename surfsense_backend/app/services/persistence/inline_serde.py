@@ -18,7 +18,8 @@ from typing import Any
 from uuid import UUID
 
 from langgraph.checkpoint.base import Checkpoint
-from langgraph.checkpoint.serde.types import _DeltaSnapshot
+
+from app.services.persistence.upstream import DeltaSnapshot
 
 # About half a millisecond of msgpack at most (a 100-message window, ~40 KB
 # encoded, takes 0.7 ms); a thread hop, with the GIL handed back and forth,
@@ -87,7 +88,7 @@ def split_channel_values(checkpoint: Checkpoint) -> tuple[Checkpoint, dict[str, 
     row["channel_values"] = dict(checkpoint["channel_values"])
     blobs: dict[str, Any] = {}
     for channel, value in checkpoint["channel_values"].items():
-        if isinstance(value, _DeltaSnapshot):
+        if isinstance(value, DeltaSnapshot):
             blobs[channel] = value
             row["channel_values"][channel] = True
         elif value is not None and not isinstance(value, _PRIMITIVES):

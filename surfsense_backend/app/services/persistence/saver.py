@@ -32,7 +32,6 @@ from langgraph.checkpoint.base import (
     DeltaChannelHistory,
     get_serializable_checkpoint_metadata,
 )
-from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import PRUNE_DELTA_THREADS_SQL, PRUNE_STRATEGIES
 from langgraph.checkpoint.serde.base import SerializerProtocol
@@ -50,6 +49,7 @@ from app.services.persistence.retention import ThreadPruner, keep_latest
 from app.services.persistence.retry import PREPARED_STATEMENT_FAULTS, RetryPolicy
 from app.services.persistence.saver_reads import SELECT_SQL
 from app.services.persistence.thread_copy import psycopg_copy_statements
+from app.services.persistence.upstream import HookedAsyncPostgresSaver, decode_checkpoint_row
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +57,13 @@ T = TypeVar("T")
 
 _COPY_WHOLE_THREAD = psycopg_copy_statements(until=False)
 
-# The sync saver's row decoding is the async one's without the thread hop;
-# both only use what BasePostgresSaver gives every saver.
-_decode_row: Callable[[Any, DictRow], CheckpointTuple] = PostgresSaver._load_checkpoint_tuple
-
 # No index serves metadata->>'run_id': an operator's clean-up, not a hot path.
 _CHECKPOINTS_OF_RUNS_SQL = """
 SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE metadata ->> 'run_id' = ANY(%s)
 """
 
 
-class PooledPostgresSaver(AsyncPostgresSaver):
+class PooledPostgresSaver(HookedAsyncPostgresSaver):
     """`AsyncPostgresSaver` that takes no lock on a pool, implements every
     capability, and retries what is safe to run twice: reads, and the
     checkpoint and write upserts, which store the same rows however often they run."""
@@ -123,14 +119,14 @@ class PooledPostgresSaver(AsyncPostgresSaver):
             )
         configurable = config["configurable"]
         thread_id, ns = configurable["thread_id"], configurable["checkpoint_ns"]
-        blob_rows = self._dump_blobs(thread_id, ns, blobs, changed)
+        blob_rows = self.dump_blobs(thread_id, ns, blobs, changed)
         meta = get_serializable_checkpoint_metadata(config, metadata)
         params = (thread_id, ns, checkpoint["id"], configurable.get("checkpoint_id"), Jsonb(row), Jsonb(meta))
 
         async def save() -> None:
             # A pipeline saves a round trip for two statements; for one it
             # only costs CPU (60-90 us a call through psycopg, measured).
-            async with self._cursor(pipeline=bool(blob_rows)) as cur:
+            async with self.cursor(pipeline=bool(blob_rows)) as cur:
                 if blob_rows:
                     await cur.executemany(self.UPSERT_CHECKPOINT_BLOBS_SQL, blob_rows)
                 await cur.execute(self.UPSERT_CHECKPOINTS_SQL, params)
@@ -152,12 +148,12 @@ class PooledPostgresSaver(AsyncPostgresSaver):
             return
         configurable = config["configurable"]
         ids = (configurable["thread_id"], configurable["checkpoint_ns"], configurable["checkpoint_id"])
-        rows = self._dump_writes(*ids, task_id, task_path, writes)
+        rows = self.dump_writes(*ids, task_id, task_path, writes)
         upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
         query = self.UPSERT_CHECKPOINT_WRITES_SQL if upsert else self.INSERT_CHECKPOINT_WRITES_SQL
 
         async def save() -> None:
-            async with self._cursor(pipeline=len(rows) > 1) as cur:
+            async with self.cursor(pipeline=len(rows) > 1) as cur:
                 if len(rows) == 1:
                     await cur.execute(query, rows[0])
                 else:
@@ -165,12 +161,12 @@ class PooledPostgresSaver(AsyncPostgresSaver):
 
         await self._timed(save, what="saving writes")
 
-    async def _load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
+    async def load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
         """A row decoded on the loop when it is small, in a thread when it is
         large (the stock method decodes its blobs on the loop whatever their size)."""
         if row_fits_inline(value):
-            return _decode_row(self, value)
-        return await asyncio.to_thread(_decode_row, self, value)
+            return decode_checkpoint_row(self, value)
+        return await asyncio.to_thread(decode_checkpoint_row, self, value)
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await self._timed(
@@ -202,10 +198,10 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         )
 
     @asynccontextmanager
-    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+    async def cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
         if not isinstance(self.conn, AsyncConnectionPool):
             # One shared connection: the stock lock is what keeps it safe.
-            async with super()._cursor(pipeline=pipeline) as cur:
+            async with super().cursor(pipeline=pipeline) as cur:
                 yield cur
             return
         async with self.conn.connection() as conn:
@@ -237,7 +233,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, write and blob of a thread, in one transaction."""
         params = {"source": str(source_thread_id), "target": str(target_thread_id), "until": None}
-        async with self._cursor() as cur, cur.connection.transaction():
+        async with self.cursor() as cur, cur.connection.transaction():
             for statement in _COPY_WHOLE_THREAD:
                 await cur.execute(statement, params)
 
@@ -247,7 +243,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
             raise TypeError("run_ids must be a sequence of run IDs, not a str")
         if not run_ids:
             return
-        async with self._cursor() as cur:
+        async with self.cursor() as cur:
             await cur.execute(_CHECKPOINTS_OF_RUNS_SQL, ([str(r) for r in run_ids],))
             groups: dict[tuple[str, str], list[str]] = defaultdict(list)
             for row in await cur.fetchall():
@@ -275,7 +271,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
             return
         plain: list[str] = []
         not_pruned: dict[str, str] = {}
-        async with self._cursor() as cur:
+        async with self.cursor() as cur:
             await cur.execute(PRUNE_DELTA_THREADS_SQL, (ids, ids))
             delta = {row["thread_id"] for row in await cur.fetchall()}
             pruner = ThreadPruner(self.serde)

@@ -9,16 +9,7 @@ planner cannot flatten into a join, makes it look them up one by one.
 
 """
 
-from langgraph.checkpoint.postgres.base import SELECT_SQL as STOCK_SELECT_SQL
-
-_BLOB_JOIN = """
-        from jsonb_each_text(checkpoint -> 'channel_versions')
-        inner join checkpoint_blobs bl
-            on bl.thread_id = checkpoints.thread_id
-            and bl.checkpoint_ns = checkpoints.checkpoint_ns
-            and bl.channel = jsonb_each_text.key
-            and bl.version = jsonb_each_text.value
-"""
+from app.services.persistence.upstream import stock_select_sql
 
 _BLOB_LOOKUPS = """
         from jsonb_each_text(checkpoint -> 'channel_versions') as version
@@ -34,10 +25,5 @@ _BLOB_LOOKUPS = """
 """
 
 
-def _select_with_blob_lookups() -> str:
-    if STOCK_SELECT_SQL.count(_BLOB_JOIN) != 1:
-        raise RuntimeError("langgraph-checkpoint-postgres changed its SELECT_SQL: review saver_reads.py")
-    return STOCK_SELECT_SQL.replace(_BLOB_JOIN, _BLOB_LOOKUPS)
-
-
-SELECT_SQL = _select_with_blob_lookups()
+# `upstream` does not import unless the stock blob join is there to replace.
+SELECT_SQL = stock_select_sql(_BLOB_LOOKUPS)

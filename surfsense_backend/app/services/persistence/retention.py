@@ -44,12 +44,12 @@ from typing import Any
 
 import psycopg
 from langgraph.checkpoint.serde.base import SerializerProtocol
-from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
 from app.errors import first_line
 from app.services.persistence.errors import ThreadsNotPruned
+from app.services.persistence.upstream import DeltaSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -356,7 +356,7 @@ class ThreadPruner:
             for channel in missing:
                 if channel not in values:
                     continue  # unknown to the reader: its ancestors stay instead
-                kind, blob = self.serde.dumps_typed(_DeltaSnapshot(values[channel]))
+                kind, blob = self.serde.dumps_typed(DeltaSnapshot(values[channel]))
                 version = oldest.versions[channel]
                 await conn.execute(_WRITE_SNAPSHOT_SQL, (thread_id, ns, channel, version, kind, blob))
                 await conn.execute(_MARK_SNAPSHOT_SQL, (channel, thread_id, ns, oldest.checkpoint_id))

@@ -8,7 +8,7 @@ The graph's own stream is read in three modes: `messages` for tokens,
 where the step's messages are durable.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -28,7 +28,6 @@ from langgraph.types import Command, StateSnapshot, StreamMode
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
-TokenSink = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -101,12 +100,6 @@ class GraphChunk:
 AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused | GraphChunk
 # The modes the run itself reads: tokens, what each node returned, each step's checkpoint.
 OWN_MODES = ("messages", "updates", "checkpoints")
-
-
-@dataclass(frozen=True)
-class AgentReply:
-    text: str
-    checkpoint_id: str
 
 
 @dataclass(frozen=True)
@@ -292,20 +285,6 @@ class GraphAgent:
                 for event in translator.read(mode, payload):
                     yield event
         yield translator.outcome()
-
-    async def respond(
-        self, thread_id: str, text: str, on_token: TokenSink, context: Any = None
-    ) -> AgentReply:
-        """One turn from a message to its answer, tokens to `on_token`."""
-        async for event in self.run(thread_id, self.message_input(text), context=context):
-            match event:
-                case Token(text=token):
-                    await on_token(token)
-                case Finished(reply=AIMessage() as reply, checkpoint_id=checkpoint_id):
-                    return AgentReply(reply.text, checkpoint_id)
-                case Finished() | Paused():
-                    raise RuntimeError(f"the graph ended without a reply: {event}")
-        raise AssertionError("unreachable: run() always ends with its outcome")
 
     async def snapshot(
         self, thread_id: str, checkpoint_id: str | None = None, *, subgraphs: bool = False

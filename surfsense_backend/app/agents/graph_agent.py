@@ -9,7 +9,7 @@ where the step's messages are durable.
 """
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from langchain_core.messages import (
@@ -25,6 +25,8 @@ from langchain_core.messages import (
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
+
+from app.agents.context import AgentContext, AgentServices
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
@@ -225,9 +227,11 @@ class _Translator:
 class GraphAgent:
     """A graph compiled once per process with the shared saver, run per conversation."""
 
-    def __init__(self, assistant_id: str, graph: Graph) -> None:
+    def __init__(self, assistant_id: str, graph: Graph, services: AgentServices | None = None) -> None:
         self.assistant_id = assistant_id
         self.graph = graph
+        # What the app lends the graph's tools, in every run's AgentContext.
+        self.services = services
 
     @staticmethod
     def config(thread_id: str, checkpoint_id: str | None = None, checkpoint_ns: str = "") -> RunnableConfig:
@@ -265,6 +269,8 @@ class GraphAgent:
         `checkpoint_id`: an earlier checkpoint to start from, instead of the
         latest (LangGraph forks the thread there)."""
         translator = _Translator(waiting)
+        if isinstance(context, AgentContext) and context.services is None:
+            context = replace(context, services=self.services)
         config = self.config(thread_id, checkpoint_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
         stream = self.graph.astream(

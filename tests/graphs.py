@@ -1,11 +1,14 @@
 """Graphs for tests: a one-node chat graph that answers every message with an
-echo, and one whose parallel branches each ask a question at once."""
+echo, and one whose parallel branches each ask a question at once; a turn on
+any compiled graph, as plain LangGraph runs it."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -53,6 +56,22 @@ async def chat(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, te
         {"messages": [HumanMessage(content=text)]}, {"configurable": {"thread_id": thread_id}}
     )
     return [m.content for m in result["messages"]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    # The checkpoint the turn ended at.
+    checkpoint_id: str
+
+
+async def reply_to(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, text: str) -> Reply:
+    """One turn of a conversation's thread on its compiled graph: its answer,
+    and the checkpoint the graph's state is at afterwards."""
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    result = await graph.ainvoke({"messages": [HumanMessage(content=text)]}, config)
+    state = await graph.aget_state(config)
+    return Reply(result["messages"][-1].text, state.config["configurable"]["checkpoint_id"])
 
 
 class Said(BaseModel):

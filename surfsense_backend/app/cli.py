@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 import click
 
 from app.agents import compile_assistants
-from app.agents.threads import assistant_of_threads
 from app.config import get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url, session_scope
 from app.db.migrate import upgrade_to_head
 from app.errors import AppError, first_line
+from app.services.conversations.assistant_of import assistant_of_threads
 from app.services.persistence import (
     DatabaseRefused,
     DatabaseUnavailable,

@@ -11,7 +11,6 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from app.agents import compile_assistants
-from app.agents.threads import assistant_of_threads
 from app.config import PersistenceConfig, get_persistence_config, get_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
@@ -19,8 +18,10 @@ from app.routes import auth, conversations, errors, health, search
 from app.routes.body_limit import BodyLimit
 from app.routes.langgraph import install_langgraph_api
 from app.routes.web import install_web
+from app.services.agent_services import AGENT_SERVICES
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.auth.throttle import LoginThrottle
+from app.services.conversations.assistant_of import assistant_of_threads
 from app.services.integrity import install_race_errors
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
@@ -66,9 +67,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
         if checkpointer is not None:
-            agents = compile_assistants(saver, app.state.chat_model, assistant_of_threads(checkpointer))
+            agents = compile_assistants(
+                saver, app.state.chat_model, assistant_of_threads(checkpointer), services=AGENT_SERVICES
+            )
         else:
-            agents = compile_assistants(saver, app.state.chat_model)
+            agents = compile_assistants(saver, app.state.chat_model, services=AGENT_SERVICES)
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
             app.state.read_sessions,

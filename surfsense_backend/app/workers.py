@@ -27,8 +27,8 @@ STARTUP_FAILURE_WINDOW = 10.0
 def _worker(sock: socket.socket, database_url: str, grace: float) -> None:
     """A worker's whole life: its own app on the shared socket; it stops if
     the parent dies, so no worker outlives the server it belongs to."""
-    from app.__main__ import configure_process  # noqa: PLC0415 - the child's own imports
-    from app.main import create_app  # noqa: PLC0415
+    from app.main import create_app  # noqa: PLC0415 - the child's own imports
+    from app.process import configure_process  # noqa: PLC0415
     from app.serve import serve  # noqa: PLC0415
 
     configure_process(exit_with_parent=True)

@@ -11,13 +11,10 @@ from app.agents.local_model import LocalChatModel
 from app.config import get_settings
 from app.services.persistence import MessageCheckpointer
 from tests.conftest import Owner
+from tests.graphs import reply_to
 from tests.http_client import AppFactory, Caller
 
 TURNS = SNAPSHOT_EVERY  # two updates of the messages a turn: past a snapshot
-
-
-async def _ignore(_: str) -> None:
-    return None
 
 
 def _turn(i: int, seen: int) -> list[str]:
@@ -31,7 +28,7 @@ async def test_the_state_keeps_the_latest_messages(
     thread = conversation.thread_id
     agent = ChatAgent(LocalChatModel(), await checkpointer.get_saver(), context_messages=6)
     for i in range(TURNS):
-        reply = await agent.respond(thread, f"q{i}", _ignore)
+        reply = await reply_to(agent.graph, thread, f"q{i}")
     # The model saw its three latest user messages, the last one included.
     assert reply.text == _turn(TURNS - 1, 3)[1]
     state = await agent.state_at(thread, reply.checkpoint_id)
@@ -40,7 +37,7 @@ async def test_the_state_keeps_the_latest_messages(
     assert [m.text for m in state["messages"]] == expected
 
     restarted = ChatAgent(LocalChatModel(), await checkpointer.get_saver(), context_messages=6)
-    reply = await restarted.respond(thread, "again", _ignore)
+    reply = await reply_to(restarted.graph, thread, "again")
     state = await restarted.state_at(thread, reply.checkpoint_id)
     assert state is not None
     assert [m.text for m in state["messages"]][-2:] == ["again", "Reply 3: you said “again”."]
@@ -53,7 +50,7 @@ async def test_zero_keeps_the_whole_conversation(
     _, conversation = await make_conversation()
     agent = ChatAgent(LocalChatModel(), await checkpointer.get_saver(), context_messages=0)
     for i in range(TURNS):
-        reply = await agent.respond(conversation.thread_id, f"q{i}", _ignore)
+        reply = await reply_to(agent.graph, conversation.thread_id, f"q{i}")
     assert reply.text == _turn(TURNS - 1, TURNS)[1]
     state = await agent.state_at(conversation.thread_id, reply.checkpoint_id)
     assert state is not None

@@ -7,8 +7,9 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# The one Python block of the page that registers an Assistant.
+# The one Python block of the page that registers an Assistant, and the one that runs it.
 _BLOCK = re.compile(r"```python\n((?:(?!```).)*?ASSISTANTS\.register\(.*?)```", re.S)
+_RUN_BLOCK = re.compile(r"```python\n((?:(?!```).)*?\.graph\.ainvoke\(.*?)```", re.S)
 
 # Run in a process of its own: registering changes the registry of that process only.
 _RUN = """
@@ -16,21 +17,24 @@ import asyncio
 from langgraph.checkpoint.memory import InMemorySaver
 from app.agents import compile_assistants
 from app.agents.local_model import LocalChatModel
+from langchain_core.messages import HumanMessage
 
 {example}
 
 async def main():
     agents = compile_assistants(InMemorySaver(), LocalChatModel())
-    reply = await agents["translator"].respond("t", "bonjour", lambda token: asyncio.sleep(0))
-    print(sorted(agents), reply.text)
+{run}
+    print(sorted(agents), state["messages"][-1].text)
 
 asyncio.run(main())
 """
 
 
 def test_the_registration_example_registers_and_runs() -> None:
-    [example] = _BLOCK.findall((ROOT / "docs" / "assistants.md").read_text())
-    script = _RUN.format(example=textwrap.dedent(example))
+    page = (ROOT / "docs" / "assistants.md").read_text()
+    [example] = _BLOCK.findall(page)
+    [run] = _RUN_BLOCK.findall(page)
+    script = _RUN.format(example=textwrap.dedent(example), run=textwrap.indent(run, "    "))
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,

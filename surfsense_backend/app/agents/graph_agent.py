@@ -8,8 +8,8 @@ The graph's own stream is read in three modes: `messages` for tokens,
 where the step's messages are durable.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from langchain_core.messages import (
@@ -26,9 +26,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
 
+from app.agents.context import AgentContext, AgentServices
+
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
-TokenSink = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -101,12 +102,6 @@ class GraphChunk:
 AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused | GraphChunk
 # The modes the run itself reads: tokens, what each node returned, each step's checkpoint.
 OWN_MODES = ("messages", "updates", "checkpoints")
-
-
-@dataclass(frozen=True)
-class AgentReply:
-    text: str
-    checkpoint_id: str
 
 
 @dataclass(frozen=True)
@@ -232,9 +227,11 @@ class _Translator:
 class GraphAgent:
     """A graph compiled once per process with the shared saver, run per conversation."""
 
-    def __init__(self, assistant_id: str, graph: Graph) -> None:
+    def __init__(self, assistant_id: str, graph: Graph, services: AgentServices | None = None) -> None:
         self.assistant_id = assistant_id
         self.graph = graph
+        # What the app lends the graph's tools, in every run's AgentContext.
+        self.services = services
 
     @staticmethod
     def config(thread_id: str, checkpoint_id: str | None = None, checkpoint_ns: str = "") -> RunnableConfig:
@@ -272,6 +269,8 @@ class GraphAgent:
         `checkpoint_id`: an earlier checkpoint to start from, instead of the
         latest (LangGraph forks the thread there)."""
         translator = _Translator(waiting)
+        if isinstance(context, AgentContext) and context.services is None:
+            context = replace(context, services=self.services)
         config = self.config(thread_id, checkpoint_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
         stream = self.graph.astream(
@@ -292,20 +291,6 @@ class GraphAgent:
                 for event in translator.read(mode, payload):
                     yield event
         yield translator.outcome()
-
-    async def respond(
-        self, thread_id: str, text: str, on_token: TokenSink, context: Any = None
-    ) -> AgentReply:
-        """One turn from a message to its answer, tokens to `on_token`."""
-        async for event in self.run(thread_id, self.message_input(text), context=context):
-            match event:
-                case Token(text=token):
-                    await on_token(token)
-                case Finished(reply=AIMessage() as reply, checkpoint_id=checkpoint_id):
-                    return AgentReply(reply.text, checkpoint_id)
-                case Finished() | Paused():
-                    raise RuntimeError(f"the graph ended without a reply: {event}")
-        raise AssertionError("unreachable: run() always ends with its outcome")
 
     async def snapshot(
         self, thread_id: str, checkpoint_id: str | None = None, *, subgraphs: bool = False

@@ -14,6 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, ValidationError
 
+from app.agents.context import AgentServices
 from app.agents.graph_agent import Graph, GraphAgent
 from app.errors import InvalidRequest
 
@@ -89,8 +90,9 @@ class AssistantRegistry:
         saver: BaseCheckpointSaver[Any],
         context_messages: int,
         assistant_of: AssistantOf,
+        services: AgentServices | None = None,
     ) -> "CompiledAssistants":
-        agents = {a.id: GraphAgent(a.id, a.build(model, saver, context_messages)) for a in self}
+        agents = {a.id: GraphAgent(a.id, a.build(model, saver, context_messages), services) for a in self}
         return CompiledAssistants(self, agents, assistant_of)
 
 

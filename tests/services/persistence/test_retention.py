@@ -13,7 +13,7 @@ from app.agents.local_model import LocalChatModel
 from app.models import Checkpoint, CheckpointBlob, CheckpointWrite
 from app.services.persistence import MessageCheckpointer
 from tests.conftest import Owner
-from tests.graphs import chat, echo_graph
+from tests.graphs import chat, echo_graph, reply_to
 
 # Blobs that no remaining checkpoint of their thread and namespace refers to.
 ORPHAN_BLOBS_SQL = text(
@@ -151,11 +151,8 @@ class TestDeleteOldCheckpoints:
         checkpointer.rebase = agent.values_at
         thread = conversation.thread_id
 
-        async def ignore(_: str) -> None:
-            return None
-
         for turn in range(100):
-            await agent.respond(thread, f"question {turn}", ignore)
+            await reply_to(agent.graph, thread, f"question {turn}")
         assert await _count(committed, _checkpoints(thread), thread) == 300
 
         await checkpointer.enforce_max_history(keep=50)
@@ -163,7 +160,7 @@ class TestDeleteOldCheckpoints:
         assert await _count(committed, _checkpoints(thread), thread) == 50
         assert await _count(committed, ORPHAN_BLOBS_SQL, thread) == 0
         assert await _count(committed, ORPHAN_WRITES_SQL, thread) == 0
-        reply = await agent.respond(thread, "after pruning", ignore)
+        reply = await reply_to(agent.graph, thread, "after pruning")
         assert reply.text == "Reply 101: you said “after pruning”."
         values = await agent.state_at(thread, reply.checkpoint_id)
         assert values is not None

@@ -18,6 +18,7 @@ from app.models import Checkpoint, Conversation, DeletedThread
 from app.services.persistence import MessageCheckpointer
 from app.services.persistence.sweeper import RetentionSweeper, SweepReport
 from tests.conftest import Owner
+from tests.graphs import reply_to
 
 
 @pytest.fixture
@@ -29,10 +30,6 @@ async def second_checkpointer(
     await checkpointer.initialize()
     yield checkpointer
     await checkpointer.cleanup()
-
-
-async def _ignore(_: str) -> None:
-    return None
 
 
 async def _checkpoints(sessions: async_sessionmaker[AsyncSession], thread: str) -> int:
@@ -54,7 +51,7 @@ class TestOneSweepAtATime:
         _, conversation = await make_conversation()
         agent = ChatAgent(LocalChatModel(), await checkpointer.get_saver())
         for turn in range(10):
-            await agent.respond(conversation.thread_id, f"q{turn}", _ignore)
+            await reply_to(agent.graph, conversation.thread_id, f"q{turn}")
         config = checkpointer.config.model_copy(update={"max_checkpoint_history": 6})
         checkpointer.config = second_checkpointer.config = config
 

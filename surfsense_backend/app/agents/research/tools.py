@@ -7,26 +7,33 @@ from langchain_core.tools import ToolException, tool
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
-from app.agents.context import AgentContext
+from app.agents.context import AgentContext, AgentServices
 from app.agents.research.summary import SEPARATOR
 from app.db import session_scope
 from app.models import Note
-from app.services.persistence import ConversationStorage, InvalidMessage
 
 SEARCH_LIMIT = 5
 SNIPPET_CHARS = 160
+UNTITLED = "Untitled conversation"
+
+
+def _services(context: AgentContext) -> AgentServices:
+    if context.services is None:
+        raise ToolException("This run has no services to call: compile the assistants with them.")
+    return context.services
 
 
 @tool
 async def search_conversations(query: str, runtime: ToolRuntime[AgentContext, Any]) -> Command[Any]:
-    """Search the user's other conversations for messages that contain every word of `query`."""
+    """Search the user's other conversations for messages that contain every word of `query`, best first."""
     context = runtime.context
+    search = _services(context).search_messages
     async with session_scope(context.sessions) as session:
-        storage = ConversationStorage(session, owner_id=context.user_id)
-        hits = await storage.search_messages(query, limit=SEARCH_LIMIT, exclude=context.conversation_id)
-    lines = [f"{hit.title}{SEPARATOR}{hit.content[:SNIPPET_CHARS]}" for hit in hits]
-    if hits:
-        result = "\n".join(f"- “{hit.title}”, {hit.role}: {hit.content[:SNIPPET_CHARS]}" for hit in hits)
+        hits = await search(session, context.user_id, query, SEARCH_LIMIT, context.conversation_id)
+    found = [(hit.title or UNTITLED, hit.role, hit.content[:SNIPPET_CHARS]) for hit in hits]
+    lines = [f"{title}{SEPARATOR}{content}" for title, _, content in found]
+    if found:
+        result = "\n".join(f"- “{title}”, {role}: {content}" for title, role, content in found)
     else:
         result = f"No message in your other conversations mentions “{query}”."
     message = ToolMessage(result, tool_call_id=runtime.tool_call_id or "", name="search_conversations")
@@ -38,11 +45,10 @@ async def search_conversations(query: str, runtime: ToolRuntime[AgentContext, An
 async def save_note(text: str, runtime: ToolRuntime[AgentContext, Any]) -> str:
     """Save a note for the user. The agent asks the user to approve it first."""
     context = runtime.context
+    check = _services(context).check_note
     async with session_scope(context.sessions) as session:
-        try:
-            ConversationStorage(session).check_message({"role": "user", "content": text})
-        except InvalidMessage as exc:
-            raise ToolException(f"The note cannot be saved: {exc}") from exc
+        if problem := check(session, text):
+            raise ToolException(f"The note cannot be saved: {problem}")
         note = Note(user_id=context.user_id, conversation_id=context.conversation_id, content=text)
         session.add(note)
         await session.flush()

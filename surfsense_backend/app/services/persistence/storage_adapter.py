@@ -7,7 +7,6 @@ write the same checkpoints.
 """
 
 import json
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -73,25 +72,6 @@ class HistoryPage:
     items: list[Message]
     next_before: int | None
     next_after: int | None = None
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    conversation_id: uuid.UUID
-    title: str
-    message_id: int
-    role: str
-    content: str
-
-
-# Words of at least three letters; shorter ones match nearly everything.
-_SEARCH_WORD = re.compile(r"\w{3,}")
-_SEARCH_WORDS = 8
-
-
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -507,32 +487,6 @@ class ConversationStorage:
         )
         rows = list(await self.session.scalars(statement))
         return rows[:limit], len(rows) > limit
-
-    async def search_messages(
-        self, query: str, *, limit: int = 5, exclude: uuid.UUID | None = None
-    ) -> list[SearchHit]:
-        """The newest complete user and assistant messages that contain every
-        word of `query`, in the owner's conversations (but `exclude`)."""
-        words = _SEARCH_WORD.findall(query)[:_SEARCH_WORDS]
-        if not words:
-            return []
-        statement = (
-            select(Message, Conversation.title)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.status == "complete", Message.role.in_(("user", "assistant")))
-            .where(*(Message.content.ilike(_like(word), escape="\\") for word in words))
-            .order_by(Message.id.desc())
-            .limit(limit)
-        )
-        if self.owner_id is not None:
-            statement = statement.where(Conversation.user_id == self.owner_id)
-        if exclude is not None:
-            statement = statement.where(Message.conversation_id != exclude)
-        rows = (await self.session.execute(statement)).all()
-        return [
-            SearchHit(m.conversation_id, title or "Untitled conversation", m.id, m.role, m.content)
-            for m, title in rows
-        ]
 
     async def saver(self) -> BaseCheckpointSaver[Any]:
         if self._saver is None:

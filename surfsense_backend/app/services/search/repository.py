@@ -65,6 +65,19 @@ ORDER BY page.rank DESC, page.key DESC
 """  # noqa: S608 - built from the constants above, every value a parameter
 
 
+# The same search over messages only, for a program that reads them whole
+# (the research agent's tool): every conversation of the owner's but one,
+# archived or not, ranked as above.
+MESSAGES_SQL = f"""
+SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.content
+FROM messages m JOIN conversations c ON c.id = m.conversation_id
+WHERE m.search_vector @@ {_QUERY}
+  AND m.conversation_id IN (SELECT c.id FROM conversations c WHERE {_OWNED} AND c.id <> :exclude)
+ORDER BY ts_rank(m.search_vector, {_QUERY}) DESC, m.id DESC
+LIMIT :limit
+"""  # noqa: S608 - built from the constants above, every value a parameter
+
+
 # Before the search, in its transaction: the configuration the vectors are in;
 # a plan made for this query's words, even where the driver caches prepared
 # statements (a generic plan cannot tell a rare word from a common one, and
@@ -90,6 +103,15 @@ class Hit:
     snippet: str
 
 
+@dataclass(frozen=True)
+class MessageHit:
+    conversation_id: uuid.UUID
+    title: str | None
+    message_id: int
+    role: str
+    content: str
+
+
 class SearchRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         self.session = session
@@ -103,6 +125,13 @@ class SearchRepository:
         params = search_params(self.user_id, query, archived, limit, after, language=language)
         rows = await self.session.execute(text(SEARCH_SQL), params)
         return [Hit(**row._mapping) for row in rows]
+
+    async def messages(self, query: SearchQuery, limit: int, exclude: uuid.UUID) -> list[MessageHit]:
+        """Up to `limit` whole messages, best first, in any conversation of the owner's but `exclude`."""
+        language = (await self.session.execute(_PREPARE_SQL)).one().language
+        params = search_params(self.user_id, query, "all", limit, None, language=language)
+        rows = await self.session.execute(text(MESSAGES_SQL), {**params, "exclude": exclude})
+        return [MessageHit(**row._mapping) for row in rows]
 
 
 def search_params(

@@ -1,4 +1,6 @@
-"""Which assistant a LangGraph thread belongs to, read on the saver's own pool."""
+"""Which assistant a LangGraph thread belongs to, read on the saver's own pool:
+the lookup the agents' registry is given (retention rebuilds a thread's state
+with the graph that wrote it)."""
 
 import uuid
 

@@ -1,0 +1,41 @@
+"""The architecture contracts (.importlinter) hold on the real tree, and a
+forbidden import breaks them by name."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
+
+
+def _lint(package_parent: Path) -> subprocess.CompletedProcess[str]:
+    """lint-imports with the root's contracts on the `app` package under `package_parent`."""
+    return subprocess.run(
+        [LINT_IMPORTS, "--config", str(ROOT / ".importlinter"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=package_parent,
+        env={"PYTHONPATH": str(package_parent), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_tree_keeps_every_contract() -> None:
+    done = _lint(ROOT / "surfsense_backend")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_a_model_importing_a_route_breaks_the_layers(tmp_path: Path) -> None:
+    shutil.copytree(
+        ROOT / "surfsense_backend" / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "app" / "models" / "x.py").write_text("import app.routes\n")
+    done = _lint(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "The models and the database layer import nothing above them BROKEN" in done.stdout
+    assert "Each layer of app imports only the layers below it BROKEN" in done.stdout
+    assert "app.models.x -> app.routes" in done.stdout

@@ -40,10 +40,12 @@ from app.schemas.text import StoredText
 from app.services.auth.users import CurrentUser
 from app.services.conversations.repository import ArchivedFilter
 from app.services.conversations.service import ConversationService
+from app.services.forks import fork
 from app.services.persistence import CheckpointNotFound
 from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, message_metadata, role_of
 from app.services.runs.interrupts import jsonable
 from app.services.runs.runner import ChatRunner
+from app.services.runs.service import RunService
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
@@ -58,6 +60,13 @@ def _assistants(request: Request) -> CompiledAssistants:
 
 
 Service = Annotated[ConversationService, Depends(_service)]
+
+
+def _runs(service: Service) -> RunService:
+    return RunService(service)
+
+
+Runs = Annotated[RunService, Depends(_runs)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 MessageId = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 CheckpointId = Annotated[StoredText, Path(min_length=1, max_length=100)]
@@ -133,8 +142,8 @@ async def delete_conversation(conversation_id: uuid.UUID, service: Service) -> R
 async def fork_conversation(
     conversation_id: uuid.UUID, service: Service, body: ForkIn | None = None
 ) -> ConversationOut:
-    fork = await service.fork(conversation_id, body.checkpoint_id if body else None)
-    return ConversationOut.model_validate(fork)
+    copy = await fork(service, conversation_id, body.checkpoint_id if body else None)
+    return ConversationOut.model_validate(copy)
 
 
 STREAM_RESPONSE: dict[str, Any] = {
@@ -235,14 +244,14 @@ async def stream_active_run(
     *,
     request: Request,
     session: SessionDep,
-    service: Service,
+    runs: Runs,
     stream: Annotated[Literal["events", "ui"], Query()] = "ui",
     last_event_id: LastEventId = 0,
 ) -> Response:
     """Join the conversation's active run: its stream from its start (the
     AI SDK's `resume: true` reconnect URL, `{api}/{chatId}/stream`), or
     from `Last-Event-ID`; 204 when no run is active."""
-    run = await service.active_run(conversation_id)
+    run = await runs.active(conversation_id)
     await session.commit()
     if run is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -250,8 +259,8 @@ async def stream_active_run(
 
 
 @router.get("/conversations/{conversation_id}/runs/{run_id}", responses=error_responses(404))
-async def get_run(conversation_id: uuid.UUID, run_id: uuid.UUID, service: Service) -> RunOut:
-    return RunOut.model_validate(await service.run(conversation_id, run_id))
+async def get_run(conversation_id: uuid.UUID, run_id: uuid.UUID, runs: Runs) -> RunOut:
+    return RunOut.model_validate(await runs.get(conversation_id, run_id))
 
 
 @router.get(
@@ -265,13 +274,13 @@ async def stream_run(
     *,
     request: Request,
     session: SessionDep,
-    service: Service,
+    runs: Runs,
     stream: Annotated[Literal["events", "ui"], Query()] = "events",
     last_event_id: LastEventId = 0,
 ) -> StreamingResponse:
     """Any run's events, live or ended, from the one after `Last-Event-ID`
     (from any process: the events are stored as the run goes)."""
-    await service.run(conversation_id, run_id)
+    await runs.get(conversation_id, run_id)
     await session.commit()
     return _stream_response(request, run_id, stream, last_event_id)
 
@@ -290,14 +299,14 @@ async def cancel_run(
     *,
     request: Request,
     session: SessionDep,
-    service: Service,
+    runs: Runs,
     action: Annotated[Literal["interrupt", "rollback"], Query()] = "interrupt",
     wait: bool = False,
 ) -> Response:
     """Stop a pending or running run, from any process: `interrupt` keeps
     the steps it completed, `rollback` removes every trace of it. With
     `wait`, answer once it has stopped: the run, or 204 after a rollback."""
-    run = await service.run(conversation_id, run_id)
+    run = await runs.get(conversation_id, run_id)
     await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
     await runner.cancel(run, CancelAction(action))
@@ -332,13 +341,13 @@ async def list_messages(
 
 
 @router.get("/conversations/{conversation_id}/runs", responses=error_responses(404))
-async def list_runs(conversation_id: uuid.UUID, service: Service) -> RunListOut:
-    return RunListOut(items=[RunOut.model_validate(r) for r in await service.runs(conversation_id)])
+async def list_runs(conversation_id: uuid.UUID, runs: Runs) -> RunListOut:
+    return RunListOut(items=[RunOut.model_validate(r) for r in await runs.of_conversation(conversation_id)])
 
 
 @router.put("/runs/{run_id}/feedback", tags=["runs"], responses=error_responses(404))
-async def set_feedback(run_id: uuid.UUID, body: FeedbackIn, service: Service) -> RunOut:
-    return RunOut.model_validate(await service.set_feedback(run_id, body.sentiment, body.comment))
+async def set_feedback(run_id: uuid.UUID, body: FeedbackIn, runs: Runs) -> RunOut:
+    return RunOut.model_validate(await runs.set_feedback(run_id, body.sentiment, body.comment))
 
 
 @router.get("/conversations/{conversation_id}/checkpoints", responses=error_responses(404))

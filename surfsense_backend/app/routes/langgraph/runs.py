@@ -18,6 +18,7 @@ from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser
 from app.services.runs.runner import ChatRunner
+from app.services.runs.service import RunService
 from app.services.threads.runs import NotServed, ThreadRuns, run_json
 from app.services.threads.service import thread_uuid
 
@@ -182,7 +183,7 @@ async def join_thread_stream(
 ) -> StreamingResponse:
     """The thread's active run (running, else the first queued), as
     `join_stream` of that run; a thread with none ends its stream at once."""
-    run = await conversations.active_run(thread_uuid(thread_id))
+    run = await RunService(conversations).active(thread_uuid(thread_id))
     await session.commit()
     if run is None:
         return _streaming(request, _nothing())

@@ -1,4 +1,4 @@
-"""The rules of conversations: who sees what, titles, archive, delete, fork, feedback."""
+"""The rules of conversations: who sees what, titles, archive, delete, history, checkpoints."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.registry import AssistantRegistry
 from app.errors import InvalidRequest
-from app.models import Checkpoint, Conversation, RunStatus, ThreadRun
+from app.models import Checkpoint, Conversation
 from app.services.conversations.cursor import decode_cursor, encode_cursor
-from app.services.conversations.errors import RunNotFound
 from app.services.conversations.repository import ArchivedFilter, CheckpointRepository, ConversationRepository
 from app.services.persistence import (
     CheckpointNotFound,
@@ -18,8 +17,6 @@ from app.services.persistence import (
     ConversationStorage,
     HistoryPage,
 )
-from app.services.persistence.thread_copy import copy_thread
-from app.services.runs.repository import RunRepository
 
 
 @dataclass(frozen=True)
@@ -89,37 +86,6 @@ class ConversationService:
         if not await self.conversations.delete(conversation_id):
             raise ConversationNotFound(conversation_id)
 
-    async def fork(self, conversation_id: uuid.UUID, checkpoint_id: str | None) -> Conversation:
-        """A new conversation of the same user with the history up to `checkpoint_id`.
-
-        Messages, the runs that made them (without their feedback, which was
-        given on the source) and checkpoint rows are copied in this
-        transaction, so the fork is complete or absent, and independent of its
-        source afterwards.
-        """
-        source = await self.get(conversation_id)
-        if checkpoint_id is not None and not await CheckpointRepository(self.session).exists(
-            source.id, checkpoint_id
-        ):
-            raise CheckpointNotFound(checkpoint_id)
-        fork = Conversation(
-            user_id=self.user_id,
-            title=source.title,
-            forked_from_id=source.id,
-            assistant_id=source.assistant_id,
-            metadata_=dict(source.metadata_),
-        )
-        self.conversations.add(fork)
-        await self.session.flush()
-        await copy_thread(self.session, source.thread_id, fork.thread_id, until=checkpoint_id)
-        runs = await self.conversations.runs_to_copy(source.id, until=checkpoint_id)
-        copies = await RunRepository(self.session).copy_for_fork(runs, fork.id)
-        await self.conversations.copy_messages(source.id, fork.id, checkpoint_id, copies)
-        await self.conversations.refresh_counters(fork)
-        await self.session.flush()
-        await self.session.refresh(fork)
-        return fork
-
     async def history(
         self,
         conversation_id: uuid.UUID,
@@ -138,33 +104,6 @@ class ConversationService:
         if after is not None:
             return await self.storage.get_history_after(conversation_id, after, limit)
         return await self.storage.get_conversation_history(conversation_id, limit=limit, before=before)
-
-    async def runs(self, conversation_id: uuid.UUID) -> Sequence[ThreadRun]:
-        await self.get(conversation_id)
-        return await RunRepository(self.session).for_conversation(conversation_id)
-
-    async def run(self, conversation_id: uuid.UUID, run_id: uuid.UUID) -> ThreadRun:
-        """One of the conversation's runs (RunNotFound, 404, if not the caller's)."""
-        run = await RunRepository(self.session).get_for_user(run_id, self.user_id)
-        if run is None or run.conversation_id != conversation_id:
-            raise RunNotFound(run_id)
-        return run
-
-    async def active_run(self, conversation_id: uuid.UUID) -> ThreadRun | None:
-        """The run a client reconnecting to the conversation wants: the running
-        one, else the first queued; None when the conversation is idle."""
-        await self.get(conversation_id)
-        active = [run for run, _ in await RunRepository(self.session).active(conversation_id)]
-        return next((r for r in active if r.status == RunStatus.RUNNING), active[0] if active else None)
-
-    async def set_feedback(self, run_id: uuid.UUID, sentiment: str | None, comment: str | None) -> ThreadRun:
-        """Record feedback on a run; no sentiment clears it, comment included."""
-        run = await RunRepository(self.session).get_for_user(run_id, self.user_id, for_update=True)
-        if run is None:
-            raise RunNotFound(run_id)
-        RunRepository.give_feedback(run, sentiment, comment)
-        await self.session.flush()
-        return run
 
     async def checkpoints(self, conversation_id: uuid.UUID, limit: int, before: str | None) -> CheckpointPage:
         await self.get(conversation_id)

@@ -17,6 +17,7 @@ from app.models import Conversation
 from app.services.conversations.errors import RunInProgress
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.conversations.service import ConversationService
+from app.services.forks import fork
 from app.services.persistence import (
     CheckpointNotFound,
     ConversationNotFound,
@@ -110,7 +111,7 @@ class ThreadService:
     async def copy(self, thread_id: str, conversations: ConversationService) -> str:
         """A new thread with the same state, history, metadata and graph (the
         chat API's fork), in the caller's transaction: its id."""
-        return (await conversations.fork(thread_uuid(thread_id), None)).thread_id
+        return (await fork(conversations, thread_uuid(thread_id), None)).thread_id
 
     async def prune(self, thread_ids: Sequence[str], strategy: str) -> int:
         """The caller's threads among `thread_ids` deleted (`delete`), or cut

@@ -141,6 +141,11 @@ class TestInput:
             "(durable | memory) & !o:*",
             "durable') OR 1=1 --",
             "durable\\",
+            # A model's query is not checked as a person's is: what PostgreSQL
+            # text cannot hold is read as a space between words.
+            "durable\x00memory",
+            "durable\ud800",
+            "durable" + " !" * 400,
         ],
     )
     async def test_query_syntax_is_read_as_words(self, alice: Owner, query: str) -> None:

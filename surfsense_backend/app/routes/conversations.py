@@ -47,7 +47,7 @@ from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, message_meta
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
 
-def _service(request: Request, session: SessionDep, user: CurrentUser) -> ConversationService:
+async def _service(request: Request, session: SessionDep, user: CurrentUser) -> ConversationService:
     return ConversationService(session, user.id, request.app.state.secret_key, _assistants(request).registry)
 
 

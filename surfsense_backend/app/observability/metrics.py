@@ -77,7 +77,7 @@ class MetricsRefused(AppError):
         self.headers = {"WWW-Authenticate": "Bearer"}
 
 
-def _require_metrics_token(request: Request) -> None:
+async def _require_metrics_token(request: Request) -> None:
     """Off unless METRICS_TOKEN is set: the numbers say how the service is used."""
     token = get_settings().metrics_token
     if token is None:

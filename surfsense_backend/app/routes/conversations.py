@@ -50,7 +50,7 @@ from app.services.runs.service import RunService
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
 
-def _service(request: Request, session: SessionDep, user: CurrentUser) -> ConversationService:
+async def _service(request: Request, session: SessionDep, user: CurrentUser) -> ConversationService:
     return ConversationService(session, user.id, request.app.state.secret_key, _assistants(request).registry)
 
 

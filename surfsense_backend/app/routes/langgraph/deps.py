@@ -11,7 +11,7 @@ from app.services.conversations.service import ConversationService
 from app.services.threads.service import ThreadService
 
 
-def compiled_assistants(request: Request) -> CompiledAssistants:
+async def compiled_assistants(request: Request) -> CompiledAssistants:
     assistants: CompiledAssistants = request.app.state.chat_runner.agents
     return assistants
 
@@ -19,14 +19,14 @@ def compiled_assistants(request: Request) -> CompiledAssistants:
 Assistants = Annotated[CompiledAssistants, Depends(compiled_assistants)]
 
 
-def _threads(session: SessionDep, user: CurrentUser, agents: Assistants) -> ThreadService:
+async def _threads(session: SessionDep, user: CurrentUser, agents: Assistants) -> ThreadService:
     return ThreadService(session, user.id, agents)
 
 
 Threads = Annotated[ThreadService, Depends(_threads)]
 
 
-def _conversations(
+async def _conversations(
     request: Request, session: SessionDep, user: CurrentUser, agents: Assistants
 ) -> ConversationService:
     return ConversationService(session, user.id, request.app.state.secret_key, agents.registry)

@@ -33,7 +33,7 @@ def _runner(request: Request) -> ChatRunner:
     return runner
 
 
-def _runs(request: Request, session: SessionDep, user: CurrentUser, agents: Assistants) -> ThreadRuns:
+async def _runs(request: Request, session: SessionDep, user: CurrentUser, agents: Assistants) -> ThreadRuns:
     return ThreadRuns(session, user.id, agents, _runner(request))
 
 

@@ -64,7 +64,7 @@ async def get_user_manager(
     return manager
 
 
-def get_token_strategy(session: SessionDep) -> DatabaseTokenStrategy:
+async def get_token_strategy(session: SessionDep) -> DatabaseTokenStrategy:
     return DatabaseTokenStrategy(session, get_settings().access_token_lifetime)
 
 

@@ -62,7 +62,7 @@ def _assistants(request: Request) -> CompiledAssistants:
 Service = Annotated[ConversationService, Depends(_service)]
 
 
-def _runs(service: Service) -> RunService:
+async def _runs(service: Service) -> RunService:
     return RunService(service)
 
 

@@ -205,7 +205,7 @@ async def _client(
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
     if not background:
-        app.state.chat_runner.progress_interval = 86_400.0
+        app.state.chat_runner.executor.progress_interval = 86_400.0
         await app.state.chat_runner.keeper.stop()
         if app.state.sweeper is not None:
             await app.state.sweeper.stop()

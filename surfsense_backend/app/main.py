@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from app.agents import compile_assistants
 from app.config import PersistenceConfig, get_persistence_config, get_settings
-from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, resolve_database_url
+from app.db import create_engine, create_sessionmaker, create_statement_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health, search
 from app.routes.body_limit import BodyLimit
@@ -54,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(database_url, settings)
     install_race_errors(app.state.engine)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
-    app.state.read_sessions = create_read_sessionmaker(
+    app.state.statement_sessions = create_statement_sessionmaker(
         app.state.engine, direct=settings.db_prepared_statements
     )
     app.state.login_throttle = LoginThrottle(
@@ -74,7 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             agents = compile_assistants(saver, app.state.chat_model, services=AGENT_SERVICES)
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
-            app.state.read_sessions,
+            app.state.statement_sessions,
             agents,
             RetryPolicy.from_config(config),
             lease=settings.chat_run_lease,

@@ -13,7 +13,8 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import get_persistence_config
-from app.models import ThreadRun
+from app.models import MultitaskStrategy, ThreadRun
+from app.services.runs.spec import RunSpec
 from tests.chat_models import FailingChatModel, GatedChatModel
 from tests.http_client import Caller, CallerOn
 
@@ -219,8 +220,8 @@ class TestConcurrency:
         client = caller.client
         conversation = await caller.conversation()
         runner = caller.app.state.chat_runner
-        async with caller.app.state.sessionmaker() as session:
-            run = await runner.submit(session, caller.id, uuid.UUID(conversation), content="are you there?")
+        spec = RunSpec.message("are you there?", MultitaskStrategy.REJECT)
+        run = await runner.start(caller.id, uuid.UUID(conversation), spec)
         events = runner.follow(run.run_id)
         assert (await anext(events))[1].__class__.__name__ == "RunStarted"
         await events.aclose()  # the listener leaves mid-run
@@ -236,10 +237,8 @@ class TestConcurrency:
         model = GatedChatModel()
         caller = await caller_on(model)
         conversation = uuid.UUID(await caller.conversation())
-        async with caller.app.state.sessionmaker() as session:
-            run = await caller.app.state.chat_runner.submit(
-                session, caller.id, conversation, content="never finished"
-            )
+        spec = RunSpec.message("never finished", MultitaskStrategy.REJECT)
+        run = await caller.app.state.chat_runner.start(caller.id, conversation, spec)
         await model.started.wait()
         await caller.app.state.chat_runner.shutdown(grace=0.05)
         async with engine.connect() as conn:

@@ -187,7 +187,7 @@ class TestResumableReads:
     async def test_a_reader_sees_the_reply_in_progress_then_complete(self, caller_on: CallerOn) -> None:
         model = GatedChatModel()
         caller = await caller_on(model)
-        caller.app.state.chat_runner.progress_interval = 0.0  # store every token
+        caller.app.state.chat_runner.executor.progress_interval = 0.0  # store every token
         client = caller.client
         conversation = await caller.conversation()
         url = f"/api/v1/conversations/{conversation}/messages"

@@ -3,8 +3,8 @@
 from app.db.base import Base
 from app.db.engine import (
     create_engine,
-    create_read_sessionmaker,
     create_sessionmaker,
+    create_statement_sessionmaker,
     resolve_database_url,
     session_scope,
 )
@@ -12,8 +12,8 @@ from app.db.engine import (
 __all__ = [
     "Base",
     "create_engine",
-    "create_read_sessionmaker",
     "create_sessionmaker",
+    "create_statement_sessionmaker",
     "resolve_database_url",
     "session_scope",
 ]

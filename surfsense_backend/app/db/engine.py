@@ -77,16 +77,17 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine, *, direct: bool) -> async_sessionmaker[AsyncSession]:
-    """Sessions for one statement (a poll, a lease renewal):
-    on a `direct` connection alone, with no BEGIN and COMMIT around it.
+def create_statement_sessionmaker(engine: AsyncEngine, *, direct: bool) -> async_sessionmaker[AsyncSession]:
+    """Sessions for one statement, each its own unit of work (a poll, a
+    lease renewal): on a `direct` connection alone, with no BEGIN and COMMIT
+    around it.
 
     Not through PgBouncer in transaction mode: asyncpg sends a statement's
     Parse and its Bind each with a Sync of their own, and outside a
     transaction the pooler may hand the two to different server connections
     ("prepared statement does not exist"). So only when DB_PREPARED_STATEMENTS
-    says the connection is direct; otherwise a short transaction, and the
-    caller commits what it writes either way."""
+    says the connection is direct; otherwise a short transaction, so a
+    statement that writes runs in `session_scope` either way."""
     if direct:
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(engine, expire_on_commit=False)

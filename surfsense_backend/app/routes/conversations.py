@@ -10,7 +10,7 @@ from langchain_core.messages import BaseMessage
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
-from app.models import CancelAction
+from app.models import CancelAction, MultitaskStrategy
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, event_stream, with_heartbeats
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
@@ -37,7 +37,7 @@ from app.schemas.conversations import (
 )
 from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
-from app.services.auth.users import CurrentUser
+from app.services.auth.users import CurrentUser, RunCaller
 from app.services.conversations.repository import ArchivedFilter
 from app.services.conversations.service import ConversationService
 from app.services.forks import fork
@@ -46,6 +46,7 @@ from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, message_meta
 from app.services.runs.interrupts import jsonable
 from app.services.runs.runner import ChatRunner
 from app.services.runs.service import RunService
+from app.services.runs.spec import RunSpec
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
@@ -178,8 +179,7 @@ async def send_message(
     conversation_id: uuid.UUID,
     body: MessageIn,
     request: Request,
-    session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
     *,
     stream: StreamProtocol = None,
 ) -> Any:
@@ -194,19 +194,15 @@ async def send_message(
     an answer is 409 InterruptPending; a resume with nothing waiting is 409
     NoInterruptPending."""
     runner: ChatRunner = request.app.state.chat_runner
-    # The run's start commits the request's transaction; the run has
-    # transactions of its own, so no connection idles through the model call.
+    strategy = MultitaskStrategy(body.multitask_strategy)
     if body.content is not None:
-        run = await runner.submit(
-            session, user.id, conversation_id, content=body.content, strategy=body.multitask_strategy
-        )
+        spec = RunSpec.message(body.content, strategy)
     else:
-        run = await runner.submit(
-            session, user.id, conversation_id, resume=body.resume, strategy=body.multitask_strategy
-        )
+        spec = RunSpec.answer(body.resume, strategy)
+    run = await runner.start(user.id, conversation_id, spec)
     if stream is not None or EVENT_STREAM in request.headers.get("accept", ""):
         return _stream_response(request, run.run_id, stream or "events")
-    result = await runner.result(run)
+    result = await runner.result(run.run_id)
     return ChatReplyOut(
         run_id=run.run_id,
         status=result.status,
@@ -243,7 +239,6 @@ async def stream_active_run(
     conversation_id: uuid.UUID,
     *,
     request: Request,
-    session: SessionDep,
     runs: Runs,
     stream: Annotated[Literal["events", "ui"], Query()] = "ui",
     last_event_id: LastEventId = 0,
@@ -252,7 +247,6 @@ async def stream_active_run(
     AI SDK's `resume: true` reconnect URL, `{api}/{chatId}/stream`), or
     from `Last-Event-ID`; 204 when no run is active."""
     run = await runs.active(conversation_id)
-    await session.commit()
     if run is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     return _stream_response(request, run.run_id, stream, last_event_id)
@@ -273,7 +267,6 @@ async def stream_run(
     run_id: uuid.UUID,
     *,
     request: Request,
-    session: SessionDep,
     runs: Runs,
     stream: Annotated[Literal["events", "ui"], Query()] = "events",
     last_event_id: LastEventId = 0,
@@ -281,7 +274,6 @@ async def stream_run(
     """Any run's events, live or ended, from the one after `Last-Event-ID`
     (from any process: the events are stored as the run goes)."""
     await runs.get(conversation_id, run_id)
-    await session.commit()
     return _stream_response(request, run_id, stream, last_event_id)
 
 
@@ -298,7 +290,7 @@ async def cancel_run(
     run_id: uuid.UUID,
     *,
     request: Request,
-    session: SessionDep,
+    user: RunCaller,
     runs: Runs,
     action: Annotated[Literal["interrupt", "rollback"], Query()] = "interrupt",
     wait: bool = False,
@@ -306,18 +298,16 @@ async def cancel_run(
     """Stop a pending or running run, from any process: `interrupt` keeps
     the steps it completed, `rollback` removes every trace of it. With
     `wait`, answer once it has stopped: the run, or 204 after a rollback."""
-    run = await runs.get(conversation_id, run_id)
-    await session.commit()
     runner: ChatRunner = request.app.state.chat_runner
-    await runner.cancel(run, CancelAction(action))
+    run = await runner.cancel(user.id, conversation_id, run_id, CancelAction(action))
     if not wait:
         return JSONResponse(RunOut.model_validate(run).model_dump(mode="json"), status_code=202)
     async for _ in runner.follow(run_id):
         pass
     if action == "rollback":
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    await session.refresh(run)
-    return JSONResponse(RunOut.model_validate(run).model_dump(mode="json"))
+    stopped = await runs.get(conversation_id, run_id)
+    return JSONResponse(RunOut.model_validate(stopped).model_dump(mode="json"))
 
 
 @router.get("/conversations/{conversation_id}/messages", responses=error_responses(404))

@@ -16,10 +16,10 @@ from app.routes.langgraph.stream import agent_stream
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, with_heartbeats
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
-from app.services.auth.users import CurrentUser
+from app.services.auth.users import CurrentUser, RunCaller
 from app.services.runs.runner import ChatRunner
 from app.services.runs.service import RunService
-from app.services.threads.runs import NotServed, ThreadRuns, run_json
+from app.services.threads.runs import NotServed, ThreadRunControl, ThreadRuns, run_json
 from app.services.threads.service import thread_uuid
 
 router = APIRouter(
@@ -40,6 +40,13 @@ async def _runs(request: Request, session: SessionDep, user: CurrentUser, agents
 Runs = Annotated[ThreadRuns, Depends(_runs)]
 
 
+async def _control(request: Request, user: RunCaller, agents: Assistants) -> ThreadRunControl:
+    return ThreadRunControl(request.app.state.sessionmaker, user.id, agents, _runner(request))
+
+
+Control = Annotated[ThreadRunControl, Depends(_control)]
+
+
 def _where(thread_id: str, run_id: uuid.UUID) -> str:
     """A run's path from the API's root: the SDKs join it to their base URL."""
     return f"/threads/{thread_id}/runs/{run_id}"
@@ -54,7 +61,7 @@ def _events(request: Request, run: ThreadRun, named: list[str] | None, after: in
     """A run's stream after event `after`, in the modes it was started with
     (those of them `named`, if any), from wherever it runs."""
     kwargs = run.kwargs or {}
-    recorded = kwargs.get("stream_mode", ["values"])
+    recorded = kwargs.get("stream_mode") or ["values"]
     modes = [mode for mode in recorded if mode in named] if named else recorded
     subgraphs = bool(kwargs.get("stream_subgraphs"))
     return agent_stream(_runner(request).follow(run.run_id), modes, subgraphs, after)
@@ -75,11 +82,10 @@ async def _cancelled_on_disconnect(
 
 
 @router.post("/runs", responses=error_responses(404, 409))
-async def create_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
-    run = await runs.create(thread_id, body)
-    conversation = await runs.thread(thread_id)
+async def create_run(thread_id: str, body: RunCreateIn, control: Control) -> JSONResponse:
+    run = await control.start(thread_id, body)
     headers = {"Content-Location": _where(thread_id, run.run_id)}
-    out = RunOut.model_validate(run_json(run, conversation.assistant_id))
+    out = RunOut.model_validate(run_json(run))
     return JSONResponse(out.model_dump(mode="json", by_alias=True), headers=headers)
 
 
@@ -89,9 +95,9 @@ async def create_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONRespo
     responses={**error_responses(404, 409), 200: STREAM},
 )
 async def stream_new_run(
-    thread_id: str, body: RunCreateIn, request: Request, runs: Runs
+    thread_id: str, body: RunCreateIn, request: Request, control: Control
 ) -> StreamingResponse:
-    return new_run_stream(request, await runs.create(thread_id, body), body)
+    return new_run_stream(request, await control.start(thread_id, body), body)
 
 
 def new_run_stream(request: Request, run: ThreadRun, body: RunCreateIn) -> StreamingResponse:
@@ -107,10 +113,10 @@ def new_run_stream(request: Request, run: ThreadRun, body: RunCreateIn) -> Strea
 
 
 @router.post("/runs/wait", responses=error_responses(404, 409))
-async def wait_for_new_run(thread_id: str, body: RunCreateIn, runs: Runs) -> JSONResponse:
-    run = await runs.create(thread_id, body)
+async def wait_for_new_run(thread_id: str, body: RunCreateIn, control: Control) -> JSONResponse:
+    run = await control.start(thread_id, body)
     where = _where(thread_id, run.run_id)
-    output = await runs.outcome(run)
+    output = await control.outcome(run)
     return JSONResponse(output, headers={"Location": f"{where}/join", "Content-Location": where})
 
 
@@ -140,10 +146,8 @@ async def delete_run(thread_id: str, run_id: uuid.UUID, runs: Runs) -> Response:
 
 
 @router.get("/runs/{run_id}/join", responses=error_responses(404))
-async def join_run(thread_id: str, run_id: uuid.UUID, session: SessionDep, runs: Runs) -> dict[str, Any]:
-    run, _ = await runs.get(thread_id, run_id)
-    await session.commit()  # no connection held while the run goes on
-    return await runs.outcome(run)
+async def join_run(thread_id: str, run_id: uuid.UUID, control: Control) -> dict[str, Any]:
+    return await control.outcome(await control.get(thread_id, run_id))
 
 
 @router.get(
@@ -156,7 +160,6 @@ async def join_run_stream(
     run_id: uuid.UUID,
     *,
     request: Request,
-    session: SessionDep,
     runs: Runs,
     # The SDKs send the parameter empty when no mode is named.
     stream_mode: Annotated[list[Literal[StreamModeName, ""]] | None, Query()] = None,
@@ -168,7 +171,6 @@ async def join_run_stream(
     if cancel_on_disconnect:
         raise NotServed("cancel_on_disconnect")
     run, _ = await runs.get(thread_id, run_id)
-    await session.commit()
     named: list[str] = [mode for mode in stream_mode or [] if mode]
     return _streaming(request, _events(request, run, named, last_event_id))
 
@@ -177,14 +179,12 @@ async def join_run_stream(
 async def join_thread_stream(
     thread_id: str,
     request: Request,
-    session: SessionDep,
     conversations: Conversations,
     last_event_id: LastEventId = 0,
 ) -> StreamingResponse:
     """The thread's active run (running, else the first queued), as
     `join_stream` of that run; a thread with none ends its stream at once."""
     run = await RunService(conversations).active(thread_uuid(thread_id))
-    await session.commit()
     if run is None:
         return _streaming(request, _nothing())
     return _streaming(request, _events(request, run, None, last_event_id))
@@ -205,19 +205,15 @@ async def cancel_run(
     run_id: uuid.UUID,
     *,
     request: Request,
-    session: SessionDep,
-    runs: Runs,
+    control: Control,
     wait: bool = False,
     action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
     """Stop a pending or running run from any process: `interrupt` keeps what
     it did, `rollback` removes every trace of it."""
-    run, _ = await runs.get(thread_id, run_id)
-    await session.commit()
-    runner = _runner(request)
-    await runner.cancel(run, CancelAction(action))
+    await control.cancel(thread_id, run_id, CancelAction(action))
     if not wait:
         return Response(status_code=status.HTTP_202_ACCEPTED)
-    async for _ in runner.follow(run_id):  # to its end
+    async for _ in _runner(request).follow(run_id):  # to its end
         pass
     return Response(status_code=status.HTTP_204_NO_CONTENT)

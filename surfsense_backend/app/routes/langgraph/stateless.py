@@ -4,10 +4,10 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.routes.langgraph.runs import STREAM, Runs, new_run_stream
+from app.routes.langgraph.runs import STREAM, Control, new_run_stream
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import RunCreateIn
-from app.services.auth.users import CurrentUser
+from app.services.auth.users import RunCaller
 from app.services.runs.runner import ChatRunner
 from app.services.threads.runs import forget_thread
 
@@ -16,9 +16,9 @@ router = APIRouter(prefix="/runs", tags=["langgraph"], responses=error_responses
 
 @router.post("/stream", response_class=StreamingResponse, responses={200: STREAM})
 async def stream_stateless_run(
-    body: RunCreateIn, request: Request, runs: Runs, user: CurrentUser
+    body: RunCreateIn, request: Request, control: Control, user: RunCaller
 ) -> StreamingResponse:
-    run = await runs.create_stateless(body)
+    run = await control.start(None, body)
     runner: ChatRunner = request.app.state.chat_runner
     if body.on_completion == "delete":
         sessions = request.app.state.sessionmaker
@@ -28,12 +28,12 @@ async def stream_stateless_run(
 
 @router.post("/wait")
 async def wait_for_stateless_run(
-    body: RunCreateIn, request: Request, runs: Runs, user: CurrentUser
+    body: RunCreateIn, request: Request, control: Control, user: RunCaller
 ) -> JSONResponse:
     """The run's output; its thread is deleted after, even if the client left first."""
-    run = await runs.create_stateless(body)
+    run = await control.start(None, body)
     try:
-        output = await runs.outcome(run)
+        output = await control.outcome(run)
     finally:
         if body.on_completion == "delete":
             await forget_thread(request.app.state.sessionmaker, user.id, run.conversation_id)

@@ -26,8 +26,8 @@ from app.services.runs.events import (
     RunSucceeded,
     StreamChunk,
 )
-from app.services.runs.graph_request import STREAM_MODES
 from app.services.runs.interrupts import jsonable
+from app.services.runs.spec import STREAM_MODES
 
 Frame = tuple[str, Any]
 

@@ -79,3 +79,15 @@ CurrentUser = Annotated[User, Depends(fastapi_users.current_user(active=True))]
 CurrentUserToken = Annotated[
     tuple[User, str], Depends(fastapi_users.authenticator.current_user_token(active=True))
 ]
+
+
+async def _caller_outside_transaction(user: CurrentUser, session: SessionDep) -> User:
+    # The request's transaction ends with the authentication: a route that
+    # starts, waits on or cancels a run does that in units of work of its own
+    # and holds no connection while the run goes on.
+    await session.commit()
+    return user
+
+
+# The caller, for the routes that start, wait on or cancel a run.
+RunCaller = Annotated[User, Depends(_caller_outside_transaction)]

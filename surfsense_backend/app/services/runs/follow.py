@@ -38,11 +38,11 @@ def unpack(seq: int, events: list[dict[str, object]]) -> list[Sequenced]:
 class RunFollower:
     def __init__(
         self,
-        reads: async_sessionmaker[AsyncSession],
+        statements: async_sessionmaker[AsyncSession],
         local: Callable[[uuid.UUID], RunHandle | None],
         poll_interval: float,
     ) -> None:
-        self.reads = reads
+        self.statements = statements
         self.local = local
         self.poll_interval = poll_interval
 
@@ -72,7 +72,7 @@ class RunFollower:
             await asyncio.sleep(self.poll_interval)
 
     async def _read(self, run_id: uuid.UUID, after: int) -> tuple[str | None, list[Sequenced]]:
-        async with self.reads() as session:
+        async with self.statements() as session:
             rows = (
                 await session.execute(text(_STATUS_AND_EVENTS_SQL), {"run_id": run_id, "after": after})
             ).all()
@@ -82,6 +82,6 @@ class RunFollower:
         return rows[0].status, [(seq, event) for seq, event in events if seq > after]
 
     async def _last(self, run_id: uuid.UUID) -> Sequenced | None:
-        async with self.reads() as session:
+        async with self.statements() as session:
             row = (await session.execute(text(_LAST_EVENTS_SQL), {"run_id": run_id})).first()
         return unpack(row.seq, row.events)[-1] if row is not None else None

@@ -10,11 +10,30 @@ from app.agents.graph_agent import GraphAgent, Waiting
 from app.models import Message, ThreadRun
 from app.services.runs.event_log import EventLog
 from app.services.runs.events import ChatEvent
-from app.services.runs.graph_request import GraphRequest
+from app.services.runs.spec import RunSpec
 
 # Why a run's task was cancelled, besides the server stopping: a cancel
 # request's action, or "lost" when its lease was taken over.
 LOST = "lost"
+
+
+@dataclass
+class Recorded:
+    """What of a run's work the history holds so far: kept by the recorder, so
+    that each transaction stores only what the last did not."""
+
+    # The root checkpoint the run's input went in at: the first it saved.
+    input_checkpoint: str | None = None
+    # Whether the run's input messages are dated with it (committed).
+    input_dated: bool = False
+    # Whether the interrupts a resume answers (or new input goes past) are marked so (committed).
+    answered: bool = False
+    # An answer without tool calls, stored when the run ends (or when another step follows it).
+    held: tuple[AIMessage, str] | None = None
+
+    def undated(self) -> str | None:
+        """The checkpoint the run's input went in at, if its messages do not have it yet."""
+        return None if self.input_dated else self.input_checkpoint
 
 
 @dataclass
@@ -33,8 +52,9 @@ class RunHandle:
     unanswered: list[ToolMessage] = field(default_factory=list)
     # A resume's answer to each interrupt it resumes, by interrupt id, checked as it started.
     answers: dict[str, Any] = field(default_factory=dict)
-    # A run of the Agent Server API: its request, read once from the run's kwargs.
-    request: GraphRequest | None = None
+    # What the run was asked to do, read once from the run's record.
+    spec: RunSpec = field(default_factory=RunSpec)
+    recorded: Recorded = field(default_factory=Recorded)
     log: EventLog = field(default_factory=EventLog)
     # Set when the run is cancelled: interrupt, rollback, or LOST.
     cancel_action: str | None = None
@@ -43,13 +63,8 @@ class RunHandle:
     # Whether runs may be queued behind it: its end starts the next one. Its
     # succeeding end reads it; any other end assumes so.
     queued: bool = True
-    _task: asyncio.Task[Message | None] | None = None
-    # The root checkpoint the run's input went in at: the first it saved.
-    _input_checkpoint: str | None = None
-    # An answer without tool calls, stored when the run ends (or when another step follows it).
-    _held: tuple[AIMessage, str] | None = None
-    _user_noted: bool = False
-    _answered: bool = False
+    # The task executing the graph, once started.
+    task: asyncio.Task[Message | None] | None = None
 
     @property
     def resumes(self) -> bool:
@@ -65,15 +80,15 @@ class RunHandle:
 
     def stop(self, action: str) -> bool:
         """Cancel the run's task with `action`; False if it is already recording its end."""
-        if self.ending or self._task is None or self._task.done() or self.cancel_action is not None:
+        if self.ending or self.task is None or self.task.done() or self.cancel_action is not None:
             return False
         self.cancel_action = action
-        self._task.cancel()
+        self.task.cancel()
         return True
 
     async def reply(self) -> Message | None:
         """The stored reply (None when the run stopped at an interrupt or was
         cancelled), or the error it failed with; waiting does not tie the run
         to the caller."""
-        assert self._task is not None  # noqa: S101 - set by ChatRunner when it starts the task
-        return await asyncio.shield(self._task)
+        assert self.task is not None  # noqa: S101 - set as the run starts
+        return await asyncio.shield(self.task)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db import session_scope
 from app.observability.background import background_failed
 from app.services.persistence import is_transient
 from app.services.runs.handle import LOST
@@ -33,12 +34,12 @@ class LeaseKeeper:
     def __init__(
         self,
         local: LocalRuns,
-        reads: async_sessionmaker[AsyncSession],
+        statements: async_sessionmaker[AsyncSession],
         poll_interval: float,
         claim_next: Callable[[uuid.UUID], Awaitable[None]],
     ) -> None:
         self.local = local
-        self.reads = reads
+        self.statements = statements
         self.poll_interval = poll_interval
         self.scan_interval = max(local.lease / 4, poll_interval)
         # Starts a conversation's next queued run here (the runner's).
@@ -77,9 +78,8 @@ class LeaseKeeper:
     async def renew(self) -> None:
         """Extend our leases; stop the runs asked to cancel, and those no longer ours."""
         handles = dict(self.local.handles)
-        async with self.reads() as session:
+        async with session_scope(self.statements) as session:
             held = await RunRepository(session).renew(self.local.owner, self.local.lease)
-            await session.commit()
         for run_id, handle in handles.items():
             if run_id not in held:
                 # Taken over (this process stalled past its lease) or deleted;
@@ -90,7 +90,7 @@ class LeaseKeeper:
                 handle.stop(action)
 
     async def scan(self) -> None:
-        async with self.reads() as session:
+        async with self.statements() as session:
             conversations = await RunRepository(session).needing_attention(SCAN_LIMIT)
         for conversation_id in conversations:
             await self.claim_next(conversation_id)

@@ -125,18 +125,13 @@ class RunRecorder:
         resumed interrupt its answer (the graph has taken it), or interrupts
         the input went past their end (the graph dropped them). `_noted`
         records that once the transaction commits."""
-        if (checkpoint_id := self._undated(handle)) is not None:
+        if (checkpoint_id := handle.recorded.undated()) is not None:
             await storage.date_messages(handle.run.run_id, checkpoint_id)
         await self._answer(storage, handle)
 
     @staticmethod
-    def _undated(handle: RunHandle) -> str | None:
-        """The checkpoint the run's first messages went in at, if they do not have it yet."""
-        return None if handle._user_noted else handle._input_checkpoint
-
-    @staticmethod
     async def _answer(storage: ConversationStorage, handle: RunHandle) -> None:
-        if handle._answered:
+        if handle.recorded.answered:
             return
         if handle.resumes:
             await storage.answer_interrupts(handle.run.conversation_id, handle.answers, handle.run.run_id)
@@ -146,11 +141,12 @@ class RunRecorder:
     @staticmethod
     def _noted(handle: RunHandle) -> None:
         """After a commit: what `_note_progress` stored need not be stored again."""
-        if handle._input_checkpoint is not None:
+        recorded = handle.recorded
+        if recorded.input_checkpoint is not None:
             if handle.user_message is not None:
-                set_committed_value(handle.user_message, "checkpoint_id", handle._input_checkpoint)
-            handle._user_noted = True
-        handle._answered = handle._answered or handle.resumes or handle.goes_past
+                set_committed_value(handle.user_message, "checkpoint_id", recorded.input_checkpoint)
+            recorded.input_dated = True
+        recorded.answered = recorded.answered or handle.resumes or handle.goes_past
 
     async def finish(
         self, handle: RunHandle, progress: ReplyProgress, outcome: Finished
@@ -167,7 +163,7 @@ class RunRecorder:
             queued = await RunRepository(session).end(
                 run_id,
                 events=handle.log.batch(*events),
-                dated=self._undated(handle),
+                dated=handle.recorded.undated(),
                 status=RunStatus.SUCCEEDED,
                 checkpoint_id=outcome.checkpoint_id,
             )
@@ -198,8 +194,8 @@ class RunRecorder:
     ) -> Message | None:
         """At the run's end: its held answer goes into the reply streaming now
         (or a message of its own); a reply left streaming without one is dropped."""
-        if handle._held is not None:
-            message, checkpoint_id = handle._held
+        if handle.recorded.held is not None:
+            message, checkpoint_id = handle.recorded.held
             return await self._store_reply(storage, handle, reply_id, message, checkpoint_id)
         if reply_id is not None:
             await storage.discard_reply(reply_id)
@@ -295,7 +291,7 @@ class RunRecorder:
                     storage = ConversationStorage(session)
                     if progress.reply_id is not None:
                         await storage.discard_reply(progress.reply_id)
-                    if (checkpoint_id := self._undated(handle)) is not None:
+                    if (checkpoint_id := handle.recorded.undated()) is not None:
                         await storage.date_messages(run.run_id, checkpoint_id)
                     await _store_events(session, run, handle.log, event)
         except Exception as exc:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.agents.registry import CompiledAssistants
 from app.db import session_scope
 from app.errors import AppError, Conflict, InvalidRequest
-from app.models import Conversation, RunStatus, ThreadRun
+from app.models import CancelAction, Conversation, MultitaskStrategy, RunStatus, ThreadRun
 from app.schemas.langgraph import RunCreateIn
 from app.services.conversations.errors import RunNotFound
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository
@@ -24,9 +24,9 @@ from app.services.runs.events import (
     StreamChunk,
     is_final,
 )
-from app.services.runs.graph_request import GraphRequest
 from app.services.runs.repository import RunRepository
 from app.services.runs.runner import ChatRunner
+from app.services.runs.spec import RunSpec
 from app.services.threads.service import ThreadService, parse_thread_id
 from app.services.threads.state import interrupt_json, values_json
 
@@ -65,7 +65,9 @@ class RunStillActive(Conflict):
         super().__init__(f"Run {run_id} is pending or running: cancel it before deleting it.")
 
 
-def run_json(run: ThreadRun, assistant_id: str) -> dict[str, Any]:
+def run_json(run: ThreadRun, assistant_id: str | None = None) -> dict[str, Any]:
+    """A run as the Agent Server shows it; `assistant_id`: its thread's graph,
+    for a run stored before runs kept their spec."""
     kwargs = run.kwargs or {}
     return {
         "run_id": str(run.run_id),
@@ -98,9 +100,9 @@ class ThreadRuns:
             raise ConversationNotFound(thread_id)
         return conversation
 
-    async def create(self, thread_id: str, body: RunCreateIn) -> ThreadRun:
-        """Submit a run (started now, queued or refused by its multitask
-        strategy); the caller's transaction is committed."""
+    async def prepare(self, thread_id: str, body: RunCreateIn) -> tuple[Conversation, RunSpec]:
+        """The thread a run goes on (made by `if_not_exists`, taking the run's
+        graph if it has none yet) and the run's spec, checked against its graph."""
         _refuse_unserved(body)
         if body.if_not_exists == "create" and parse_thread_id(thread_id) is not None:
             await self.threads.create(thread_id, {"graph_id": body.assistant_id}, "do_nothing")
@@ -108,33 +110,24 @@ class ThreadRuns:
         await self._use_graph(conversation, body.assistant_id)
         checkpoint_id = await self._start_at(conversation, body)
         self._check_goto(conversation, body.command.goto if body.command else None)
-        request = GraphRequest(
-            assistant_id=conversation.assistant_id,
+        spec = RunSpec(
             input=body.input,
+            resume=body.command.resume if body.command else None,
+            update=body.command.update if body.command else None,
+            goto=body.command.goto if body.command else None,
             stream_mode=body.modes,
             stream_subgraphs=body.stream_subgraphs,
             metadata=body.metadata or {},
-            multitask_strategy=body.multitask_strategy,
-            update=body.command.update if body.command else None,
-            goto=body.command.goto if body.command else None,
+            multitask_strategy=MultitaskStrategy(body.multitask_strategy),
             interrupt_before=self._nodes(conversation, body.interrupt_before),
             interrupt_after=self._nodes(conversation, body.interrupt_after),
             checkpoint_id=checkpoint_id,
+            # New input at an interrupt runs, as on the Agent Server: LangGraph drops the interrupt.
+            past_interrupts=True,
         )
-        if body.command is not None and body.command.resume is not None:
-            return await self.runner.submit(
-                self.session,
-                self.user_id,
-                conversation.id,
-                resume=body.command.resume,
-                strategy=body.multitask_strategy,
-                request=request,
-            )
-        return await self.runner.submit(
-            self.session, self.user_id, conversation.id, strategy=body.multitask_strategy, request=request
-        )
+        return conversation, spec
 
-    async def create_stateless(self, body: RunCreateIn) -> ThreadRun:
+    async def prepare_stateless(self, body: RunCreateIn) -> tuple[Conversation, RunSpec]:
         """A run on a thread of its own, made for it (the caller deletes it
         when the run ends, unless `on_completion` is `keep`)."""
         if body.named_checkpoint:
@@ -142,7 +135,7 @@ class ThreadRuns:
                 "A stateless run starts on a new thread: it has no checkpoint to start from."
             )
         made = await self.threads.create(None, {"graph_id": body.assistant_id}, "raise")
-        return await self.create(made["thread_id"], body)
+        return await self.prepare(made["thread_id"], body)
 
     async def _use_graph(self, conversation: Conversation, assistant_id: str) -> None:
         """A thread runs one graph: a fresh one (no run yet) takes the run's."""
@@ -203,25 +196,7 @@ class ThreadRuns:
             raise RunStillActive(run_id)
         await RunRepository(self.session).forget(run.run_id)
 
-    async def outcome(self, run: ThreadRun) -> dict[str, Any]:
-        """What `wait` and `join` answer once the run ended, wherever it ran:
-        the thread's values (the last its stream carried, else read back),
-        with `__interrupt__` when the graph waits, or `__error__`."""
-        ended = await _followed(self.runner, run.run_id)
-        final = ended.final
-        if isinstance(final, RunFailed):
-            return {"__error__": {"error": final.kind, "message": final.detail}}
-        if isinstance(final, RunCancelled):
-            cancelled = f"The run was cancelled ({final.action})."
-            return {"__error__": {"error": "RunCancelled", "message": cancelled}}
-        if ended.values is not None:
-            values = dict(ended.values)
-            if isinstance(final, RunInterrupted):
-                values["__interrupt__"] = ended.asked or []
-            return values
-        return await self._read_back(run, interrupted=isinstance(final, RunInterrupted))
-
-    async def _read_back(self, run: ThreadRun, *, interrupted: bool) -> dict[str, Any]:
+    async def read_back(self, run: ThreadRun, *, interrupted: bool) -> dict[str, Any]:
         """The thread's values from the graph's state: a run that did not stream
         them (one the chat API started, say). Its graph is its thread's, whichever
         API started it."""
@@ -232,6 +207,71 @@ class ThreadRuns:
         if interrupted:
             values["__interrupt__"] = [interrupt_json(i) for i in snapshot.interrupts]
         return values
+
+
+class ThreadRunControl:
+    """Starting, waiting on and cancelling a thread's runs, each in units of
+    work of its own: no transaction is held while a run goes on."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        user_id: uuid.UUID,
+        agents: CompiledAssistants,
+        runner: ChatRunner,
+    ) -> None:
+        self.sessions = sessions
+        self.user_id = user_id
+        self.agents = agents
+        self.runner = runner
+
+    def _runs(self, session: AsyncSession) -> ThreadRuns:
+        return ThreadRuns(session, self.user_id, self.agents, self.runner)
+
+    async def start(self, thread_id: str | None, body: RunCreateIn) -> ThreadRun:
+        """The thread prepared and the run admitted (started now, queued or
+        refused by its multitask strategy) in one unit of work; `thread_id`
+        None: a stateless run, on a thread made for it."""
+        async with session_scope(self.sessions) as session:
+            runs = self._runs(session)
+            if thread_id is None:
+                conversation, spec = await runs.prepare_stateless(body)
+            else:
+                conversation, spec = await runs.prepare(thread_id, body)
+            admitted = await self.runner.admit(session, self.user_id, conversation.id, spec)
+        self.runner.go(admitted)
+        return admitted.run
+
+    async def get(self, thread_id: str, run_id: uuid.UUID) -> ThreadRun:
+        async with session_scope(self.sessions) as session:
+            run, _ = await self._runs(session).get(thread_id, run_id)
+        return run
+
+    async def outcome(self, run: ThreadRun) -> dict[str, Any]:
+        """What `wait` and `join` answer once the run ended, wherever it ran:
+        the thread's values (the last its stream carried, else read back, in
+        a unit of work after the wait), with `__interrupt__` when the graph
+        waits, or `__error__`."""
+        ended = await _followed(self.runner, run.run_id)
+        final = ended.final
+        if isinstance(final, RunFailed):
+            return {"__error__": {"error": final.kind, "message": final.detail}}
+        if isinstance(final, RunCancelled):
+            cancelled = f"The run was cancelled ({final.action})."
+            return {"__error__": {"error": "RunCancelled", "message": cancelled}}
+        interrupted = isinstance(final, RunInterrupted)
+        if ended.values is not None:
+            values = dict(ended.values)
+            if interrupted:
+                values["__interrupt__"] = ended.asked or []
+            return values
+        async with session_scope(self.sessions) as session:
+            return await self._runs(session).read_back(run, interrupted=interrupted)
+
+    async def cancel(self, thread_id: str, run_id: uuid.UUID, action: CancelAction) -> ThreadRun:
+        """Stop a pending or running run of the caller's thread, from any process."""
+        run = await self.get(thread_id, run_id)
+        return await self.runner.cancel(self.user_id, run.conversation_id, run_id, action)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.db.session import SessionDep
 from app.routes.langgraph.deps import Conversations, Threads
 from app.schemas.errors import error_responses
 from app.schemas.langgraph import (
@@ -78,13 +77,9 @@ async def delete_thread(thread_id: str, threads: Threads) -> Response:
 
 
 @router.post("/{thread_id}/copy", responses=error_responses(404))
-async def copy_thread(
-    thread_id: str, session: SessionDep, threads: Threads, conversations: Conversations
-) -> ThreadOut:
+async def copy_thread(thread_id: str, threads: Threads, conversations: Conversations) -> ThreadOut:
     """A new thread with the same state, history, metadata and graph."""
-    copied = await threads.copy(thread_id, conversations)
-    await session.commit()  # the graph's saver reads the copy on a connection of its own
-    return ThreadOut.model_validate(await threads.get(copied))
+    return ThreadOut.model_validate(await threads.copy(thread_id, conversations))
 
 
 @router.get("/{thread_id}/state", responses=error_responses(404))

@@ -108,10 +108,15 @@ class ThreadService:
         await self.session.flush()
         return await self.get(thread_id)
 
-    async def copy(self, thread_id: str, conversations: ConversationService) -> str:
+    async def copy(self, thread_id: str, conversations: ConversationService) -> dict[str, Any]:
         """A new thread with the same state, history, metadata and graph (the
-        chat API's fork), in the caller's transaction: its id."""
-        return (await fork(conversations, thread_uuid(thread_id), None)).thread_id
+        chat API's fork), in the caller's transaction, as `get` shows it. Its
+        state is the source's, read as the copy is made: the saver reads on a
+        connection of its own, which sees the copy only once it commits."""
+        source = await self._row(thread_id)
+        snapshot = await self._snapshot(source.conversation)
+        copied = await fork(conversations, source.conversation.id, None)
+        return await self._thread(await self._row(copied.thread_id), ALL_FIELDS, snapshot)
 
     async def prune(self, thread_ids: Sequence[str], strategy: str) -> int:
         """The caller's threads among `thread_ids` deleted (`delete`), or cut
@@ -283,7 +288,10 @@ class ThreadService:
         not the state the graph would rebuild to answer it)."""
         return await CheckpointRepository(self.session).latest(conversation.id)
 
-    async def _thread(self, row: ThreadRow, fields: Sequence[str]) -> dict[str, Any]:
+    async def _thread(
+        self, row: ThreadRow, fields: Sequence[str], snapshot: StateSnapshot | None = None
+    ) -> dict[str, Any]:
+        """The thread as the Agent Server shows it; its state from `snapshot`, else read."""
         conversation = row.conversation
         thread: dict[str, Any] = {
             "thread_id": conversation.thread_id,
@@ -295,7 +303,7 @@ class ThreadService:
             "status": row.status,
         }
         if "values" in fields or "interrupts" in fields:
-            snapshot = await self._snapshot(conversation)
+            snapshot = snapshot or await self._snapshot(conversation)
             thread["values"] = values_json(snapshot)
             thread["interrupts"] = interrupts_by_task(snapshot)
         return {field: thread[field] for field in fields if field in thread}

@@ -39,3 +39,14 @@ def test_a_model_importing_a_route_breaks_the_layers(tmp_path: Path) -> None:
     assert "The models and the database layer import nothing above them BROKEN" in done.stdout
     assert "Each layer of app imports only the layers below it BROKEN" in done.stdout
     assert "app.models.x -> app.routes" in done.stdout
+
+
+def test_a_route_importing_a_repository_breaks_the_routes_contract(tmp_path: Path) -> None:
+    shutil.copytree(
+        ROOT / "surfsense_backend" / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "app" / "routes" / "x.py").write_text("import app.services.runs.repository\n")
+    done = _lint(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "they import no repository BROKEN" in done.stdout
+    assert "app.routes.x -> app.services.runs.repository" in done.stdout

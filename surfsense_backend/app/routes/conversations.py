@@ -38,7 +38,7 @@ from app.schemas.conversations import (
 from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
 from app.services.auth.users import CurrentUser, RunCaller
-from app.services.conversations.repository import ArchivedFilter
+from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.service import ConversationService
 from app.services.forks import fork
 from app.services.persistence import CheckpointNotFound

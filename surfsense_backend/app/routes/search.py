@@ -15,9 +15,9 @@ from app.schemas.search import (
 )
 from app.schemas.text import StoredText
 from app.services.auth.users import CurrentUser
-from app.services.conversations.repository import ArchivedFilter
+from app.services.conversations.archived import ArchivedFilter
+from app.services.search.hits import START, STOP, Hit
 from app.services.search.query import MAX_QUERY_CHARS
-from app.services.search.repository import START, STOP, Hit
 from app.services.search.service import SearchService
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=error_responses(401, 422, 503))

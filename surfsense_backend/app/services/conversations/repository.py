@@ -3,16 +3,13 @@
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import Select, delete, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.content import label_of
 from app.models import PREVIEW_CHARS, Checkpoint, Conversation, Message
-
-ArchivedFilter = Literal["false", "true", "all"]
-
+from app.services.conversations.archived import ArchivedFilter
 
 # A fork's copies of the complete messages: each under its run's copy
 # (`copy_for_fork`), or under no run when its run was not copied.

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agents.registry import AssistantRegistry
 from app.errors import InvalidRequest
 from app.models import Checkpoint, Conversation
+from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.cursor import decode_cursor, encode_cursor
-from app.services.conversations.repository import ArchivedFilter, CheckpointRepository, ConversationRepository
+from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.persistence import (
     CheckpointNotFound,
     ConversationNotFound,

@@ -9,19 +9,17 @@ made for the page's hits only (`ts_headline` is the costly part).
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.conversations.repository import ArchivedFilter
+from app.services.conversations.archived import ArchivedFilter
+from app.services.search.hits import START, STOP, Hit, MessageHit
 from app.services.search.query import SearchQuery
 
 # Private-use characters around each match: they cannot come from the text
 # (it is stripped of them first), so the page splits on them safely.
-START, STOP = "\ue000", "\ue001"
 _HEADLINE = (
     f'StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
 )
@@ -86,30 +84,6 @@ _PREPARE_SQL = text(
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS plans,"
     " set_config('jit', 'off', true) AS jit, language::text AS language FROM search_config"
 )
-
-
-@dataclass(frozen=True)
-class Hit:
-    rank: float
-    # The keyset's tie-breaker: a message's id or a conversation's, as text.
-    key: str
-    conversation_id: uuid.UUID
-    title: str | None
-    # None for a hit on the conversation's title.
-    message_id: int | None
-    role: str | None
-    created_at: datetime | None
-    # The matched text, its matches between START and STOP.
-    snippet: str
-
-
-@dataclass(frozen=True)
-class MessageHit:
-    conversation_id: uuid.UUID
-    title: str | None
-    message_id: int
-    role: str
-    content: str
 
 
 class SearchRepository:

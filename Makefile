@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench docs lint format migrate check-migrations install clean
+.PHONY: run test bench bench-baseline docs lint format migrate check-migrations install clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,6 +39,13 @@ test: install $(AI_SDK)
 bench: $(UV)
 	$(UV) sync --frozen --quiet --group bench
 	$(BIN)/python -m benchmarks
+
+## make bench-baseline BASE=<commit>: W8's JSON turns, this checkout against BASE's (a worktree), alternately
+BASE ?= 79fe602
+bench-baseline: $(UV)
+	$(UV) sync --frozen --quiet --group bench
+	rm -rf .data/baseline && git worktree prune && git worktree add --detach .data/baseline $(BASE)
+	$(BIN)/python -m benchmarks.w8_baseline .data/baseline; status=$$?; git worktree remove --force .data/baseline; exit $$status
 
 ## make docs: the documentation site from docs/ into site/ (a broken link or page fails it)
 docs: $(UV)

@@ -74,8 +74,9 @@ class Server:
 
 
 @asynccontextmanager
-async def serving(name: str, database_url: str) -> AsyncIterator[Server]:
-    """The named server on a port of its own, ready; stopped by its pid after."""
+async def serving(name: str, database_url: str, root: Path = ROOT) -> AsyncIterator[Server]:
+    """The named server, from the checkout at `root`, on a port of its own,
+    ready; stopped by its pid after."""
     args, env = SERVERS[name]
     port = _free_port()
     if args[:2] == ["-m", "uvicorn"]:
@@ -84,13 +85,13 @@ async def serving(name: str, database_url: str) -> AsyncIterator[Server]:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *args,
-            cwd=ROOT,
+            cwd=root,
             env={
                 **os.environ,
                 "DATABASE_URL": database_url,
                 "DATA_DIR": data_dir,
                 "PORT": str(port),
-                "PYTHONPATH": f"{ROOT / 'surfsense_backend'}:{ROOT}",
+                "PYTHONPATH": f"{root / 'surfsense_backend'}:{root}",
                 "LOCAL_TOKEN_DELAY": "0",
                 "SECRET_KEY": "w8-benchmark-secret-key-long-enough",
                 **env,

@@ -1,4 +1,5 @@
-"""Following a run's events from whichever process executes it.
+"""Following a run's events from whichever process executes it, and the
+result the chat API's JSON reply gives once it ended.
 
 The run executing here: its events in memory, each as it comes. Elsewhere
 (another process, or a run that ended, or one still queued): the stored
@@ -9,14 +10,27 @@ ended has its last event in the same read.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.models import CancelAction
+from app.models import CancelAction, Message, RunStatus
 from app.models.run_status import FINAL
+from app.services.conversations.errors import RunCancelled as RunWasCancelled
+from app.services.conversations.errors import RunEndedWithError
 from app.services.runs.event_log import Sequenced
-from app.services.runs.events import RunCancelled, from_json, is_final
+from app.services.runs.events import (
+    MessageStored,
+    RunCancelled,
+    RunFailed,
+    RunInterrupted,
+    RunStarted,
+    from_json,
+    is_final,
+    message_json,
+)
 from app.services.runs.handle import RunHandle
 
 _STATUS_AND_EVENTS_SQL = """
@@ -85,3 +99,47 @@ class RunFollower:
         async with self.statements() as session:
             row = (await session.execute(text(_LAST_EVENTS_SQL), {"run_id": run_id})).first()
         return unpack(row.seq, row.events)[-1] if row is not None else None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run that ended well gave, as the API shows it."""
+
+    run_id: str
+    status: str
+    user_message: dict[str, Any] | None
+    reply: dict[str, Any] | None
+    interrupts: list[dict[str, Any]]
+
+
+async def run_result(follower: RunFollower, run_id: uuid.UUID) -> RunResult:
+    """Wait for the run's end: what it gave, or the error it ended with
+    (the very error when it ran here, RunEndedWithError otherwise)."""
+    handle = follower.local(run_id)
+    user_message = reply = None
+    async for _, event in follower.follow(run_id):
+        match event:
+            case RunStarted():
+                user_message = event.user_message
+            case MessageStored(message=message):
+                reply = message
+            case RunInterrupted(interrupts=interrupts):
+                return RunResult(str(run_id), RunStatus.INTERRUPTED, user_message, None, interrupts)
+            case RunCancelled(action=action):
+                raise RunWasCancelled(action)
+            case RunFailed(kind=kind, detail=detail):
+                if handle is not None and handle.task is not None:
+                    await handle.reply()  # raises the run's own error
+                raise RunEndedWithError(kind, detail)
+    if user_message is not None:
+        # Dated with its checkpoint by the run's first step, after the event.
+        user_message = await _current(follower, handle, int(user_message["id"]))
+    return RunResult(str(run_id), RunStatus.SUCCEEDED, user_message, reply, [])
+
+
+async def _current(follower: RunFollower, handle: RunHandle | None, message_id: int) -> dict[str, Any] | None:
+    if handle is not None and handle.user_message is not None:
+        return message_json(handle.user_message)
+    async with follower.statements() as session:
+        message = await session.get(Message, message_id)
+        return message_json(message) if message is not None else None

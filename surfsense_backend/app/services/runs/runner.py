@@ -23,12 +23,11 @@ from app.services.persistence import RetryPolicy
 from app.services.runs.admission import Admission, Admitted
 from app.services.runs.event_log import Sequenced
 from app.services.runs.execution import RunExecutor
-from app.services.runs.follow import RunFollower
+from app.services.runs.follow import RunFollower, RunResult, run_result
 from app.services.runs.handle import RunHandle
 from app.services.runs.leases import LeaseKeeper
 from app.services.runs.local import LocalRuns
 from app.services.runs.recorder import RunRecorder
-from app.services.runs.results import RunResult, run_result
 from app.services.runs.spec import RunSpec
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.cursor import InvalidCursor, sign_fields, signed_fields
-from app.services.search.query import parse_query
 from app.services.search.hits import Hit
+from app.services.search.query import parse_query
 from app.services.search.repository import SearchRepository
 
 

@@ -179,7 +179,7 @@ class ThreadRuns:
 
     async def get(self, thread_id: str, run_id: uuid.UUID) -> tuple[ThreadRun, Conversation]:
         conversation = await self.thread(thread_id)
-        run = await self.session.get(ThreadRun, run_id)
+        run = await RunRepository(self.session).get_for_user(run_id, self.user_id)
         if run is None or run.conversation_id != conversation.id:
             raise RunNotFound(run_id)
         return run, conversation

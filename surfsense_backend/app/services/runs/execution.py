@@ -61,6 +61,60 @@ class RunExecutor:
         # Called with a run's conversation when a run that may have others queued behind it ends.
         self.ended = ended
 
+    async def execute(self, handle: RunHandle) -> Message | None:
+        """Run the graph and record its outcome; the stored reply, None when the
+        run stopped at an interrupt or was cancelled, or the error it failed with."""
+        run = handle.run
+        reply_id = handle.assistant_message.id if handle.assistant_message else None
+        progress = ReplyProgress(
+            self.sessions, run.conversation_id, run.run_id, reply_id, self.progress_interval, log=handle.log
+        )
+        progress.poke()  # the start event is stored within an interval, if nothing sooner stores it
+        try:
+            try:
+                outcome = await self._drive(handle, progress)
+            finally:
+                await progress.close()
+            handle.ending = True
+            if isinstance(outcome, Paused):
+                await self._pause(handle, progress, outcome)
+                return None
+            return await self._succeed(handle, progress, outcome)
+        except asyncio.CancelledError:
+            if handle.cancel_action is None:  # the server is stopping
+                await asyncio.shield(
+                    self._fail(
+                        handle, progress, "Interrupted", "The server stopped before the reply was done."
+                    )
+                )
+                raise
+            # Cancelled by us, on request: the task ends normally.
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            await self._cancelled(handle, progress)
+            return None
+        except RunLost:
+            self._lost(handle)
+            return None
+        except AppError as exc:
+            await self._fail(handle, progress, exc.kind, str(exc))
+            raise
+        except Exception as exc:
+            error = await self._explain(run, exc)
+            if isinstance(error, AgentFailed):
+                await self._fail(handle, progress, error.error_kind, error.reason)
+            else:
+                await self._fail(handle, progress, error.kind, str(error))
+            raise error from exc
+        finally:
+            if not handle.log.ended:
+                # Whatever went wrong recording the end, every stream ends.
+                handle.emit(
+                    RunFailed(str(run.run_id), "InternalError", "The run's end could not be recorded.")
+                )
+            self.local.handles.pop(run.run_id, None)
+            if handle.queued:
+                self.ended(run.conversation_id)
+
     @staticmethod
     def _graph_input(handle: RunHandle) -> Any:
         # One interrupt takes its answer; several (parallel branches) a map of answers by id.
@@ -124,60 +178,6 @@ class RunExecutor:
             await self.retry.run(
                 lambda: self.recorder.step(handle, progress, items, step.args), what="storing a step"
             )
-
-    async def execute(self, handle: RunHandle) -> Message | None:
-        """Run the graph and record its outcome; the stored reply, None when the
-        run stopped at an interrupt or was cancelled, or the error it failed with."""
-        run = handle.run
-        reply_id = handle.assistant_message.id if handle.assistant_message else None
-        progress = ReplyProgress(
-            self.sessions, run.conversation_id, run.run_id, reply_id, self.progress_interval, log=handle.log
-        )
-        progress.poke()  # the start event is stored within an interval, if nothing sooner stores it
-        try:
-            try:
-                outcome = await self._drive(handle, progress)
-            finally:
-                await progress.close()
-            handle.ending = True
-            if isinstance(outcome, Paused):
-                await self._pause(handle, progress, outcome)
-                return None
-            return await self._succeed(handle, progress, outcome)
-        except asyncio.CancelledError:
-            if handle.cancel_action is None:  # the server is stopping
-                await asyncio.shield(
-                    self._fail(
-                        handle, progress, "Interrupted", "The server stopped before the reply was done."
-                    )
-                )
-                raise
-            # Cancelled by us, on request: the task ends normally.
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            await self._cancelled(handle, progress)
-            return None
-        except RunLost:
-            self._lost(handle)
-            return None
-        except AppError as exc:
-            await self._fail(handle, progress, exc.kind, str(exc))
-            raise
-        except Exception as exc:
-            error = await self._explain(run, exc)
-            if isinstance(error, AgentFailed):
-                await self._fail(handle, progress, error.error_kind, error.reason)
-            else:
-                await self._fail(handle, progress, error.kind, str(error))
-            raise error from exc
-        finally:
-            if not handle.log.ended:
-                # Whatever went wrong recording the end, every stream ends.
-                handle.emit(
-                    RunFailed(str(run.run_id), "InternalError", "The run's end could not be recorded.")
-                )
-            self.local.handles.pop(run.run_id, None)
-            if handle.queued:
-                self.ended(run.conversation_id)
 
     async def _cancelled(self, handle: RunHandle, progress: ReplyProgress) -> None:
         handle.ending = True

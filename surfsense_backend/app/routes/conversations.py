@@ -41,8 +41,9 @@ from app.services.auth.users import CurrentUser, RunCaller
 from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.service import ConversationService
 from app.services.forks import fork
+from app.services.messages.history import MAX_PAGE_SIZE
+from app.services.messages.incoming import message_metadata, role_of
 from app.services.persistence import CheckpointNotFound
-from app.services.persistence.storage_adapter import MAX_PAGE_SIZE, message_metadata, role_of
 from app.services.runs.interrupts import jsonable
 from app.services.runs.runner import ChatRunner
 from app.services.runs.service import RunService

@@ -6,6 +6,7 @@ import uuid
 from app.models import Conversation
 from app.services.conversations.repository import CheckpointRepository
 from app.services.conversations.service import ConversationService
+from app.services.messages.repository import MessageRepository
 from app.services.persistence import CheckpointNotFound
 from app.services.persistence.thread_copy import copy_thread
 from app.services.runs.repository import RunRepository
@@ -36,11 +37,9 @@ async def fork(
     repository.add(copy)
     await session.flush()
     await copy_thread(session, source.thread_id, copy.thread_id, until=until)
-    runs = await RunRepository(session).copy_for_fork(
-        await repository.runs_to_copy(source.id, until), copy.id
-    )
-    await repository.copy_messages(source.id, copy.id, until, runs)
-    await repository.refresh_counters(copy)
-    await session.flush()
+    messages = MessageRepository(session)
+    runs = await RunRepository(session).copy_for_fork(await messages.runs_to_copy(source.id, until), copy.id)
+    # Counted as they are copied; the copy read back with its counters.
+    await messages.copy(source.id, copy.id, until, runs)
     await session.refresh(copy)
     return copy

@@ -1,33 +1,15 @@
 """Every query of the conversation domain. Repositories flush, never commit."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, delete, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.content import label_of
-from app.models import PREVIEW_CHARS, Checkpoint, Conversation, Message
+from app.models import Checkpoint, Conversation
 from app.services.conversations.archived import ArchivedFilter
-
-# A fork's copies of the complete messages: each under its run's copy
-# (`copy_for_fork`), or under no run when its run was not copied.
-_COPY_MESSAGES_SQL = """
-INSERT INTO messages (conversation_id, run_id, role, content, blocks, metadata, checkpoint_id, created_at)
-SELECT :target, renamed.fork_run, m.role, m.content, m.blocks, m.metadata, m.checkpoint_id, m.created_at
-FROM messages m
-LEFT JOIN unnest(CAST(:sources AS uuid[]), CAST(:forks AS uuid[])) AS renamed(source_run, fork_run)
-  ON renamed.source_run = m.run_id
-WHERE m.conversation_id = :source AND m.status = 'complete' {condition}
-ORDER BY m.id
-"""
-_RUNS_OF_COPY_SQL = """
-SELECT DISTINCT m.run_id FROM messages m
-WHERE m.conversation_id = :source AND m.status = 'complete' AND m.run_id IS NOT NULL {condition}
-"""
-# Up to checkpoint `until`: a reply still streaming belongs to the source's run, not to the fork.
-_UNTIL = "AND m.checkpoint_id IS NOT NULL AND m.checkpoint_id <= :until"
+from app.services.messages.repository import MessageRepository
 
 
 class ConversationRepository:
@@ -76,60 +58,13 @@ class ConversationRepository:
         Its messages go first: a run still writing locks its reply, then its
         run's row (its events refer to it); the cascade from the conversation
         would lock the run first, then the reply, and deadlock with it."""
-        await self.session.execute(
-            delete(Message).where(
-                Message.conversation_id == conversation_id,
-                Message.conversation_id.in_(self._owned().with_only_columns(Conversation.id)),
-            )
-        )
+        await MessageRepository(self.session).delete_conversation(conversation_id, self.user_id)
         result = await self.session.execute(
             delete(Conversation)
             .where(Conversation.id == conversation_id, Conversation.user_id == self.user_id)
             .returning(Conversation.id)
         )
         return result.scalar_one_or_none() is not None
-
-    async def runs_to_copy(self, source: uuid.UUID, until: str | None) -> list[uuid.UUID]:
-        """The runs of the messages `copy_messages` copies."""
-        statement = text(_RUNS_OF_COPY_SQL.replace("{condition}", _UNTIL if until else ""))
-        return list((await self.session.scalars(statement, {"source": source, "until": until})).all())
-
-    async def copy_messages(
-        self, source: uuid.UUID, target: uuid.UUID, until: str | None, runs: Mapping[uuid.UUID, uuid.UUID]
-    ) -> int:
-        """Copy a conversation's complete messages (those saved up to checkpoint
-        `until`), each under the copy of its run that `runs` names."""
-        result = await self.session.execute(
-            text(_COPY_MESSAGES_SQL.replace("{condition}", _UNTIL if until else "")),
-            {
-                "source": source,
-                "target": target,
-                "until": until,
-                "sources": list(runs),
-                "forks": list(runs.values()),
-            },
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    async def rewind(self, conversation: Conversation, checkpoint_id: str) -> None:
-        """The history back to the graph's state at `checkpoint_id`, a checkpoint
-        of the thread's branch that a run goes on from: the messages that went
-        in after it go (its checkpoints stay, the thread's history shows them)."""
-        await self.session.execute(
-            delete(Message).where(
-                Message.conversation_id == conversation.id, Message.checkpoint_id > checkpoint_id
-            )
-        )
-        await self.refresh_counters(conversation)
-        await self.session.flush()
-
-    async def refresh_counters(self, conversation: Conversation) -> None:
-        complete = (Message.conversation_id == conversation.id, Message.status == "complete")
-        latest = select(Message).where(*complete).order_by(Message.id.desc()).limit(1)
-        last = await self.session.scalar(latest)
-        count = await self.session.scalar(select(func.count()).select_from(Message).where(*complete))
-        conversation.message_count = int(count or 0)
-        conversation.last_message_preview = label_of(last.body)[:PREVIEW_CHARS] if last else None
 
 
 # From a checkpoint up to where its branch meets the thread's current one:

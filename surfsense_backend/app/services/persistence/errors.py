@@ -5,7 +5,24 @@ Each carries the HTTP status it maps to (see `app.errors`).
 
 from collections.abc import Mapping
 
-from app.errors import AppError, Conflict, InvalidRequest, NotFound
+from app.errors import AppError, Conflict, NotFound
+
+# The errors about messages live with them; exported here as they always were.
+from app.services.messages.errors import InvalidMessage, MessageNotFound, MessageTooLarge
+
+__all__ = [
+    "CheckpointNotFound",
+    "ConversationNotFound",
+    "DatabaseRefused",
+    "DatabaseUnavailable",
+    "InvalidMessage",
+    "MessageNotFound",
+    "MessageTooLarge",
+    "PersistenceError",
+    "SchemaNotMigrated",
+    "ThreadsNotPruned",
+    "UpstreamChanged",
+]
 
 
 class PersistenceError(AppError):
@@ -21,25 +38,9 @@ class ConversationNotFound(PersistenceError, NotFound):
             super().__init__(f"Conversation {conversation_id} was not found.")
 
 
-class MessageNotFound(PersistenceError, NotFound):
-    def __init__(self, message_id: object) -> None:
-        super().__init__(f"Message {message_id} is not in this conversation.")
-
-
 class CheckpointNotFound(PersistenceError, NotFound):
     def __init__(self, checkpoint_id: object) -> None:
         super().__init__(f"Checkpoint {checkpoint_id} was not found.")
-
-
-class InvalidMessage(PersistenceError, InvalidRequest):
-    """A message that cannot be stored as given (empty, unknown role, NUL or a lone surrogate)."""
-
-
-class MessageTooLarge(PersistenceError):
-    status_code = 413
-
-    def __init__(self, size: int, limit: int, unit: str = "characters") -> None:
-        super().__init__(f"Message content has {size} {unit}; the limit is {limit}.")
 
 
 class DatabaseUnavailable(PersistenceError):

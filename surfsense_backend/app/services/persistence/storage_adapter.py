@@ -1,18 +1,17 @@
 """ConversationStorage: messages, history pages and agent state of conversations.
 
 SQLAlchemy-native: it works inside the caller's AsyncSession and only
-flushes; the request (or task) that owns the session commits. Agent state
-goes through the shared LangGraph saver, so a graph and this adapter read and
-write the same checkpoints.
+flushes; the request (or task) that owns the session commits. Messages and
+their counters belong to `app.services.messages`, which this adapter asks;
+agent state goes through the shared LangGraph saver, so a graph and this
+adapter read and write the same checkpoints.
 """
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -20,155 +19,35 @@ from langgraph.checkpoint.base import (
     create_checkpoint,
     empty_checkpoint,
 )
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    Select,
-    TableValuedAlias,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    delete,
-    func,
-    insert,
-    literal,
-    select,
-    true,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
-from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.config import PersistenceConfig, get_persistence_config
-from app.db.content import Content, blocks_problem, label_of, size_in_bytes, text_of
-from app.db.text import unstorable_json
-from app.errors import InvalidRequest
-from app.models import PREVIEW_CHARS, ROLES, Conversation, Message
-from app.services.persistence.errors import (
-    CheckpointNotFound,
-    ConversationNotFound,
-    InvalidMessage,
-    MessageNotFound,
-    MessageTooLarge,
+from app.models import Conversation, Message
+from app.services.messages.history import (
+    MAX_PAGE_SIZE,
+    HistoryPage,
+    MessageHistory,
+    check_limit,
+    history_statement,
 )
+from app.services.messages.incoming import MessageIn, message_metadata, role_of
+from app.services.messages.repository import MessageRepository
+from app.services.messages.service import MessageService
+from app.services.persistence.errors import CheckpointNotFound, ConversationNotFound
 from app.services.persistence.retry import RetryPolicy
 from app.services.persistence.shared_checkpointer import get_checkpointer
 
-MAX_PAGE_SIZE = 200
-
-# LangChain's message types, by the role the chat history shows.
-_ROLE_OF_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    """A page of history, oldest first; `next_before` fetches the page before
-    it, `next_after` the page after it (a page opened around a message)."""
-
-    items: list[Message]
-    next_before: int | None
-    next_after: int | None = None
-
-
-@dataclass(frozen=True)
-class MessageIn:
-    role: str
-    # Its text; a message sent as content blocks also has them in `blocks`.
-    content: str
-    metadata: dict[str, Any]
-    # "streaming": a reply's place, written as the run goes; not yet a message.
-    status: str = "complete"
-    blocks: list[Any] | None = None
-
-    @classmethod
-    def of(cls, role: str, content: Content, metadata: dict[str, Any]) -> "MessageIn":
-        blocks = None if isinstance(content, str) else content
-        return cls(role, text_of(content), metadata, blocks=blocks)
-
-    @property
-    def body(self) -> Content:
-        return self.blocks if self.blocks is not None else self.content
-
-    @property
-    def label(self) -> str:
-        """What the conversation's preview (and title) shows of it."""
-        return label_of(self.body)
-
-
-def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValuedAlias:
-    """The messages as rows with their order (`ord`), from one array per
-    column: one statement text, cached, whatever their number."""
-
-    def array(name: str, values: list[Any], column: InstrumentedAttribute[Any]) -> BindParameter[Any]:
-        return bindparam(name, values, type_=ARRAY(column.type))
-
-    return (
-        func.unnest(
-            array("roles", [m.role for m in incoming], Message.role),
-            array("contents", [m.content for m in incoming], Message.content),
-            # As JSON text: a driver sends a list inside an array as another dimension.
-            bindparam("blocks", [_json_or_null(m.blocks) for m in incoming], type_=ARRAY(Text)),
-            array("metadata", [m.metadata for m in incoming], Message.metadata_),
-            array(
-                "checkpoints",
-                [checkpoint_id if m.status == "complete" else None for m in incoming],
-                Message.checkpoint_id,
-            ),
-            array("statuses", [m.status for m in incoming], Message.status),
-        )
-        .table_valued(
-            "role", "content", "blocks", "metadata_", "checkpoint_id", "status", with_ordinality="ord"
-        )
-        .render_derived()
-    )
-
-
-def _json_or_null(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def role_of(message: BaseMessage) -> str:
-    """The chat-history role of a LangChain message ("human" is "user", ...)."""
-    return _ROLE_OF_TYPE.get(message.type, message.type)
-
-
-def message_metadata(message: BaseMessage) -> dict[str, Any]:
-    """What the history keeps of a LangChain message besides its text: its id,
-    an assistant's tool calls, a tool result's call id, tool name and status."""
-    metadata: dict[str, Any] = {"lc_id": message.id} if message.id else {}
-    if isinstance(message, AIMessage) and message.tool_calls:
-        metadata["tool_calls"] = [
-            {"id": c["id"], "name": c["name"], "args": c["args"]} for c in message.tool_calls
-        ]
-    if isinstance(message, ToolMessage):
-        metadata.update(tool_call_id=message.tool_call_id, name=message.name, status=message.status)
-    return metadata
-
-
-def _message_in(message: BaseMessage | Mapping[str, Any]) -> MessageIn:
-    if isinstance(message, BaseMessage):
-        return MessageIn.of(role_of(message), message.content, message_metadata(message))
-    content = message.get("content")
-    if not isinstance(content, str | list):
-        raise InvalidMessage("Message content must be a string or a list of content blocks.")
-    return MessageIn.of(str(message.get("role", "")), content, dict(message.get("metadata") or {}))
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
-
-
-def history_statement(conversation_id: uuid.UUID, limit: int, before: int | None) -> Select[tuple[Message]]:
-    """The newest `limit` messages older than `before`, newest first."""
-    statement = select(Message).where(Message.conversation_id == conversation_id)
-    if before is not None:
-        statement = statement.where(Message.id < before)
-    return statement.order_by(Message.id.desc()).limit(limit)
+# Importable from here as they always were (the routes and the run engine use them).
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "ConversationStorage",
+    "HistoryPage",
+    "MessageIn",
+    "history_statement",
+    "message_metadata",
+    "role_of",
+]
 
 
 class ConversationStorage:
@@ -190,6 +69,9 @@ class ConversationStorage:
         self.owner_id = owner_id
         self.config = config or get_persistence_config()
         self._saver = saver
+        self._repository = MessageRepository(session)
+        self._messages = MessageService(self._repository, self.config, owner_id=owner_id)
+        self._history = MessageHistory(session)
 
     async def get_conversation(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation:
         """The conversation (ConversationNotFound if gone or not the owner's);
@@ -199,33 +81,17 @@ class ConversationStorage:
             if loaded is None or (self.owner_id is not None and loaded.user_id != self.owner_id):
                 raise ConversationNotFound(conversation_id)
             return loaded
-        statement = select(Conversation).where(self._owned(Conversation.id == conversation_id))
-        if for_update:
-            statement = statement.with_for_update()
-        conversation = await self.session.scalar(statement)
+        statement = select(Conversation).where(Conversation.id == conversation_id)
+        if self.owner_id is not None:
+            statement = statement.where(Conversation.user_id == self.owner_id)
+        conversation = await self.session.scalar(statement.with_for_update())
         if conversation is None:
             raise ConversationNotFound(conversation_id)
         return conversation
 
     def check_message(self, message: BaseMessage | Mapping[str, Any]) -> None:
         """Raise what `save_message` would for this message, writing nothing."""
-        self._validate(_message_in(message))
-
-    def _validate(self, message: MessageIn) -> None:
-        if message.role not in ROLES:
-            raise InvalidMessage(f"Unknown role {message.role!r}; expected one of {', '.join(ROLES)}.")
-        # An assistant message that only calls tools, or a tool's empty result, says nothing and is whole.
-        wordless = message.role == "tool" or bool(message.metadata.get("tool_calls"))
-        if not wordless and not message.label.strip():
-            raise InvalidMessage("Message content is empty.")
-        if len(message.content) > self.config.max_message_chars:
-            raise MessageTooLarge(len(message.content), self.config.max_message_chars)
-        if (size := size_in_bytes(message.body)) > self.config.max_message_bytes:
-            raise MessageTooLarge(size, self.config.max_message_bytes, "bytes")
-        if message.blocks is not None and (reason := blocks_problem(message.blocks)):
-            raise InvalidMessage(f"Message content: {reason}.")
-        if reason := unstorable_json(message.body):
-            raise InvalidMessage(f"Message content {reason}.")
+        self._messages.check(message)
 
     async def save_message(
         self,
@@ -249,10 +115,8 @@ class ConversationStorage:
     ) -> list[Message]:
         """Append messages in their order, all or none: every one is checked
         before anything is written, and they go in as one INSERT."""
-        incoming = [_message_in(message) for message in messages]
-        if not incoming:
-            return []
-        return await self._insert(conversation_id, incoming, checkpoint_id, run_id)
+        stored = await self._messages.save(conversation_id, messages, checkpoint_id, run_id)
+        return _found(conversation_id, stored) if messages else stored
 
     async def open_turn(
         self,
@@ -263,70 +127,10 @@ class ConversationStorage:
     ) -> tuple[list[Message], Message]:
         """A run's first messages (the user's, say) and the reply's place after
         them, empty and `streaming` (see `begin_reply`), in one INSERT."""
-        reply = MessageIn("assistant", "", {}, status="streaming")
-        *stored, placed = await self._insert(
-            conversation_id, [*(_message_in(m) for m in messages), reply], None, run_id
+        *stored, placed = _found(
+            conversation_id, await self._messages.open_turn(conversation_id, messages, run_id)
         )
         return stored, placed
-
-    async def _insert(
-        self,
-        conversation_id: uuid.UUID,
-        incoming: list[MessageIn],
-        checkpoint_id: str | None,
-        run_id: uuid.UUID | None,
-    ) -> list[Message]:
-        """One statement: the conversation found (ConversationNotFound if it is
-        gone or not the owner's) with its counters, and the messages after it."""
-        counted = [message for message in incoming if message.status == "complete"]
-        for message in counted:
-            self._validate(message)
-        target: Select[tuple[uuid.UUID]] | ReturningUpdate[tuple[uuid.UUID]]
-        if counted:
-            target = self._counting(Conversation.id == conversation_id, counted[-1].label, len(counted))
-        else:
-            target = select(Conversation.id).where(self._owned(Conversation.id == conversation_id))
-        found = target.cte("target")
-        rows = _rows(incoming, checkpoint_id)
-        columns = [
-            Message.role,
-            Message.content,
-            Message.blocks,
-            Message.metadata_,
-            Message.checkpoint_id,
-            Message.status,
-        ]
-        values = [cast(rows.c.blocks, JSONB) if c is Message.blocks else rows.c[c.key] for c in columns]
-        source = select(found.c.id, literal(run_id, PG_UUID), *values).join(rows, true()).order_by(rows.c.ord)
-        statement = insert(Message).from_select([Message.conversation_id, Message.run_id, *columns], source)
-        stored = sorted(await self.session.scalars(statement.returning(Message)), key=lambda m: m.id)
-        if not stored:
-            raise ConversationNotFound(conversation_id)
-        return stored
-
-    def _owned(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
-        """`condition` on conversations, and the owner's if this storage has one."""
-        if self.owner_id is None:
-            return condition
-        return and_(condition, Conversation.user_id == self.owner_id)
-
-    def _counting(
-        self, which: ColumnElement[bool], last_label: str, added: int = 1
-    ) -> ReturningUpdate[tuple[uuid.UUID]]:
-        """The conversation counting `added` more messages, and active, returning
-        its id. SQL expressions, so concurrent savers add up instead of
-        overwriting; the ORM's copy of the conversation is left as it is."""
-        return (
-            update(Conversation)
-            .where(self._owned(which))
-            .values(
-                message_count=Conversation.message_count + added,
-                last_message_preview=last_label[:PREVIEW_CHARS],
-                updated_at=func.now(),
-            )
-            .returning(Conversation.id)
-            .execution_options(synchronize_session=False)
-        )
 
     async def begin_reply(self, conversation_id: uuid.UUID, *, run_id: uuid.UUID, text: str = "") -> Message:
         """The assistant's reply to a run, `streaming` with its text so far: its
@@ -334,24 +138,16 @@ class ConversationStorage:
         mid-answer sees it. It counts as a message only once `finish_reply`
         gives it its whole text."""
         await self.get_conversation(conversation_id)
-        reply = Message(
-            conversation_id=conversation_id, role="assistant", content=text, status="streaming", run_id=run_id
-        )
-        self.session.add(reply)
-        await self.session.flush()
+        [reply] = _found(conversation_id, await self._messages.begin_reply(conversation_id, run_id, text))
         return reply
 
     async def stream_reply(self, reply_id: int, text: str) -> None:
         """Store a streaming reply's text so far; a finished reply is left alone."""
-        await self.session.execute(
-            update(Message).where(Message.id == reply_id, Message.status == "streaming").values(content=text)
-        )
+        await self._repository.stream(reply_id, text)
 
     async def discard_reply(self, reply_id: int) -> None:
         """A reply whose run failed leaves the history, unless it was finished."""
-        await self.session.execute(
-            delete(Message).where(Message.id == reply_id, Message.status == "streaming")
-        )
+        await self._repository.discard_reply(reply_id)
 
     async def finish_reply(
         self, reply_id: int, message: BaseMessage | str, checkpoint_id: str | None
@@ -359,75 +155,24 @@ class ConversationStorage:
         """Give a streaming reply its whole message (text, and tool calls if it
         makes any) and make it `complete`, counted, in one statement. A reply
         complete already is returned as it is, so a retry is harmless; None if gone."""
-        finished = _message_in(message if isinstance(message, BaseMessage) else AIMessage(message))
-        self._validate(finished)
-        streaming = aliased(Message)
-        conversation_of_reply = (
-            select(streaming.conversation_id)
-            .where(streaming.id == reply_id, streaming.status == "streaming")
-            .scalar_subquery()
-        )
-        # The counters, in the snapshot where the reply is still streaming.
-        counted = self._counting(Conversation.id == conversation_of_reply, finished.label).cte("counted")
-        statement = (
-            update(Message)
-            .where(
-                Message.id == reply_id,
-                Message.status == "streaming",
-                Message.conversation_id == select(counted.c.id).scalar_subquery(),
-            )
-            .values(
-                content=finished.content,
-                blocks=finished.blocks,
-                checkpoint_id=checkpoint_id,
-                status="complete",
-                metadata_=Message.metadata_.op("||")(literal(finished.metadata, JSONB)),
-            )
-            .add_cte(counted)
-            .returning(Message)
-            .execution_options(synchronize_session=False)
-        )
-        reply: Message | None = await self.session.scalar(statement)
-        return reply if reply is not None else await self.session.get(Message, reply_id)
+        return await self._messages.finish_reply(reply_id, message, checkpoint_id)
 
     async def date_messages(self, run_id: uuid.UUID, checkpoint_id: str) -> None:
         """Give a run's messages stored before its graph's first checkpoint
         (the user's message, say) the checkpoint they went in at."""
-        await self.session.execute(
-            update(Message)
-            .where(Message.run_id == run_id, Message.checkpoint_id.is_(None), Message.status == "complete")
-            .values(checkpoint_id=checkpoint_id)
-        )
+        await self._repository.date(run_id, checkpoint_id)
 
     async def answer_interrupts(
         self, conversation_id: uuid.UUID, answers: dict[str, Any], run_id: uuid.UUID
     ) -> None:
         """Record each pending interrupt's answer (`answers` by interrupt id):
         the run `run_id` resumed the graph with them."""
-        for interrupt_id, answer in answers.items():
-            answered = {"pending": False, "answer": answer, "answered_by": str(run_id)}
-            await self._end_pending(
-                conversation_id, answered, Message.metadata_["interrupt_id"].astext == interrupt_id
-            )
+        await self._messages.answer_interrupts(conversation_id, answers, run_id)
 
     async def pass_interrupts(self, conversation_id: uuid.UUID, run_id: uuid.UUID) -> None:
         """The conversation's pending interrupts wait no more: the run `run_id`
         went on with new input, and the graph dropped them unanswered."""
-        await self._end_pending(conversation_id, {"pending": False, "passed_by": str(run_id)})
-
-    async def _end_pending(
-        self, conversation_id: uuid.UUID, ended: dict[str, Any], *where: ColumnElement[bool]
-    ) -> None:
-        await self.session.execute(
-            update(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.role == "interrupt",
-                Message.metadata_["pending"].as_boolean(),
-                *where,
-            )
-            .values(metadata_=Message.metadata_.op("||")(literal(ended, JSONB)))
-        )
+        await self._messages.pass_interrupts(conversation_id, run_id)
 
     async def get_conversation_history(
         self, conversation_id: uuid.UUID, limit: int = 50, before: int | None = None
@@ -437,56 +182,25 @@ class ConversationStorage:
         Keyset pagination on (conversation_id, id): a page is one index range
         scan however deep it is, and messages added meanwhile never shift it.
         """
-        _check_limit(limit)
+        check_limit(limit)
         await self.get_conversation(conversation_id)
-        older, has_older = await self._older(conversation_id, before, limit)
-        return HistoryPage(items=older, next_before=older[0].id if has_older else None)
+        return await self._history.before(conversation_id, limit, before)
 
     async def get_history_after(self, conversation_id: uuid.UUID, after: int, limit: int = 50) -> HistoryPage:
         """The oldest `limit` messages newer than `after`, oldest first: paging
         forward from a page opened around a message."""
-        _check_limit(limit)
+        check_limit(limit)
         await self.get_conversation(conversation_id)
-        newer, has_newer = await self._newer(conversation_id, after, limit)
-        return HistoryPage(items=newer, next_before=None, next_after=newer[-1].id if has_newer else None)
+        return await self._history.after(conversation_id, after, limit)
 
     async def get_history_around(
         self, conversation_id: uuid.UUID, message_id: int, limit: int = 50
     ) -> HistoryPage:
         """The page with `message_id` in its middle (a search result opened),
         and the cursors to page from it both ways."""
-        _check_limit(limit)
+        check_limit(limit)
         await self.get_conversation(conversation_id)
-        older, has_older = await self._older(conversation_id, message_id, limit // 2)
-        newer, has_newer = await self._newer(conversation_id, message_id - 1, limit - len(older))
-        if not newer or newer[0].id != message_id:
-            raise MessageNotFound(message_id)
-        items = older + newer
-        return HistoryPage(
-            items=items,
-            next_before=items[0].id if has_older else None,
-            next_after=items[-1].id if has_newer else None,
-        )
-
-    async def _older(
-        self, conversation_id: uuid.UUID, before: int | None, limit: int
-    ) -> tuple[list[Message], bool]:
-        """Up to `limit` messages older than `before`, oldest first, and whether there are more."""
-        rows = list(await self.session.scalars(history_statement(conversation_id, limit + 1, before)))
-        page = rows[:limit]
-        page.reverse()
-        return page, len(rows) > limit
-
-    async def _newer(self, conversation_id: uuid.UUID, after: int, limit: int) -> tuple[list[Message], bool]:
-        """Up to `limit` messages newer than `after`, oldest first, and whether there are more."""
-        statement = (
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.id > after)
-            .order_by(Message.id)
-            .limit(limit + 1)
-        )
-        rows = list(await self.session.scalars(statement))
-        return rows[:limit], len(rows) > limit
+        return await self._history.around(conversation_id, message_id, limit)
 
     async def saver(self) -> BaseCheckpointSaver[Any]:
         if self._saver is None:
@@ -543,3 +257,10 @@ class ConversationStorage:
         if checkpoint_id is not None:
             configurable["checkpoint_id"] = checkpoint_id
         return {"configurable": configurable}
+
+
+def _found(conversation_id: uuid.UUID, stored: list[Message]) -> list[Message]:
+    """What a write stored; none means its conversation is gone, or not the owner's."""
+    if not stored:
+        raise ConversationNotFound(conversation_id)
+    return stored

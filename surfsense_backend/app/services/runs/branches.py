@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.graph_agent import GraphAgent
 from app.models import Conversation
-from app.services.conversations.repository import CheckpointRepository, ConversationRepository
+from app.services.conversations.repository import CheckpointRepository
+from app.services.messages.repository import MessageRepository
 from app.services.persistence import ConversationStorage
 
 
@@ -31,7 +32,7 @@ async def follow_branch(
     checkpoint of the thread (on its current branch or not), has it."""
     fork, along = await CheckpointRepository(session).branch_to(conversation.id, checkpoint_id)
     # Every dated message goes when the branches share no checkpoint.
-    await ConversationRepository(session, conversation.user_id).rewind(conversation, fork or "")
+    await MessageRepository(session).rewind(conversation.id, fork or "")
     if not along:
         return
     thread = str(conversation.thread_id)

@@ -19,8 +19,8 @@ from app.models import CancelAction, Conversation, Message, RunStatus, ThreadRun
 from app.observability.background import background_failed
 from app.services.conversations.errors import RunLost
 from app.services.conversations.titles import derive_title
+from app.services.messages.incoming import message_metadata
 from app.services.persistence import ConversationNotFound, ConversationStorage, is_transient
-from app.services.persistence.storage_adapter import message_metadata
 from app.services.runs.event_log import EventLog
 from app.services.runs.events import (
     ChatEvent,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from app.models import CancelAction, Conversation, Message, RunEvent, RunStatus, ThreadRun
 from app.models.run_status import ACTIVE
-from app.services.conversations.repository import ConversationRepository
+from app.services.messages.repository import MessageRepository, dating
 
 _INTERRUPTED = "The run did not finish: its process stopped."
 
@@ -164,9 +164,7 @@ class RunRepository:
             )
         ).all()
         if lapsed:
-            await self.session.execute(
-                delete(Message).where(Message.run_id.in_(lapsed), Message.status == "streaming")
-            )
+            await MessageRepository(self.session).discard_replies_of(lapsed)
             for run_id in lapsed:
                 await self.append_final_event(run_id, {**event, "run_id": str(run_id)})
         return lapsed
@@ -210,25 +208,15 @@ class RunRepository:
                 insert(RunEvent).from_select([RunEvent.run_id, RunEvent.seq, RunEvent.events], stored).cte()
             )
         if dated is not None:
-            undated = update(Message).where(
-                Message.run_id == select(ended.c.run_id).scalar_subquery(),
-                Message.checkpoint_id.is_(None),
-                Message.status == "complete",
-            )
-            statement = statement.add_cte(undated.values(checkpoint_id=dated).cte())
+            statement = statement.add_cte(dating(select(ended.c.run_id).scalar_subquery(), dated).cte())
         result: bool | None = await self.session.scalar(statement)
         return result
 
     async def delete_run(self, run_id: uuid.UUID) -> None:
-        """The run and every record of it: its messages, and its events
-        (cascade); the conversation's counters no longer count its messages."""
-        await self.session.execute(delete(Message).where(Message.run_id == run_id))
-        conversation_id = await self.session.scalar(
-            delete(ThreadRun).where(ThreadRun.run_id == run_id).returning(ThreadRun.conversation_id)
-        )
-        conversation = await self.session.get(Conversation, conversation_id) if conversation_id else None
-        if conversation is not None:
-            await ConversationRepository(self.session, conversation.user_id).refresh_counters(conversation)
+        """The run and every record of it: its messages (no longer counted by
+        their conversation), and its events (cascade)."""
+        await MessageRepository(self.session).delete_run(run_id)
+        await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
 
     async def add_events(self, run_id: uuid.UUID, seq: int, events: list[dict[str, Any]]) -> None:
         """A batch of the run's events, `seq` the number of its last."""

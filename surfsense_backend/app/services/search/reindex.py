@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest
 from app.models import Conversation, Message, SearchConfig
+from app.services.messages.repository import MessageRepository
 
 SEARCHABLE = (Message.status == "complete", Message.role.in_(("user", "assistant")))
 
@@ -44,13 +45,7 @@ async def searchable_messages(session: AsyncSession) -> int:
 async def reindex_messages(session: AsyncSession, after: int, batch: int) -> list[int]:
     """The next `batch` searchable messages after id `after`, indexed again: their ids."""
     chosen = select(Message.id).where(Message.id > after, *SEARCHABLE).order_by(Message.id).limit(batch)
-    statement = (
-        update(Message)
-        .where(Message.id.in_(chosen))
-        .values(search_vector=_vector(Message.content))
-        .returning(Message.id)
-    )
-    return list(await session.scalars(statement))
+    return await MessageRepository(session).reindex(chosen, _vector(Message.content))
 
 
 async def reindex_titles(session: AsyncSession) -> None:

@@ -101,7 +101,8 @@ class MessageRepository:
             .returning(*_loaded(Message))
             .cte("written")
         )
-        return await self._written(written)
+        latest = next((m for m in reversed(incoming) if m.status == "complete"), None)
+        return await self._written(written, latest.label if latest else None)
 
     async def finish(self, reply_id: int, finished: MessageIn, checkpoint_id: str | None) -> Message | None:
         """A streaming reply given its whole message and made `complete`,
@@ -120,7 +121,7 @@ class MessageRepository:
             .returning(*_loaded(Message))
             .cte("written")
         )
-        stored = await self._written(written)
+        stored = await self._written(written, finished.label)
         return stored[0] if stored else None
 
     async def copy(
@@ -219,13 +220,14 @@ class MessageRepository:
         )
         return list(await self.session.scalars(statement))
 
-    async def _written(self, written: CTE) -> list[Message]:
+    async def _written(self, written: CTE, label: str | None = None) -> list[Message]:
         """The messages `written` returns, in order, the statement counting
-        them too; loaded copies of them take the stored values."""
+        them too (`label`: the latest complete one's, if known); loaded copies
+        of them take the stored values."""
         stored = aliased(Message, written)
         statement = (
             select(stored)
-            .add_cte(counted(written).cte("counted"))
+            .add_cte(counted(written, label).cte("counted"))
             .order_by(stored.id)
             .execution_options(populate_existing=True)
         )

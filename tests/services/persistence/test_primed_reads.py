@@ -17,7 +17,7 @@ from langgraph.graph.message import add_messages
 
 from app.agents.graph_agent import Finished, GraphAgent, Waiting
 from app.services.persistence import MessageCheckpointer
-from app.services.persistence import saver as saver_module
+from app.services.persistence.delta_history import delta_history_rows
 from app.services.persistence.saver import PooledPostgresSaver
 from tests.graphs import reply_to
 
@@ -40,7 +40,6 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
     """Every read goes on to the database as before; each is noted on its way."""
     seen = Reads()
     stock_tuple = AsyncPostgresSaver.aget_tuple
-    stock_history = saver_module.delta_history_rows
 
     async def aget_tuple(self: AsyncPostgresSaver, config: RunnableConfig) -> Any:
         seen.checkpoints.append((config["configurable"].get("checkpoint_ns", ""), get_checkpoint_id(config)))
@@ -48,10 +47,10 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
 
     async def history_rows(saver: Any, config: RunnableConfig, channels: Any) -> Any:
         seen.histories.append(get_checkpoint_id(config))
-        return await stock_history(saver, config, channels)
+        return await delta_history_rows(saver, config, channels)
 
     monkeypatch.setattr(AsyncPostgresSaver, "aget_tuple", aget_tuple)
-    monkeypatch.setattr(saver_module, "delta_history_rows", history_rows)
+    monkeypatch.setattr("app.services.persistence.saver.delta_history_rows", history_rows)
     return seen
 
 

@@ -9,8 +9,9 @@ where the step's messages are durable.
 """
 
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 from langchain_core.messages import (
     AIMessage,
@@ -104,6 +105,26 @@ AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused |
 OWN_MODES = ("messages", "updates", "checkpoints")
 
 
+class KeptRead(Protocol):
+    """A read of a thread's state a saver kept, to answer a run's first read."""
+
+    def spend(self) -> None:
+        """Answer nothing more."""
+
+
+@runtime_checkable
+class RecordingSaver(Protocol):
+    """A saver that keeps the read made as a run is admitted, and answers the
+    run's own first read of that state from it (the shared saver does:
+    `services/persistence/primed_reads.py`)."""
+
+    def recording(self, thread_id: str, checkpoint_id: str | None) -> AbstractContextManager[KeptRead]:
+        """Keep what it reads of the thread's root state at `checkpoint_id` (None: latest) in the block."""
+
+    def prime(self, read: KeptRead) -> None:
+        """Answer the calling task's next read of `read`'s state from it, once."""
+
+
 @dataclass(frozen=True)
 class Waiting:
     """What a thread's latest state waits for: interrupts to answer, and tool
@@ -118,6 +139,8 @@ class Waiting:
     checkpoint_id: str | None = None
     # The ids of the messages its state holds: one a node writes again is a revision (an edited call).
     message_ids: frozenset[str] = frozenset()
+    # What the saver read to tell, kept to answer the run's own first read of that state.
+    read: KeptRead | None = field(default=None, compare=False, repr=False)
 
 
 def _update_messages(update: Any) -> list[BaseMessage]:
@@ -273,6 +296,12 @@ class GraphAgent:
             context = replace(context, services=self.services)
         config = self.config(thread_id, checkpoint_id)
         config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
+        kept = waiting.read if waiting else None
+        saver = self._recording_saver()
+        if kept is not None and saver is not None:
+            # The state the admission read is the one the graph starts from:
+            # nothing writes the thread between the two (one run a conversation).
+            saver.prime(kept)
         stream = self.graph.astream(
             graph_input,
             config,
@@ -282,14 +311,18 @@ class GraphAgent:
             interrupt_before=stops[0],
             interrupt_after=stops[1],
         )
-        async for item in stream:
-            ns, mode, payload = cast(tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item))
-            if mode in chunks:
-                yield GraphChunk(mode, ns, payload)
-            # Tokens from any graph; a node's return and a checkpoint from the root's.
-            if mode == "messages" or (mode in OWN_MODES and not ns):
-                for event in translator.read(mode, payload):
-                    yield event
+        try:
+            async for item in stream:
+                ns, mode, payload = cast(tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item))
+                if mode in chunks:
+                    yield GraphChunk(mode, ns, payload)
+                # Tokens from any graph; a node's return and a checkpoint from the root's.
+                if mode == "messages" or (mode in OWN_MODES and not ns):
+                    for event in translator.read(mode, payload):
+                        yield event
+        finally:
+            if kept is not None:
+                kept.spend()
         yield translator.outcome()
 
     async def snapshot(
@@ -300,7 +333,9 @@ class GraphAgent:
 
     async def waiting(self, thread_id: str, checkpoint_id: str | None = None) -> Waiting:
         """What the thread's state (latest, or at `checkpoint_id`) waits for: interrupts to answer."""
-        snapshot = await self.snapshot(thread_id, checkpoint_id)
+        saver = self._recording_saver()
+        with saver.recording(thread_id, checkpoint_id) if saver else nullcontext() as read:
+            snapshot = await self.snapshot(thread_id, checkpoint_id)
         interrupts = [PendingInterrupt(i.id, i.value) for task in snapshot.tasks for i in task.interrupts]
         messages = snapshot.values.get("messages", []) if isinstance(snapshot.values, dict) else []
         checkpoint_id = snapshot.config.get("configurable", {}).get("checkpoint_id")
@@ -318,7 +353,11 @@ class GraphAgent:
             [m for m in messages if not (isinstance(m, ToolMessage) and m.tool_call_id in pending)]
         )
         ids = frozenset(m.id for m in messages if m.id is not None)
-        return Waiting(interrupts, tool_calls_of(messages), unanswered, checkpoint_id, ids)
+        return Waiting(interrupts, tool_calls_of(messages), unanswered, checkpoint_id, ids, read)
+
+    def _recording_saver(self) -> RecordingSaver | None:
+        saver = self.graph.checkpointer
+        return saver if isinstance(saver, RecordingSaver) else None
 
     @staticmethod
     def resume(value: Any) -> Command[Any]:

@@ -82,19 +82,39 @@ def _page_params(walk: _Walk, thread_id: str, ns: str, cursor: str) -> list[Any]
     return [*(c for channel in walk.channels for c in (channel,) * 4), thread_id, ns, cursor, DELTA_PAGE_SIZE]
 
 
-async def delta_channel_history(
+@dataclass(frozen=True)
+class HistoryRows:
+    """What the walk read for one checkpoint, before it is decoded: building
+    from it again yields fresh objects, as a read from the database would."""
+
+    channels: tuple[str, ...]
+    chain: dict[str, list[str]] = field(default_factory=dict)
+    seed_version: dict[str, str | None] = field(default_factory=dict)
+    seed_inline: dict[str, Any] = field(default_factory=dict)
+    # The stage-2 rows (writes and seeds), as psycopg returned them.
+    rows: tuple[Any, ...] = ()
+
+    def build(self, saver: HookedAsyncPostgresSaver) -> Mapping[str, DeltaChannelHistory]:
+        return saver.build_delta_channels_writes_history(
+            channels=list(self.channels),
+            chain_by_ch=self.chain,
+            seed_ver_by_ch=self.seed_version,
+            seed_inline_by_ch=self.seed_inline,
+            stage2_rows=list(self.rows),
+        )
+
+
+async def delta_history_rows(
     saver: HookedAsyncPostgresSaver, config: RunnableConfig, channels: Sequence[str]
-) -> Mapping[str, DeltaChannelHistory]:
-    """What `AsyncPostgresSaver.aget_delta_channel_history` returns, read in short pages."""
-    if not channels:
-        return {}
+) -> HistoryRows:
+    """The rows `AsyncPostgresSaver.aget_delta_channel_history` decodes, read in short pages."""
     thread_id = config["configurable"]["thread_id"]
     ns = config["configurable"].get("checkpoint_ns", "")
     target = get_checkpoint_id(config)
     if not target:
         latest = await saver.aget_tuple(config)
-        if latest is None:
-            return {channel: {"writes": []} for channel in channels}
+        if latest is None:  # no chain, no seed: each channel without writes
+            return HistoryRows(tuple(channels))
         target = latest.config["configurable"]["checkpoint_id"]
     walk = _Walk(target, list(channels))
     # The first page starts at the target itself; later ones below the cursor.
@@ -108,30 +128,29 @@ async def delta_channel_history(
             if walk.done or len(page) < DELTA_PAGE_SIZE:
                 break
             cursor, sql = oldest, build_delta_stage1_sql(walk.channels, paged=True)
-    return await _collect(saver, walk, thread_id, ns)
+    return HistoryRows(
+        tuple(walk.channels),
+        walk.chain,
+        walk.seed_version,
+        walk.seed_inline,
+        await _stage2_rows(saver, walk, thread_id, ns),
+    )
 
 
-async def _collect(
+async def _stage2_rows(
     saver: HookedAsyncPostgresSaver, walk: _Walk, thread_id: str, ns: str
-) -> dict[str, DeltaChannelHistory]:
-    """Read the writes along each chain and the seeds, and assemble the histories."""
+) -> tuple[Any, ...]:
+    """The writes along each chain and the seeds."""
     chained = [channel for channel in walk.channels if walk.chain[channel]]
     with_seed = [channel for channel in walk.channels if walk.seed_version[channel] is not None]
-    rows: list[Any] = []
     sql = build_delta_stage2_sql(channels_with_chain=chained, channels_with_seed=with_seed)
-    if sql:
-        params: list[Any] = []
-        for channel in chained:
-            params += [thread_id, ns, channel, walk.chain[channel]]
-        for channel in with_seed:
-            params += [thread_id, ns, channel, walk.seed_version[channel]]
-        async with saver.cursor() as cur:
-            await cur.execute(sql, params)
-            rows = await cur.fetchall()
-    return saver.build_delta_channels_writes_history(
-        channels=walk.channels,
-        chain_by_ch=walk.chain,
-        seed_ver_by_ch=walk.seed_version,
-        seed_inline_by_ch=walk.seed_inline,
-        stage2_rows=rows,
-    )
+    if not sql:
+        return ()
+    params: list[Any] = []
+    for channel in chained:
+        params += [thread_id, ns, channel, walk.chain[channel]]
+    for channel in with_seed:
+        params += [thread_id, ns, channel, walk.seed_version[channel]]
+    async with saver.cursor() as cur:
+        await cur.execute(sql, params)
+        return tuple(await cur.fetchall())

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -41,7 +41,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from app.errors import first_line
-from app.services.persistence.delta_history import delta_channel_history
+from app.services.persistence import primed_reads
+from app.services.persistence.delta_history import delta_history_rows
 from app.services.persistence.errors import ThreadsNotPruned
 from app.services.persistence.inline_serde import fits_inline, row_fits_inline, split_channel_values
 from app.services.persistence.metrics import CHECKPOINT_SECONDS
@@ -110,6 +111,7 @@ class PooledPostgresSaver(HookedAsyncPostgresSaver):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """The stock aput, encoding the changed blobs on the loop when they are small."""
+        self._writing(config)
         row, blobs = split_channel_values(checkpoint)
         changed = {channel: version for channel, version in new_versions.items() if channel in blobs}
         if not fits_inline(blobs[channel] for channel in changed):
@@ -140,6 +142,7 @@ class PooledPostgresSaver(HookedAsyncPostgresSaver):
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
         """The stock aput_writes, encoding the writes on the loop when they are small."""
+        self._writing(config)
         if not fits_inline(value for _, value in writes):
             await self._timed(
                 lambda: super(PooledPostgresSaver, self).aput_writes(config, writes, task_id, task_path),
@@ -164,14 +167,32 @@ class PooledPostgresSaver(HookedAsyncPostgresSaver):
     async def load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
         """A row decoded on the loop when it is small, in a thread when it is
         large (the stock method decodes its blobs on the loop whatever their size)."""
+        if (read := primed_reads.recorded()) is not None and read.keeping_row:
+            read.keep_row(value)
         if row_fits_inline(value):
             return decode_checkpoint_row(self, value)
         return await asyncio.to_thread(decode_checkpoint_row, self, value)
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await self._timed(
-            lambda: super(PooledPostgresSaver, self).aget_tuple(config), what="loading a checkpoint"
-        )
+        """The stock read, but a run's first read of the state its admission
+        read, which is answered from that (`primed_reads`)."""
+        primed = primed_reads.primed()
+        if primed is not None and primed.answers_checkpoint(self, config):
+            return None if primed.row is None else await self.load_checkpoint_tuple(primed.row)
+
+        def stock() -> Awaitable[CheckpointTuple | None]:
+            return super(PooledPostgresSaver, self).aget_tuple(config)
+
+        read = primed_reads.recorded()
+        if read is None or not read.records_checkpoint(self, config):
+            return await self._timed(stock, what="loading a checkpoint")
+        read.keeping_row = True
+        try:
+            found = await self._timed(stock, what="loading a checkpoint")
+        finally:
+            read.keeping_row = False
+        read.checkpoint_recorded()
+        return found
 
     async def alist(
         self,
@@ -193,9 +214,37 @@ class PooledPostgresSaver(HookedAsyncPostgresSaver):
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        return await self._timed(
-            lambda: delta_channel_history(self, config, channels), what="loading channel history"
-        )
+        if not channels:
+            return {}
+        primed = primed_reads.primed()
+        if primed is not None and (history := primed.answers_history(self, config, channels)) is not None:
+            return history.build(self)
+        read = primed_reads.recorded()
+        keep = read.keep_history if read is not None and read.records_history(self, config) else None
+
+        async def load() -> Mapping[str, DeltaChannelHistory]:
+            rows = await delta_history_rows(self, config, channels)
+            if keep is not None:
+                keep(rows)
+            return rows.build(self)
+
+        return await self._timed(load, what="loading channel history")
+
+    def recording(
+        self, thread_id: str, checkpoint_id: str | None
+    ) -> AbstractContextManager[primed_reads.StateRead]:
+        """Keep what this saver reads of the thread's root state at
+        `checkpoint_id` (None: the latest) within the block, for `prime`."""
+        return primed_reads.recording(self, thread_id, checkpoint_id)
+
+    @staticmethod
+    def prime(read: primed_reads.StateRead) -> None:
+        """Answer this task's run's first read of `read`'s state from it."""
+        primed_reads.prime(read)
+
+    def _writing(self, config: RunnableConfig) -> None:
+        if (primed := primed_reads.primed()) is not None:
+            primed.written(self, config)
 
     @asynccontextmanager
     async def cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:

@@ -47,7 +47,8 @@ def test_it_finds_a_commit_or_a_rollback_anywhere_in_a_route(tmp_path: Path) -> 
 
 async def _no_transaction_idles(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
-        return await conn.scalar(text(_IDLE_IN_TRANSACTION_SQL)) == 0
+        idle: int = await conn.scalar(text(_IDLE_IN_TRANSACTION_SQL))
+        return idle == 0
 
 
 async def _waits_without_a_transaction(

@@ -65,6 +65,25 @@ class TestInsert:
         await storage.save_message(conversation.id, {"role": "assistant", "content": "x" * 500}, "cp-2")
         await _assert_counted(session, conversation.id, (3, "x" * PREVIEW_CHARS))
 
+    async def test_a_write_moves_the_counters_and_nothing_else_of_the_conversation(
+        self, session: AsyncSession
+    ) -> None:
+        _, conversation = await add_conversation(session)
+        conversation.metadata_ = {"kept": True}
+        conversation.title = "kept"
+        await session.flush()
+        run = await _run(session, conversation)
+        storage = ConversationStorage(session)
+        said = {"role": "user", "content": "hi", "metadata": {"from": "a test"}}
+        _, reply = await storage.open_turn(conversation.id, [said], run_id=run.run_id)
+        await storage.finish_reply(reply.id, "hello", "cp-1")
+        row = (
+            await session.execute(
+                select(Conversation.metadata_, Conversation.title).where(Conversation.id == conversation.id)
+            )
+        ).one()
+        assert (row.metadata_, row.title) == ({"kept": True}, "kept")
+
     async def test_a_reply_counts_only_once_finished(self, session: AsyncSession) -> None:
         _, conversation = await add_conversation(session)
         run = await _run(session, conversation)

@@ -74,16 +74,15 @@ def preview_of(content: SQLColumnExpression[str], blocks: SQLColumnExpression[An
     return func.left(label, PREVIEW_CHARS)
 
 
-def counted(written: CTE, label: str | None = None) -> Update:
+def counted(written: CTE, label: ColumnElement[str] | None = None) -> Update:
     """The conversations counting the complete messages of `written` (a CTE
     returning messages stored: `id`, `conversation_id`, `status`, `content`,
-    `blocks`), active now, their preview the latest of them: `label`, that
-    message's label when the caller wrote it and knows it (one bound value
-    instead of the preview's SQL, which costs far more CPU to build), else
-    read from the rows."""
+    `blocks`), active now, their preview the latest of them: `label` (a
+    bound value: the preview of that message when the caller wrote it and
+    knows it, far cheaper than the preview's SQL), else read from the rows."""
     complete = written.c.status == "complete"
     if label is not None:
-        preview: ColumnElement[str] = func.min(literal(label[:PREVIEW_CHARS]))
+        preview: ColumnElement[str] = func.min(label)
     else:
         latest = aggregate_order_by(preview_of(written.c.content, written.c.blocks), written.c.id.desc())
         preview = func.array_agg(latest)[1]

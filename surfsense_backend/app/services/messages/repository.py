@@ -36,7 +36,7 @@ from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import NamedColumn
 
 from app.db.base import Base
-from app.models import Conversation, Message
+from app.models import PREVIEW_CHARS, Conversation, Message
 from app.services.messages.counters import counted, uncounted
 from app.services.messages.incoming import MessageIn
 
@@ -86,42 +86,30 @@ class MessageRepository:
         The conversation's row is locked before the messages take their ids,
         so concurrent writers of one conversation commit in the order of
         their ids, and a reader paging forward by id misses none."""
-        owned = Conversation.id == conversation_id
-        if owner_id is not None:
-            owned = and_(owned, Conversation.user_id == owner_id)
-        target = select(Conversation.id).where(owned).with_for_update(key_share=True).cte("target")
-        rows = _rows(incoming, checkpoint_id)
-        values = [cast(rows.c.blocks, JSONB) if c is Message.blocks else rows.c[c.key] for c in _STORED]
-        source = (
-            select(target.c.id, literal(run_id, PG_UUID), *values).join(rows, true()).order_by(rows.c.ord)
-        )
-        written = (
-            insert(Message)
-            .from_select([Message.conversation_id, Message.run_id, *_STORED], source)
-            .returning(*_loaded(Message))
-            .cte("written")
-        )
         latest = next((m for m in reversed(incoming) if m.status == "complete"), None)
-        return await self._written(written, latest.label if latest else None)
+        params = {
+            **_row_params(incoming, checkpoint_id),
+            "target_id": conversation_id,
+            "owner": owner_id,
+            "run": run_id,
+            "preview": _preview(latest.label) if latest else None,
+        }
+        statement = _INSERT if owner_id is None else _INSERT_OWNED
+        return list(await self.session.scalars(statement, params))
 
     async def finish(self, reply_id: int, finished: MessageIn, checkpoint_id: str | None) -> Message | None:
         """A streaming reply given its whole message and made `complete`,
         counted, in one statement; None if it is not streaming (finished
         already, or gone)."""
-        written = (
-            update(Message)
-            .where(Message.id == reply_id, Message.status == "streaming")
-            .values(
-                content=finished.content,
-                blocks=finished.blocks,
-                checkpoint_id=checkpoint_id,
-                status="complete",
-                metadata_=Message.metadata_.op("||")(literal(finished.metadata, JSONB)),
-            )
-            .returning(*_loaded(Message))
-            .cte("written")
-        )
-        stored = await self._written(written, finished.label)
+        params = {
+            "reply_id": reply_id,
+            "reply_content": finished.content,
+            "reply_blocks": finished.blocks,
+            "reply_checkpoint_id": checkpoint_id,
+            "reply_metadata": finished.metadata,
+            "preview": _preview(finished.label),
+        }
+        stored = list(await self.session.scalars(_FINISH, params))
         return stored[0] if stored else None
 
     async def copy(
@@ -220,18 +208,8 @@ class MessageRepository:
         )
         return list(await self.session.scalars(statement))
 
-    async def _written(self, written: CTE, label: str | None = None) -> list[Message]:
-        """The messages `written` returns, in order, the statement counting
-        them too (`label`: the latest complete one's, if known); loaded copies
-        of them take the stored values."""
-        stored = aliased(Message, written)
-        statement = (
-            select(stored)
-            .add_cte(counted(written, label).cte("counted"))
-            .order_by(stored.id)
-            .execution_options(populate_existing=True)
-        )
-        return list(await self.session.scalars(statement))
+    async def _written(self, written: CTE) -> list[Message]:
+        return list(await self.session.scalars(_counting(written)))
 
     async def _delete(self, *where: ColumnElement[bool]) -> None:
         """The messages `where` picks deleted, the counters of their
@@ -266,26 +244,22 @@ def _array(name: str, values: list[Any], item: Any) -> BindParameter[Any]:
     return bindparam(name, values, type_=ARRAY(item))
 
 
-def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValuedAlias:
+def _rows() -> TableValuedAlias:
     """The messages as rows with their order (`ord`), from one array per
-    column: one statement text, cached, whatever their number."""
+    column (`_row_params`): one statement text, cached, whatever their number."""
 
-    def array(name: str, values: list[Any], stored: InstrumentedAttribute[Any]) -> BindParameter[Any]:
-        return _array(name, values, stored.type)
+    def array(name: str, stored: InstrumentedAttribute[Any]) -> BindParameter[Any]:
+        return bindparam(name, type_=ARRAY(stored.type))
 
     return (
         func.unnest(
-            array("roles", [m.role for m in incoming], Message.role),
-            array("contents", [m.content for m in incoming], Message.content),
+            array("rows_roles", Message.role),
+            array("rows_contents", Message.content),
             # As JSON text: a driver sends a list inside an array as another dimension.
-            _array("blocks", [_json_or_null(m.blocks) for m in incoming], Text),
-            array("metadata", [m.metadata for m in incoming], Message.metadata_),
-            array(
-                "checkpoints",
-                [checkpoint_id if m.status == "complete" else None for m in incoming],
-                Message.checkpoint_id,
-            ),
-            array("statuses", [m.status for m in incoming], Message.status),
+            bindparam("rows_blocks", type_=ARRAY(Text)),
+            array("rows_metadata", Message.metadata_),
+            array("rows_checkpoints", Message.checkpoint_id),
+            array("rows_statuses", Message.status),
         )
         .table_valued(
             "role", "content", "blocks", "metadata_", "checkpoint_id", "status", with_ordinality="ord"
@@ -294,5 +268,78 @@ def _rows(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> TableValu
     )
 
 
+def _row_params(incoming: Sequence[MessageIn], checkpoint_id: str | None) -> dict[str, list[Any]]:
+    return {
+        "rows_roles": [m.role for m in incoming],
+        "rows_contents": [m.content for m in incoming],
+        "rows_blocks": [_json_or_null(m.blocks) for m in incoming],
+        "rows_metadata": [m.metadata for m in incoming],
+        "rows_checkpoints": [checkpoint_id if m.status == "complete" else None for m in incoming],
+        "rows_statuses": [m.status for m in incoming],
+    }
+
+
 def _json_or_null(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _counting(written: CTE, label: ColumnElement[str] | None = None) -> Select[tuple[Message]]:
+    """The messages `written` returns, in order, the statement counting them
+    too (`label`: the latest complete one's preview, if the caller knows
+    it); loaded copies of them take the stored values."""
+    stored = aliased(Message, written)
+    return (
+        select(stored)
+        .add_cte(counted(written, label).cte("counted"))
+        .order_by(stored.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _preview(label: str) -> str:
+    return label[:PREVIEW_CHARS]
+
+
+def _insert_statement(*, owned: bool) -> Select[tuple[Message]]:
+    """`insert`'s statement, built once: every value a bound parameter,
+    named apart from every column (Core would read a parameter named as a
+    column of an UPDATE's table as a value to SET)."""
+    target_of = Conversation.id == bindparam("target_id", type_=PG_UUID)
+    if owned:
+        target_of = and_(target_of, Conversation.user_id == bindparam("owner", type_=PG_UUID))
+    target = select(Conversation.id).where(target_of).with_for_update(key_share=True).cte("target")
+    rows = _rows()
+    values = [cast(rows.c.blocks, JSONB) if c is Message.blocks else rows.c[c.key] for c in _STORED]
+    run_id = bindparam("run", type_=PG_UUID)
+    source = select(target.c.id, run_id, *values).join(rows, true()).order_by(rows.c.ord)
+    written = (
+        insert(Message)
+        .from_select([Message.conversation_id, Message.run_id, *_STORED], source)
+        .returning(*_loaded(Message))
+        .cte("written")
+    )
+    return _counting(written, bindparam("preview", type_=Text))
+
+
+def _finish_statement() -> Select[tuple[Message]]:
+    """`finish`'s statement, built once."""
+    written = (
+        update(Message)
+        .where(Message.id == bindparam("reply_id", type_=Message.id.type), Message.status == "streaming")
+        .values(
+            content=bindparam("reply_content", type_=Message.content.type),
+            blocks=bindparam("reply_blocks", type_=Message.blocks.type),
+            checkpoint_id=bindparam("reply_checkpoint_id", type_=Message.checkpoint_id.type),
+            status="complete",
+            metadata_=Message.metadata_.op("||")(bindparam("reply_metadata", type_=JSONB)),
+        )
+        .returning(*_loaded(Message))
+        .cte("written")
+    )
+    return _counting(written, bindparam("preview", type_=Text))
+
+
+# Built once: a turn's two writes of messages skip building and hashing their statements.
+_INSERT = _insert_statement(owned=False)
+_INSERT_OWNED = _insert_statement(owned=True)
+_FINISH = _finish_statement()

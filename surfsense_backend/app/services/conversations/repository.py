@@ -32,6 +32,15 @@ WHERE m.conversation_id = :source AND m.status = 'complete' AND m.run_id IS NOT 
 # Up to checkpoint `until`: a reply still streaming belongs to the source's run, not to the fork.
 _UNTIL = "AND m.checkpoint_id IS NOT NULL AND m.checkpoint_id <= :until"
 
+# The oldest first, batched: the rest go at the next sweep.
+_EXPIRE_ARCHIVED_SQL = """
+DELETE FROM conversations WHERE id IN (
+    SELECT id FROM conversations
+    WHERE archived AND updated_at < now() - make_interval(secs => CAST(:days AS double precision) * 86400)
+    ORDER BY updated_at LIMIT :limit
+)
+"""
+
 
 class ConversationRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -91,6 +100,14 @@ class ConversationRepository:
             .returning(Conversation.id)
         )
         return result.scalar_one_or_none() is not None
+
+    @staticmethod
+    async def expire_archived(session: AsyncSession, days: float, limit: int) -> int:
+        """Delete at most `limit` conversations archived and untouched for
+        `days`, of every owner (the retention sweep's, so no `user_id`), with
+        their messages, runs and checkpoint rows by cascade."""
+        result = await session.execute(text(_EXPIRE_ARCHIVED_SQL), {"days": days, "limit": limit})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def runs_to_copy(self, source: uuid.UUID, until: str | None) -> list[uuid.UUID]:
         """The runs of the messages `copy_messages` copies."""

@@ -39,3 +39,16 @@ def test_a_model_importing_a_route_breaks_the_layers(tmp_path: Path) -> None:
     assert "The models and the database layer import nothing above them BROKEN" in done.stdout
     assert "Each layer of app imports only the layers below it BROKEN" in done.stdout
     assert "app.models.x -> app.routes" in done.stdout
+
+
+def test_persistence_importing_a_domain_breaks_its_contract(tmp_path: Path) -> None:
+    shutil.copytree(
+        ROOT / "surfsense_backend" / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "app" / "services" / "persistence" / "x.py").write_text(
+        "import app.services.runs.repository\n"
+    )
+    done = _lint(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "The persistence package is infrastructure: it imports no domain BROKEN" in done.stdout
+    assert "app.services.persistence.x -> app.services.runs.repository" in done.stdout

@@ -50,3 +50,16 @@ def test_a_route_importing_a_repository_breaks_the_routes_contract(tmp_path: Pat
     assert done.returncode == 1, done.stdout + done.stderr
     assert "they import no repository BROKEN" in done.stdout
     assert "app.routes.x -> app.services.runs.repository" in done.stdout
+
+
+def test_persistence_importing_a_domain_breaks_its_contract(tmp_path: Path) -> None:
+    shutil.copytree(
+        ROOT / "surfsense_backend" / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "app" / "services" / "persistence" / "x.py").write_text(
+        "import app.services.runs.repository\n"
+    )
+    done = _lint(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "The persistence package is infrastructure: it imports no domain BROKEN" in done.stdout
+    assert "app.services.persistence.x -> app.services.runs.repository" in done.stdout

@@ -20,14 +20,16 @@ from app.config import get_persistence_config, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url, session_scope
 from app.db.migrate import upgrade_to_head
 from app.errors import AppError, first_line
+from app.services import database_stats
+from app.services.auth import erasure
 from app.services.conversations.assistant_of import assistant_of_threads
+from app.services.conversations.export import export_conversation
 from app.services.persistence import (
     DatabaseRefused,
     DatabaseUnavailable,
     MessageCheckpointer,
     ThreadsNotPruned,
     is_database_outage,
-    operations,
 )
 from app.services.persistence.retention import ThreadPruner
 from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_threads, older_than
@@ -112,9 +114,9 @@ def migrate() -> None:
 @_runs_async
 async def stats(largest: int) -> None:
     """Rows and bytes per table, and the largest conversations."""
-    result = await _with_session(lambda s: operations.stats(s, largest))
+    result = await _with_session(lambda s: database_stats.stats(s, largest))
     click.echo(f"{'table':<20} {'rows':>12} {'size':>12}")
-    for table in operations.TABLES:
+    for table in database_stats.TABLES:
         click.echo(f"{table:<20} {result.rows[table]:>12,} {_size(result.bytes[table]):>12}")
     click.echo("\nlargest conversations (checkpoint rows):")
     for conversation_id, size in result.largest:
@@ -181,9 +183,7 @@ async def _prune(checkpointer: MessageCheckpointer, sweep: Sweep, apply: bool) -
 @_runs_async
 async def export(conversation_id: str) -> None:
     """Print a conversation's messages, runs and feedback as JSON."""
-    found = await _with_session(
-        lambda s: operations.export_conversation(s, _uuid(conversation_id, "conversation"))
-    )
+    found = await _with_session(lambda s: export_conversation(s, _uuid(conversation_id, "conversation")))
     click.echo(json.dumps(found, indent=2, ensure_ascii=False))
 
 
@@ -194,12 +194,12 @@ async def export(conversation_id: str) -> None:
 async def delete_user(user: str, yes: bool) -> None:
     """Erase a user, by id or email, and everything of theirs (for data-erasure requests)."""
     if "@" in user:
-        target = await _with_session(lambda s: operations.find_user(s, user))
+        target = await _with_session(lambda s: erasure.find_user(s, user))
     else:
         target = _uuid(user, "user (a UUID, or an email address)")
     if not yes:
         click.confirm(f"Delete user {target} ({user}) and all their conversations?", abort=True)
-    conversations = await _with_session(lambda s: operations.delete_user(s, target))
+    conversations = await _with_session(lambda s: erasure.delete_user(s, target))
     click.echo(f"deleted user {target} and {conversations} conversation(s)")
 
 

@@ -25,7 +25,7 @@ from app.services.conversations.assistant_of import assistant_of_threads
 from app.services.integrity import install_race_errors
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
-from app.services.persistence.sweeper import RetentionSweeper
+from app.services.retention import RetentionSweeper
 from app.services.runs.runner import ChatRunner
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if checkpointer is not None:
             # Retention snapshots DeltaChannels from the state of the graph that wrote them.
             checkpointer.rebase = agents.values_at
-            app.state.sweeper = RetentionSweeper(checkpointer)
+            app.state.sweeper = RetentionSweeper(checkpointer, app.state.sessionmaker)
             app.state.sweeper.start()
         yield
     finally:

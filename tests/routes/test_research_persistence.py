@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.agents.graph_agent import NOT_RUN
-from app.services.persistence import operations
+from app.services.conversations.export import export_conversation
 from tests.http_client import Caller
 from tests.research_client import APPROVE, ASK, history, research_conversation, runs, shape
 
@@ -169,7 +169,7 @@ class TestRunsAndCopies:
         assert _namespaces(copied_rows) == _namespaces(source_rows) == {"", "summarise"}
         assert len(copied_rows) == len(source_rows)
         async with async_sessionmaker(engine)() as session:
-            exported = await operations.export_conversation(session, uuid.UUID(conversation))
+            exported = await export_conversation(session, uuid.UUID(conversation))
         namespaces = exported["checkpoint_namespaces"]
         assert {ns.split(":")[0] for ns in namespaces} == {"", "summarise"}
         assert exported["checkpoints"] == sum(namespaces.values())

@@ -18,9 +18,9 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import AppError
+from app.services.auth.errors import UserNotFound
 from app.services.conversations.errors import RunInProgress, RunLost, RunNotFound
 from app.services.persistence import ConversationNotFound
-from app.services.persistence.operations import UserNotFound
 
 FOREIGN_KEY_VIOLATION = "23503"
 UNIQUE_VIOLATION = "23505"

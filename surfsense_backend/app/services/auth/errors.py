@@ -2,12 +2,21 @@
 
 from typing import ClassVar
 
-from app.errors import AppError, Conflict, InvalidRequest
+from app.errors import AppError, Conflict, InvalidRequest, NotFound
 
 
 class UserAlreadyExists(Conflict):
     def __init__(self) -> None:
         super().__init__("A user with this email already exists.")
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: object = None) -> None:
+        # No id: found gone by a write that referred to it (app.services.integrity).
+        if user_id is None:
+            super().__init__("The account was deleted while this request was served.")
+        else:
+            super().__init__(f"User {user_id} was not found.")
 
 
 class InvalidPassword(InvalidRequest):

@@ -11,6 +11,15 @@ from app.models import Checkpoint, Conversation
 from app.services.conversations.archived import ArchivedFilter
 from app.services.messages.repository import MessageRepository
 
+# The oldest first, batched: the rest go at the next sweep.
+_EXPIRE_ARCHIVED_SQL = """
+DELETE FROM conversations WHERE id IN (
+    SELECT id FROM conversations
+    WHERE archived AND updated_at < now() - make_interval(secs => CAST(:days AS double precision) * 86400)
+    ORDER BY updated_at LIMIT :limit
+)
+"""
+
 
 class ConversationRepository:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -65,6 +74,14 @@ class ConversationRepository:
             .returning(Conversation.id)
         )
         return result.scalar_one_or_none() is not None
+
+    @staticmethod
+    async def expire_archived(session: AsyncSession, days: float, limit: int) -> int:
+        """Delete at most `limit` conversations archived and untouched for
+        `days`, of every owner (the retention sweep's, so no `user_id`), with
+        their messages, runs and checkpoint rows by cascade."""
+        result = await session.execute(text(_EXPIRE_ARCHIVED_SQL), {"days": days, "limit": limit})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # From a checkpoint up to where its branch meets the thread's current one:

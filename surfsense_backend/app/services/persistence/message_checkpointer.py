@@ -34,6 +34,10 @@ Backend = Literal["postgres", "memory"]
 
 _FIND_THREAD_SQL = "SELECT thread_id, checkpoint_ns FROM checkpoints WHERE checkpoint_id = %s LIMIT 1"
 
+_FORGET_TOMBSTONES_SQL = """
+DELETE FROM deleted_threads WHERE deleted_at < now() - make_interval(days => %s)
+"""
+
 
 def describe_server(db_url: str) -> str:
     """`host:port/db` for messages, without the password."""
@@ -213,6 +217,15 @@ class MessageCheckpointer:
         """Keep the newest `keep` (default PERSISTENCE_MAX_CHECKPOINT_HISTORY) checkpoints per thread."""
         keep = keep or self.config.max_checkpoint_history
         return await self._sweep(beyond_newest(keep), f"beyond the newest {keep}", limit=limit)
+
+    async def forget_tombstones(self, days: int) -> int:
+        """Forget the threads deleted over `days` ago: the triggers that keep a
+        late checkpoint of a deleted thread out (`migrations.py`) need a
+        tombstone only while a run may still be writing."""
+        if self._pool is None:
+            return 0
+        async with self._pool.connection() as conn:
+            return (await conn.execute(_FORGET_TOMBSTONES_SQL, (days,))).rowcount
 
     def pruner(self) -> ThreadPruner:
         if self._saver is None:

@@ -38,6 +38,15 @@ INSERT INTO run_events (run_id, seq, events)
 SELECT :run_id, COALESCE(max(seq), 0) + 1, CAST(:events AS json) FROM run_events WHERE run_id = :run_id
 """
 
+# Batched: the rest go at the next sweep.
+_EXPIRE_EVENTS_SQL = """
+DELETE FROM run_events WHERE (run_id, seq) IN (
+    SELECT e.run_id, e.seq FROM run_events e JOIN thread_runs r ON r.run_id = e.run_id
+    WHERE r.finished_at < now() - make_interval(secs => CAST(:hours AS double precision) * 3600)
+    LIMIT :limit
+)
+"""
+
 # A running run without a lease, or whose lease ran out, has no live holder.
 _LAPSED = func.coalesce(ThreadRun.lease_expires_at < func.now(), True)
 
@@ -217,6 +226,12 @@ class RunRepository:
         their conversation), and its events (cascade)."""
         await MessageRepository(self.session).delete_run(run_id)
         await self.session.execute(delete(ThreadRun).where(ThreadRun.run_id == run_id))
+
+    async def expire_events(self, hours: float, limit: int) -> int:
+        """Delete at most `limit` event batches of the runs that ended over
+        `hours` ago, of any user (the retention sweep's); the runs stay."""
+        result = await self.session.execute(text(_EXPIRE_EVENTS_SQL), {"hours": hours, "limit": limit})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_events(self, run_id: uuid.UUID, seq: int, events: list[dict[str, Any]]) -> None:
         """A batch of the run's events, `seq` the number of its last."""

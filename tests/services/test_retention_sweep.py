@@ -3,20 +3,23 @@
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.agents.chat_graph import ChatAgent
 from app.agents.local_model import LocalChatModel
 from app.config import PersistenceConfig
-from app.models import Checkpoint, Conversation, DeletedThread
+from app.models import Checkpoint, Conversation, DeletedThread, RunEvent, RunStatus, ThreadRun, User
 from app.services.persistence import MessageCheckpointer
-from app.services.persistence.sweeper import RetentionSweeper, SweepReport
+from app.services.retention import RetentionSweeper, SweepReport
+from tests.conditions import until, waiting_behind
 from tests.conftest import Owner
 from tests.graphs import reply_to
 
@@ -65,12 +68,15 @@ class TestOneSweepAtATime:
 
         checkpointer.rebase = held_rebase
         second_checkpointer.rebase = agent.values_at
-        first = asyncio.create_task(RetentionSweeper(checkpointer).sweep_once())
+        first = asyncio.create_task(RetentionSweeper(checkpointer, committed).sweep_once())
         try:
             await inside.wait()
             # The guard turns a deadlock into a failure instead of a hang.
             assert (
-                await asyncio.wait_for(RetentionSweeper(second_checkpointer).sweep_once(), timeout=30) is None
+                await asyncio.wait_for(
+                    RetentionSweeper(second_checkpointer, committed).sweep_once(), timeout=30
+                )
+                is None
             )
             assert await _checkpoints(committed, conversation.thread_id) == 30
         finally:
@@ -80,7 +86,110 @@ class TestOneSweepAtATime:
         assert report.checkpoints_deleted >= 24
         assert await _checkpoints(committed, conversation.thread_id) == 6
         # Once the first is done, the lock is free again.
-        assert await RetentionSweeper(second_checkpointer).sweep_once() is not None
+        assert await RetentionSweeper(second_checkpointer, committed).sweep_once() is not None
+
+    async def test_the_domain_deletes_run_under_the_lock_and_delete_each_row_once(
+        self,
+        checkpointer: MessageCheckpointer,
+        second_checkpointer: MessageCheckpointer,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
+    ) -> None:
+        _, expired = await make_conversation("archived long ago")
+        user, live = await make_conversation("with runs")
+        await _archive(committed, expired, days_ago=40)
+        old_run = await _ended_run(committed, user, live, hours_ago=48, batches=3)
+        recent_run = await _ended_run(committed, user, live, hours_ago=1, batches=2)
+        config = checkpointer.config.model_copy(update={"archive_ttl_days": 30})
+        checkpointer.config = second_checkpointer.config = config
+        archived, events = await _expired(committed)
+        assert archived >= 1
+        assert events >= 3
+
+        # The test holds the expired conversation's row: the first sweep's
+        # delete of it waits, inside the sweep, until let go.
+        async with engine.connect() as holder:
+            await holder.execute(
+                select(Conversation.id).where(Conversation.id == expired.id).with_for_update()
+            )
+            first = asyncio.create_task(RetentionSweeper(checkpointer, committed).sweep_once())
+            try:
+                await until(lambda: waiting_behind(engine, holder), "the sweep's delete waiting for the row")
+                second = RetentionSweeper(second_checkpointer, committed).sweep_once()
+                assert await asyncio.wait_for(second, timeout=30) is None
+            finally:
+                await holder.rollback()
+            report = await asyncio.wait_for(first, timeout=30)
+
+        assert report is not None
+        assert (report.archived_conversations_deleted, report.run_events_deleted) == (archived, events)
+        async with committed() as s:
+            assert await s.get(Conversation, expired.id) is None
+            left = await s.execute(
+                select(RunEvent.run_id, func.count())
+                .where(RunEvent.run_id.in_([old_run, recent_run]))
+                .group_by(RunEvent.run_id)
+            )
+            assert dict(left.tuples().all()) == {recent_run: 2}
+        # Nothing was left for a second sweep to delete again.
+        again = await RetentionSweeper(second_checkpointer, committed).sweep_once()
+        assert again is not None
+        assert (again.archived_conversations_deleted, again.run_events_deleted) == (0, 0)
+
+
+async def _archive(
+    sessions: async_sessionmaker[AsyncSession], conversation: Conversation, days_ago: int
+) -> None:
+    async with sessions() as s:
+        await s.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id)
+            .values(archived=True, updated_at=func.now() - text(f"interval '{days_ago} days'"))
+        )
+        await s.commit()
+
+
+async def _ended_run(
+    sessions: async_sessionmaker[AsyncSession],
+    user: User,
+    conversation: Conversation,
+    hours_ago: int,
+    batches: int,
+) -> uuid.UUID:
+    """A run that ended `hours_ago`, with `batches` of stored events."""
+    async with sessions() as s:
+        run = ThreadRun(
+            conversation_id=conversation.id,
+            user_id=user.id,
+            prompt="hello",
+            status=RunStatus.SUCCEEDED,
+            finished_at=datetime.now(UTC) - timedelta(hours=hours_ago),
+        )
+        s.add(run)
+        await s.flush()
+        s.add_all(
+            RunEvent(run_id=run.run_id, seq=seq, events=[{"seq": seq}]) for seq in range(1, batches + 1)
+        )
+        await s.commit()
+        return run.run_id
+
+
+async def _expired(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    """What a sweep with the default TTLs and a 30-day archive TTL should delete,
+    counted before it: archived conversations, and the event batches of ended
+    runs (those of the archived conversations go with them, by cascade)."""
+    archived = "c.archived AND c.updated_at < now() - interval '30 days'"
+    async with sessions() as s:
+        conversations = await s.scalar(text(f"SELECT count(*) FROM conversations c WHERE {archived}"))
+        events = await s.scalar(
+            text(
+                "SELECT count(*) FROM run_events e JOIN thread_runs r ON r.run_id = e.run_id "
+                "JOIN conversations c ON c.id = r.conversation_id "
+                f"WHERE r.finished_at < now() - interval '24 hours' AND NOT ({archived})"
+            )
+        )
+    return int(conversations or 0), int(events or 0)
 
 
 class TestWhatASweepRemoves:
@@ -103,7 +212,7 @@ class TestWhatASweepRemoves:
             await s.commit()
         checkpointer.config = checkpointer.config.model_copy(update={"archive_ttl_days": 30})
 
-        report = await RetentionSweeper(checkpointer).sweep_once()
+        report = await RetentionSweeper(checkpointer, committed).sweep_once()
 
         assert report is not None
         assert report.archived_conversations_deleted >= 1
@@ -129,7 +238,7 @@ class TestWhatASweepRemoves:
                 .values(archived=True, updated_at=func.now() - text("interval '4000 days'"))
             )
             await s.commit()
-        await RetentionSweeper(checkpointer).sweep_once()
+        await RetentionSweeper(checkpointer, committed).sweep_once()
         async with committed() as s:
             assert await s.get(Conversation, archived.id) is not None
 
@@ -146,7 +255,7 @@ class TestWhatASweepRemoves:
                 ]
             )
             await s.commit()
-        await RetentionSweeper(checkpointer).sweep_once()
+        await RetentionSweeper(checkpointer, committed).sweep_once()
         async with committed() as s:
             left = set(
                 await s.scalars(
@@ -160,7 +269,10 @@ class TestWhatASweepRemoves:
 
 class TestFailures:
     async def test_a_failed_sweep_is_logged_counted_and_the_next_one_runs(
-        self, checkpointer: MessageCheckpointer, caplog: pytest.LogCaptureFixture
+        self,
+        checkpointer: MessageCheckpointer,
+        committed: async_sessionmaker[AsyncSession],
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         failures_before = (
             REGISTRY.get_sample_value("surfsense_background_failures_total", {"task": "retention_sweep"})
@@ -180,7 +292,7 @@ class TestFailures:
                 return report
 
         checkpointer.config = checkpointer.config.model_copy(update={"checkpoint_cleanup_interval": 0.01})
-        sweeper = FailingOnce(checkpointer)
+        sweeper = FailingOnce(checkpointer, committed)
         sweeper.start()
         try:
             await asyncio.wait_for(swept_again.wait(), timeout=60)
@@ -196,7 +308,7 @@ class TestFailures:
         )
 
     async def test_stop_ends_it_when_a_sweep_loses_the_cancellation(
-        self, checkpointer: MessageCheckpointer
+        self, checkpointer: MessageCheckpointer, committed: async_sessionmaker[AsyncSession]
     ) -> None:
         sweeping = asyncio.Event()
 
@@ -209,7 +321,7 @@ class TestFailures:
                     await asyncio.Event().wait()
                 return None
 
-        sweeper = LosesCancellation(checkpointer)
+        sweeper = LosesCancellation(checkpointer, committed)
         sweeper.start()
         await sweeping.wait()
         # A bound against the hang this guards against: the next sweep is an hour away.

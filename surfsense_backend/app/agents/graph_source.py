@@ -17,6 +17,7 @@ import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, get_args, get_origin
 
 from langchain_core.runnables import RunnableConfig
@@ -110,7 +111,7 @@ class GraphFactory:
     make: Callable[..., Any]
     saver: BaseCheckpointSaver[Any]
 
-    @property
+    @cached_property
     def arguments(self) -> Arguments:
         return factory_arguments(self.make)
 

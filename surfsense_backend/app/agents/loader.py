@@ -37,7 +37,8 @@ READ_CONFIG: RunnableConfig = {"configurable": {}}
 
 def _module_from_file(path: Path) -> ModuleType:
     """The module at `path`, imported once per process under a name of its own."""
-    name = f"langgraph_json_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"  # noqa: S324
+    digest = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:8]
+    name = f"langgraph_json_{path.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

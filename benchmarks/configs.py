@@ -14,6 +14,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.pregel import Pregel
 from langgraph.types import Command
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -45,7 +46,7 @@ class Chat:
     sweep (keep PERSISTENCE_MAX_CHECKPOINT_HISTORY per thread) if it has one."""
 
     name: str
-    graph: CompiledStateGraph[Any, Any, Any, Any]
+    graph: Pregel[Any, Any, Any, Any]
     saver: BaseCheckpointSaver[Any]
     retain: Callable[[], Awaitable[int]] | None = None
 
@@ -166,7 +167,7 @@ async def research(name: str, database_url: str) -> AsyncIterator[ResearchChat]:
     try:
         async with chat(name, database_url) as base:
             if name == "ours":
-                graph = compile_assistants(base.saver, model)["research"].graph
+                graph = (await compile_assistants(base.saver, model))["research"].graph
             else:
                 graph = build_research_graph(model, base.saver, context_messages)
             yield ResearchChat(name, graph, base.saver, sessions=sessions, user_id=user.id)

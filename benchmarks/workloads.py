@@ -14,8 +14,8 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from app.agents import ASSISTANTS
 from app.agents.local_model import LocalChatModel
+from app.agents.registry import AssistantRegistry
 from app.main import create_app
 from app.models import Conversation, User
 from app.services.conversations.service import ConversationService
@@ -279,7 +279,8 @@ async def w6_list(engine: AsyncEngine, conversations: int, repeat: int) -> dict[
         await conn.execute(text("ANALYZE conversations"))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as s:
-        service = ConversationService(s, user_id, "bench-secret", ASSISTANTS)
+        # Listing asks no assistant.
+        service = ConversationService(s, user_id, "bench-secret", AssistantRegistry())
         samples = await timed(lambda: service.list("false", 20, None), repeat)
     return {"first_page_ms": median_ms(samples)}
 

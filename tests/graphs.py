@@ -14,8 +14,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.pregel import Pregel
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.agents.app_graph import AppGraph
 
 
 class ChatState(TypedDict):
@@ -50,7 +53,7 @@ def echo_graph(
     return builder.compile(checkpointer=saver)
 
 
-async def chat(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, text: str) -> list[str]:
+async def chat(graph: Pregel[Any, Any, Any, Any], thread_id: str, text: str) -> list[str]:
     """Send one message; return the thread's message texts afterwards."""
     result = await graph.ainvoke(
         {"messages": [HumanMessage(content=text)]}, {"configurable": {"thread_id": thread_id}}
@@ -65,7 +68,7 @@ class Reply:
     checkpoint_id: str
 
 
-async def reply_to(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, text: str) -> Reply:
+async def reply_to(graph: Pregel[Any, Any, Any, Any], thread_id: str, text: str) -> Reply:
     """One turn of a conversation's thread on its compiled graph: its answer,
     and the checkpoint the graph's state is at afterwards."""
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
@@ -100,3 +103,12 @@ def fan_out_graph(
         builder.add_edge(START, branch)
         builder.add_edge(branch, END)
     return builder.compile(checkpointer=saver)
+
+
+# The fan-out graph as a langgraph.json names it (`tests.graphs:fan_out`): its answers are checked.
+fan_out = AppGraph(
+    name="Fan out",
+    description="Two branches that each ask what to say.",
+    build=fan_out_graph,
+    resume_schema=Said,
+)

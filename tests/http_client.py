@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -64,8 +65,8 @@ async def app_factory(database_url: str, engine: AsyncEngine) -> AsyncIterator[A
     """Apps on the test database (running their lifespan); their users are deleted after."""
     stack: list[tuple[FastAPI, object]] = []
 
-    async def make(chat_model: BaseChatModel | None = None) -> FastAPI:
-        app = create_app(database_url, chat_model=chat_model)
+    async def make(chat_model: BaseChatModel | None = None, graphs_file: Path | None = None) -> FastAPI:
+        app = create_app(database_url, chat_model=chat_model, graphs_file=graphs_file)
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         stack.append((app, lifespan))
@@ -97,18 +98,19 @@ def make_caller(app: FastAPI) -> Callable[[], Awaitable[Caller]]:
     return make
 
 
-CallerOn = Callable[[BaseChatModel], Awaitable[Caller]]
+CallerOn = Callable[..., Awaitable[Caller]]
 
 
 @pytest.fixture
 async def caller_on(
     app_factory: AppFactory, make_caller: Callable[[], Awaitable[Caller]]
 ) -> AsyncIterator[CallerOn]:
-    """A registered caller on an app of its own, whose agent runs on `model`."""
+    """A registered caller on an app of its own, whose agents run on `model`
+    (and whose graphs are those of `graphs_file`, if given)."""
     clients: list[httpx.AsyncClient] = []
 
-    async def make(model: BaseChatModel) -> Caller:
-        app = await app_factory(model)
+    async def make(model: BaseChatModel, graphs_file: Path | None = None) -> Caller:
+        app = await app_factory(model, graphs_file)
         registered = await make_caller()
         client = asgi_client(app, headers=registered.client.headers)
         clients.extend((registered.client, client))

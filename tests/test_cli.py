@@ -112,7 +112,7 @@ class TestPrune:
     ) -> None:
         """The CLI prunes DeltaChannel chat threads with the graph's snapshots,
         as the app's sweeper does: exactly the kept checkpoints, the same state."""
-        agent = compile_assistants(await checkpointer.get_saver(), LocalChatModel())["chat"]
+        agent = (await compile_assistants(await checkpointer.get_saver(), LocalChatModel()))["chat"]
         checkpointer.rebase = agent.values_at
 
         threads = []

@@ -110,6 +110,15 @@ class TestRefusesInOneLine:
         assert "alembic" not in output
         assert "Application startup complete" not in output
 
+    async def test_a_langgraph_json_with_no_graph_to_serve_before_migrating(
+        self, tmp_path: Path, app_process: list[subprocess.Popen[bytes]], database_url: str
+    ) -> None:
+        graphs = tmp_path / "langgraph.json"
+        graphs.write_text('{"graphs": ')
+        line = await _refusal(tmp_path, app_process, DATABASE_URL=database_url, LANGGRAPH_JSON=str(graphs))
+        assert f"cannot start: {graphs}: not JSON" in line
+        assert "alembic" not in (tmp_path / "app.log").read_text()
+
 
 async def test_memory_serves_and_reports_degraded(
     tmp_path: Path, app_process: list[subprocess.Popen[bytes]]

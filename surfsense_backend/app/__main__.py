@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from app.agents.graphs_file import GraphsFileError, read_graphs_file
 from app.config import describe_settings_error, get_persistence_config, get_settings
 from app.db import resolve_database_url
 from app.db.migrate import upgrade_to_head
@@ -64,6 +65,11 @@ def main(argv: list[str] | None = None) -> None:
         # Bound first: a port in use is said before migrating, not after start-up.
         sock = bind(settings.host, settings.port)
     except PortUnavailable as exc:
+        _refuse(str(exc))
+    try:
+        # Read before anything starts: a file with no graph to serve is one line, not a traceback.
+        read_graphs_file(settings.langgraph_json)
+    except GraphsFileError as exc:
         _refuse(str(exc))
     database_url = resolve_database_url(settings)
     _migrate(database_url)

@@ -140,7 +140,8 @@ async def prune(keep: int | None, days: float | None, apply: bool) -> None:
     await checkpointer.initialize()
     # As the app's sweeper does: snapshots of the oldest kept state, from the graph.
     saver = await checkpointer.get_saver()
-    checkpointer.rebase = compile_assistants(saver, assistant_of=assistant_of_threads(checkpointer)).values_at
+    agents = await compile_assistants(saver, assistant_of=assistant_of_threads(checkpointer))
+    checkpointer.rebase = agents.values_at
     try:
         sweep: Sweep = (
             older_than(datetime.now(UTC) - timedelta(days=days))

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -66,12 +67,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
-        if checkpointer is not None:
-            agents = compile_assistants(
-                saver, app.state.chat_model, assistant_of_threads(checkpointer), services=AGENT_SERVICES
-            )
-        else:
-            agents = compile_assistants(saver, app.state.chat_model, services=AGENT_SERVICES)
+        agents = await compile_assistants(
+            saver,
+            app.state.chat_model,
+            assistant_of_threads(checkpointer) if checkpointer is not None else None,
+            services=AGENT_SERVICES,
+            graphs_file=app.state.graphs_file,
+        )
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
             app.state.statement_sessions,
@@ -98,12 +100,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.engine.dispose()
 
 
-def create_app(database_url: str | None = None, chat_model: BaseChatModel | None = None) -> FastAPI:
+def create_app(
+    database_url: str | None = None, chat_model: BaseChatModel | None = None, graphs_file: Path | None = None
+) -> FastAPI:
     """The app; `database_url` overrides DATABASE_URL (the CLI passes the embedded
-    one), `chat_model` overrides LLM_PROVIDER (tests pass a failing one)."""
+    one), `chat_model` overrides LLM_PROVIDER (tests pass a failing one),
+    `graphs_file` overrides LANGGRAPH_JSON."""
     app = FastAPI(title="SurfSense backend", lifespan=lifespan)
     app.state.database_url = database_url
     app.state.chat_model = chat_model
+    app.state.graphs_file = graphs_file
     errors.install_error_handlers(app)
     app.add_middleware(BodyLimit)
     install_metrics(app)

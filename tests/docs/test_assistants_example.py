@@ -1,4 +1,5 @@
-"""The docs' example of registering an assistant (docs/assistants.md) works as written."""
+"""The docs' example of adding a graph (docs/assistants.md) works as written:
+its graph file and its langgraph.json, loaded and run as the page says."""
 
 import re
 import subprocess
@@ -7,22 +8,22 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# The one Python block of the page that registers an Assistant, and the one that runs it.
-_BLOCK = re.compile(r"```python\n((?:(?!```).)*?ASSISTANTS\.register\(.*?)```", re.S)
+# The page's graph file (the block that makes an AppGraph), its langgraph.json, and the block that runs it.
+_GRAPH_BLOCK = re.compile(r"```python\n((?:(?!```).)*?AppGraph\(name=.*?)```", re.S)
+_JSON_BLOCK = re.compile(r"```json\n((?:(?!```).)*?translator.*?)```", re.S)
 _RUN_BLOCK = re.compile(r"```python\n((?:(?!```).)*?\.graph\.ainvoke\(.*?)```", re.S)
 
-# Run in a process of its own: registering changes the registry of that process only.
+# Run in a process of its own, as the app would: the file's graphs import there.
 _RUN = """
 import asyncio
+from pathlib import Path
 from langgraph.checkpoint.memory import InMemorySaver
 from app.agents import compile_assistants
 from app.agents.local_model import LocalChatModel
 from langchain_core.messages import HumanMessage
 
-{example}
-
 async def main():
-    agents = compile_assistants(InMemorySaver(), LocalChatModel())
+    agents = await compile_assistants(InMemorySaver(), LocalChatModel(), graphs_file=Path("langgraph.json"))
 {run}
     print(sorted(agents), state["messages"][-1].text)
 
@@ -30,16 +31,19 @@ asyncio.run(main())
 """
 
 
-def test_the_registration_example_registers_and_runs() -> None:
+def test_the_example_graph_loads_from_its_file_and_runs(tmp_path: Path) -> None:
     page = (ROOT / "docs" / "assistants.md").read_text()
-    [example] = _BLOCK.findall(page)
+    [graph] = _GRAPH_BLOCK.findall(page)
+    [graphs_file] = _JSON_BLOCK.findall(page)
     [run] = _RUN_BLOCK.findall(page)
-    script = _RUN.format(example=textwrap.dedent(example), run=textwrap.indent(run, "    "))
+    (tmp_path / "translator.py").write_text(graph)
+    (tmp_path / "langgraph.json").write_text(graphs_file)
+    script = _RUN.format(run=textwrap.indent(run, "    "))
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=tmp_path,
         env={"PYTHONPATH": str(ROOT / "surfsense_backend"), "PATH": "/usr/bin:/bin"},
         timeout=300,
         check=False,

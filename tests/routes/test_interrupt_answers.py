@@ -1,5 +1,5 @@
 """Answers to interrupts on both APIs, on a graph whose parallel branches ask
-at once and that is registered with nothing said about interrupting: each
+at once and that is declared with nothing said about interrupting: each
 interrupt answered by id (LangGraph's `Command(resume={id: value})`), each
 answer checked against the assistant's schema, and a message refused while
 any of them waits."""
@@ -7,7 +7,9 @@ any of them waits."""
 # The SDK types its JSON loosely: the tests index what this server returns.
 # mypy: disable-error-code="index,call-overload,union-attr,typeddict-item,arg-type"
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,28 +17,20 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langgraph_sdk.client import LangGraphClient
 
-from app.agents.assistants import ASSISTANTS
 from app.agents.local_model import LocalChatModel
-from app.agents.registry import Assistant
-from tests.graphs import Said, fan_out_graph
 from tests.http_client import Caller, CallerOn, asgi_client
 
-FAN_OUT = Assistant(
-    id="fan-out",
-    name="Fan out",
-    description="Two branches that each ask what to say.",
-    build=fan_out_graph,
-    resume_schema=Said,
-)
+FAN_OUT = "fan-out"
 UNKNOWN = "0" * 32
 
 
 @pytest.fixture
-async def caller(monkeypatch: pytest.MonkeyPatch, caller_on: CallerOn) -> Caller:
-    """A caller on an app that runs the fan-out graph too (registered for this test only)."""
-    monkeypatch.setitem(ASSISTANTS._assistants, FAN_OUT.id, FAN_OUT)
+async def caller(tmp_path: Path, caller_on: CallerOn) -> Caller:
+    """A caller on an app whose langgraph.json declares the fan-out graph beside the chat one."""
+    graphs = {"chat": "app.agents.builtin:chat", FAN_OUT: "tests.graphs:fan_out"}
+    (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": graphs}))
     model: BaseChatModel = LocalChatModel()
-    return await caller_on(model)
+    return await caller_on(model, tmp_path / "langgraph.json")
 
 
 @pytest.fixture
@@ -48,7 +42,7 @@ async def sdk(caller: Caller) -> AsyncIterator[LangGraphClient]:
 
 async def _asked(caller: Caller) -> tuple[str, dict[str, str]]:
     """A fan-out conversation waiting at both questions: its id, and each question's interrupt id."""
-    created = await caller.client.post("/api/v1/conversations", json={"assistant_id": FAN_OUT.id})
+    created = await caller.client.post("/api/v1/conversations", json={"assistant_id": FAN_OUT})
     conversation = str(created.json()["id"])
     sent = await caller.send(conversation, "go")
     assert sent.json()["status"] == "interrupted", sent.text
@@ -106,15 +100,15 @@ class TestTheChatAPI:
 
 class TestTheAgentServerAPI:
     async def test_a_command_resumes_each_interrupt_by_id(self, sdk: LangGraphClient) -> None:
-        thread = (await sdk.threads.create(graph_id=FAN_OUT.id))["thread_id"]
+        thread = (await sdk.threads.create(graph_id=FAN_OUT))["thread_id"]
         go = {"messages": [{"role": "user", "content": "go"}]}
-        waiting = await sdk.runs.wait(thread, FAN_OUT.id, input=go)
+        waiting = await sdk.runs.wait(thread, FAN_OUT, input=go)
         ids = {i["value"]["question"].split()[2]: i["id"] for i in waiting["__interrupt__"]}
         assert set(ids) == {"left", "right"}
 
         async def refused(resume: Any) -> httpx.Response:
             with pytest.raises(httpx.HTTPStatusError) as error:
-                await sdk.runs.wait(thread, FAN_OUT.id, command={"resume": resume})
+                await sdk.runs.wait(thread, FAN_OUT, command={"resume": resume})
             return error.value.response
 
         stray = await refused({ids["left"]: {"text": "a"}, UNKNOWN: {"text": "b"}})
@@ -124,7 +118,7 @@ class TestTheAgentServerAPI:
         assert (await refused({ids["left"]: {"text": "a"}, ids["right"]: {"no": 1}})).status_code == 422
 
         answers = {ids["left"]: {"text": "a"}, ids["right"]: {"text": "b"}}
-        values = await sdk.runs.wait(thread, FAN_OUT.id, command={"resume": answers})
+        values = await sdk.runs.wait(thread, FAN_OUT, command={"resume": answers})
         assert "__interrupt__" not in values
         said = sorted(m["content"] for m in values["messages"] if m["type"] == "ai")
         assert said == ["left: a", "right: b"]

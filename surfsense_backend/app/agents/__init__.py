@@ -1,12 +1,14 @@
-"""The agents the app runs: every registered assistant, compiled with the shared saver."""
+"""The agents the app runs: the graphs `langgraph.json` declares, on the shared saver."""
 
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from app.agents.assistants import ASSISTANTS
+from app.agents.app_graph import AppResources
 from app.agents.context import AgentServices
+from app.agents.loader import load_assistants
 from app.agents.models import create_chat_model
 from app.agents.registry import AssistantOf, CompiledAssistants
 from app.config import get_llm_settings, get_settings
@@ -16,20 +18,26 @@ async def _no_thread_owner(thread_id: str) -> None:
     return None
 
 
-def compile_assistants(
+async def compile_assistants(
     saver: BaseCheckpointSaver[Any],
     model: BaseChatModel | None = None,
-    assistant_of: AssistantOf = _no_thread_owner,
+    assistant_of: AssistantOf | None = None,
     services: AgentServices | None = None,
+    graphs_file: Path | None = None,
 ) -> CompiledAssistants:
-    """Every assistant as the app runs it: the configured model and context
-    window, and the app's `services` for the tools (without them a tool that
-    needs one fails).
+    """Every graph of `graphs_file` (default: LANGGRAPH_JSON) as the app runs
+    it: the app's own (AppGraphs) on the configured model and context window,
+    every graph on `saver`, and the app's `services` for the tools (without
+    them a tool that needs one fails).
 
     The CLI builds the same ones for retention, which rebuilds their state.
     """
-    chosen = model or create_chat_model(get_llm_settings())
-    return ASSISTANTS.compile(chosen, saver, get_settings().chat_context_messages, assistant_of, services)
+    settings = get_settings()
+    resources = AppResources(
+        model or create_chat_model(get_llm_settings()), settings.chat_context_messages, services
+    )
+    path = graphs_file or settings.langgraph_json
+    return await load_assistants(path, saver, resources, assistant_of or _no_thread_owner)
 
 
-__all__ = ["ASSISTANTS", "CompiledAssistants", "compile_assistants"]
+__all__ = ["CompiledAssistants", "compile_assistants"]

@@ -9,7 +9,7 @@ where the step's messages are durable.
 """
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -28,6 +28,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
 
 from app.agents.context import AgentContext, AgentServices
+from app.agents.graph_source import AnyGraph, GraphFactory
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
@@ -248,20 +249,45 @@ class _Translator:
 
 
 class GraphAgent:
-    """A graph compiled once per process with the shared saver, run per conversation."""
+    """A graph on the shared saver, run per conversation. A graph made by a
+    factory (`factory`) is made again for each run, from the run's config;
+    `graph`, made once at start-up, reads its shape and its threads' state."""
 
-    def __init__(self, assistant_id: str, graph: Graph, services: AgentServices | None = None) -> None:
+    def __init__(
+        self,
+        assistant_id: str,
+        graph: AnyGraph,
+        services: AgentServices | None = None,
+        factory: GraphFactory | None = None,
+    ) -> None:
         self.assistant_id = assistant_id
         self.graph = graph
         # What the app lends the graph's tools, in every run's AgentContext.
         self.services = services
+        self.factory = factory
+
+    def _graph_for(self, config: RunnableConfig, context: Any) -> AbstractAsyncContextManager[AnyGraph]:
+        if self.factory is None:
+            return nullcontext(self.graph)
+        return self.factory.open(config, context=context)
 
     @staticmethod
-    def config(thread_id: str, checkpoint_id: str | None = None, checkpoint_ns: str = "") -> RunnableConfig:
-        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns}
+    def config(
+        thread_id: str,
+        checkpoint_id: str | None = None,
+        checkpoint_ns: str = "",
+        base: RunnableConfig | None = None,
+    ) -> RunnableConfig:
+        """The config a graph runs or reads a thread with: `base` (a run's own
+        config: `configurable`, tags, recursion limit...) under the thread's keys."""
+        configurable: dict[str, Any] = {
+            **(base or {}).get("configurable", {}),
+            "thread_id": thread_id,
+            "checkpoint_ns": checkpoint_ns,
+        }
         if checkpoint_id is not None:
             configurable["checkpoint_id"] = checkpoint_id
-        return {"configurable": configurable}
+        return {**(base or {}), "configurable": configurable}
 
     @staticmethod
     def message_input(
@@ -282,6 +308,7 @@ class GraphAgent:
         subgraphs: bool = False,
         stops: tuple[Sequence[str] | None, Sequence[str] | None] = (None, None),
         checkpoint_id: str | None = None,
+        config: RunnableConfig | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """Run the graph on `graph_input` (a state update, or a Command that
         resumes); the last event is Finished or Paused. `run_id` goes into
@@ -290,36 +317,44 @@ class GraphAgent:
         `chunks` names comes as GraphChunks too, the subgraphs' with `subgraphs`.
         `stops`: the nodes to stop before and after (a Paused with no question).
         `checkpoint_id`: an earlier checkpoint to start from, instead of the
-        latest (LangGraph forks the thread there)."""
+        latest (LangGraph forks the thread there). `config`: the run's own
+        (RunnableConfig); a factory's graph is made from it, for this run."""
         translator = _Translator(waiting)
         if isinstance(context, AgentContext) and context.services is None:
             context = replace(context, services=self.services)
-        config = self.config(thread_id, checkpoint_id)
-        config["metadata"] = {"assistant_id": self.assistant_id, **({"run_id": run_id} if run_id else {})}
+        run_config = self.config(thread_id, checkpoint_id, base=config)
+        run_config["metadata"] = {
+            **run_config.get("metadata", {}),
+            "assistant_id": self.assistant_id,
+            **({"run_id": run_id} if run_id else {}),
+        }
         kept = waiting.read if waiting else None
         saver = self._recording_saver()
         if kept is not None and saver is not None:
             # The state the admission read is the one the graph starts from:
             # nothing writes the thread between the two (one run a conversation).
             saver.prime(kept)
-        stream = self.graph.astream(
-            graph_input,
-            config,
-            context=context,
-            stream_mode=cast(list[StreamMode], list(dict.fromkeys([*OWN_MODES, *chunks]))),
-            subgraphs=subgraphs,
-            interrupt_before=stops[0],
-            interrupt_after=stops[1],
-        )
         try:
-            async for item in stream:
-                ns, mode, payload = cast(tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item))
-                if mode in chunks:
-                    yield GraphChunk(mode, ns, payload)
-                # Tokens from any graph; a node's return and a checkpoint from the root's.
-                if mode == "messages" or (mode in OWN_MODES and not ns):
-                    for event in translator.read(mode, payload):
-                        yield event
+            async with self._graph_for(run_config, context) as graph:
+                stream = graph.astream(
+                    graph_input,
+                    run_config,
+                    context=context,
+                    stream_mode=cast(list[StreamMode], list(dict.fromkeys([*OWN_MODES, *chunks]))),
+                    subgraphs=subgraphs,
+                    interrupt_before=stops[0],
+                    interrupt_after=stops[1],
+                )
+                async for item in stream:
+                    ns, mode, payload = cast(
+                        tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item)
+                    )
+                    if mode in chunks:
+                        yield GraphChunk(mode, ns, payload)
+                    # Tokens from any graph; a node's return and a checkpoint from the root's.
+                    if mode == "messages" or (mode in OWN_MODES and not ns):
+                        for event in translator.read(mode, payload):
+                            yield event
         finally:
             if kept is not None:
                 kept.spend()

@@ -1,25 +1,18 @@
-"""Assistants: the graphs the monolith runs, registered by id in one place.
-
-Registering a graph is one `Assistant(...)` in `assistants.py`: an id, a name,
-a description and a function that compiles the graph with the shared saver.
-The app compiles each one once per process; a conversation keeps the
-assistant it was created with.
+"""Assistants: the graphs the app runs, by id, as `langgraph.json` declares
+them (app/agents/loader.py loads them at start-up); a conversation keeps the
+assistant it was created with. A graph the file names but that did not load
+is remembered with its cause, so a request naming it says why.
 """
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, ValidationError
 
-from app.agents.context import AgentServices
-from app.agents.graph_agent import Graph, GraphAgent
-from app.errors import InvalidRequest
+from app.agents.graph_agent import GraphAgent
+from app.errors import AppError, InvalidRequest
 
-# (model, saver, context_messages) -> the compiled graph.
-GraphBuilder = Callable[[BaseChatModel, BaseCheckpointSaver[Any], int], Graph]
 # A thread's assistant id; None for a thread no conversation owns.
 AssistantOf = Callable[[str], Awaitable[str | None]]
 DEFAULT_ASSISTANT = "chat"
@@ -35,6 +28,16 @@ def problems(error: ValidationError, whole: str = "resume") -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in error.errors())
 
 
+class GraphNotLoaded(AppError):
+    """A graph `langgraph.json` names that failed to load at start-up: 424,
+    as the Agent Server answers for a graph it cannot build."""
+
+    status_code = 424
+
+    def __init__(self, graph_id: str, cause: str) -> None:
+        super().__init__(f"The graph {graph_id!r} did not load at start-up: {cause}")
+
+
 class InvalidResume(InvalidRequest):
     def __init__(self, assistant_id: str, error: ValidationError, interrupt_id: str | None = None) -> None:
         which = f" interrupt {interrupt_id}" if interrupt_id else ""
@@ -46,7 +49,6 @@ class Assistant:
     id: str
     name: str
     description: str
-    build: GraphBuilder
     uses_tools: bool = False
     # What an answer to one of its interrupts must look like; None: any JSON value.
     resume_schema: type[BaseModel] | None = None
@@ -68,6 +70,8 @@ class Assistant:
 class AssistantRegistry:
     def __init__(self) -> None:
         self._assistants: dict[str, Assistant] = {}
+        # Graphs the file names that did not load: id -> why.
+        self.failed: dict[str, str] = {}
 
     def register(self, assistant: Assistant) -> Assistant:
         if assistant.id in self._assistants:
@@ -79,25 +83,16 @@ class AssistantRegistry:
         try:
             return self._assistants[assistant_id]
         except KeyError:
+            if assistant_id in self.failed:
+                raise GraphNotLoaded(assistant_id, self.failed[assistant_id]) from None
             raise UnknownAssistant(assistant_id, sorted(self._assistants)) from None
 
     def __iter__(self) -> Iterator[Assistant]:
         return iter(self._assistants.values())
 
-    def compile(
-        self,
-        model: BaseChatModel,
-        saver: BaseCheckpointSaver[Any],
-        context_messages: int,
-        assistant_of: AssistantOf,
-        services: AgentServices | None = None,
-    ) -> "CompiledAssistants":
-        agents = {a.id: GraphAgent(a.id, a.build(model, saver, context_messages), services) for a in self}
-        return CompiledAssistants(self, agents, assistant_of)
-
 
 class CompiledAssistants(Mapping[str, GraphAgent]):
-    """Every registered graph, compiled once for this process."""
+    """Every graph that loaded, on the shared saver, for this process."""
 
     def __init__(
         self, registry: AssistantRegistry, agents: dict[str, GraphAgent], assistant_of: AssistantOf
@@ -109,7 +104,11 @@ class CompiledAssistants(Mapping[str, GraphAgent]):
     async def values_at(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> dict[str, Any]:
         """Retention's snapshot of a thread's state, rebuilt by the graph that wrote it."""
         assistant_id = await self._assistant_of(thread_id) or DEFAULT_ASSISTANT
-        agent = self._agents.get(assistant_id) or self._agents[DEFAULT_ASSISTANT]
+        agent = (
+            self._agents.get(assistant_id)
+            or self._agents.get(DEFAULT_ASSISTANT)
+            or next(iter(self._agents.values()))
+        )
         return await agent.values_at(thread_id, checkpoint_ns, checkpoint_id)
 
     def __getitem__(self, assistant_id: str) -> GraphAgent:

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The repository's own langgraph.json: it declares the built-in graphs.
+REPOSITORY_GRAPHS = Path(__file__).resolve().parents[3] / "langgraph.json"
+
 
 class Settings(BaseSettings):
     """Process-wide settings read from the environment (and `.env`)."""
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
     # The latest messages the agent's state keeps and its model sees, 0 for
     # all; the history API serves the whole conversation either way.
     chat_context_messages: int = Field(default=100, ge=0)
+    # The langgraph.json whose graphs the app serves (the LangGraph CLI's
+    # format). Not LANGGRAPH_CONFIG: the Agent Server reads that name as
+    # per-graph config in JSON, not as a path.
+    langgraph_json: Path = REPOSITORY_GRAPHS
     # The text search configuration messages are indexed in (`simple`: every
     # language, as words, no stemming). Changing it: `surfsense-db search-reindex`.
     search_language: str = Field(default="simple", pattern=r"^[a-z_][a-z0-9_]{0,62}$")

@@ -26,7 +26,7 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
+from langgraph.pregel import Pregel
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -39,7 +39,7 @@ from app.services.persistence.saver import PooledPostgresSaver
 from tests.database import drop_database, recreate_database, scratch_name
 from tests.graphs import chat, echo_graph
 
-Graph = CompiledStateGraph[Any, Any, Any, Any]
+Graph = Pregel[Any, Any, Any, Any]
 How = Literal["keep_latest", "keep newest", "keep newest, rebased"]
 HOWS: list[How] = ["keep_latest", "keep newest", "keep newest, rebased"]
 
@@ -341,7 +341,7 @@ class TestTheAppsGraphs:
     async def test_the_chat_assistant_past_a_snapshot(self, saver: PooledPostgresSaver) -> None:
         """The chat graph as the app compiles it, past its messages' first
         snapshot (every 50 updates), pruned as aprune and the sweeper do."""
-        agent = compile_assistants(saver, LocalChatModel())["chat"]
+        agent = (await compile_assistants(saver, LocalChatModel()))["chat"]
         rng = random.Random(0)  # noqa: S311 - reproducible thread shapes, not secrets
         for how in HOWS:
             thread = f"chat-{uuid.uuid4()}"

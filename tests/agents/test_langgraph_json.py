@@ -1,0 +1,130 @@
+"""Graphs from a `langgraph.json`, written as LangGraph users write them
+(tests/agents/graphs_project), run through the Agent Server API with
+langgraph-sdk: each on the app's PostgreSQL saver, whatever it was compiled
+with, factories made per run from the run's config."""
+
+# The SDK types its JSON loosely: the tests index what this server returns.
+# mypy: disable-error-code="index,call-overload,typeddict-item"
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import MemorySaver
+from langgraph_sdk.client import LangGraphClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.agents.graphs_file import GraphEntry
+from app.agents.loader import import_entry
+from app.agents.local_model import LocalChatModel
+from tests.http_client import Caller, CallerOn, asgi_client
+
+PROJECT = Path(__file__).parent / "graphs_project"
+
+
+@pytest.fixture
+async def caller(
+    caller_on: CallerOn, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Caller:
+    # The file's `env` sets it; unset again after the test.
+    monkeypatch.delenv("GRAPHS_PROJECT_GREETING", raising=False)
+    with caplog.at_level(logging.INFO, logger="app.agents.loader"):
+        return await caller_on(LocalChatModel(), PROJECT / "langgraph.json")
+
+
+@pytest.fixture
+async def sdk(caller: Caller) -> AsyncIterator[LangGraphClient]:
+    http = asgi_client(caller.app, base_url="http://test/langgraph", headers=dict(caller.client.headers))
+    async with http:
+        yield LangGraphClient(http)
+
+
+def said(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+async def _turns(sdk: LangGraphClient, graph_id: str, *texts: str) -> tuple[str, list[str]]:
+    """A thread of `graph_id` sent each text in turn: its id, and its AI messages afterwards."""
+    thread = (await sdk.threads.create(graph_id=graph_id))["thread_id"]
+    for words in texts:
+        await sdk.runs.wait(thread, graph_id, input=said(words))
+    state = await sdk.threads.get_state(thread)
+    return thread, [m["content"] for m in state["values"]["messages"] if m["type"] == "ai"]
+
+
+async def _checkpoints_in_postgres(engine: AsyncEngine, thread_id: str) -> int:
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT count(*) FROM checkpoints WHERE thread_id = :thread"), {"thread": thread_id}
+        )
+    return int(found or 0)
+
+
+class TestEachKindOfGraph:
+    async def test_a_graph_compiled_with_its_own_saver_runs_on_the_shared_one(
+        self, sdk: LangGraphClient, engine: AsyncEngine
+    ) -> None:
+        thread, replies = await _turns(sdk, "compiled", "one", "two")
+        assert replies == ["heard so far: one", "heard so far: one, two"]
+        assert await _checkpoints_in_postgres(engine, thread) > 0
+        own = import_entry(GraphEntry("compiled", "./compiled.py:graph"), PROJECT).checkpointer
+        assert isinstance(own, MemorySaver)
+        assert not own.storage  # its MemorySaver never saw the thread
+
+    async def test_a_bare_state_graph_is_compiled_on_the_shared_saver(
+        self, sdk: LangGraphClient, engine: AsyncEngine
+    ) -> None:
+        thread, replies = await _turns(sdk, "bare", "quiet please")
+        assert replies == ["QUIET PLEASE"]
+        assert await _checkpoints_in_postgres(engine, thread) > 0
+
+    async def test_a_factory_taking_config_is_made_per_run_from_the_runs_config(
+        self, sdk: LangGraphClient, engine: AsyncEngine
+    ) -> None:
+        thread, replies = await _turns(sdk, "configured", "hi", "again")
+        assert replies == [f"made for thread {thread}"] * 2
+        assert await _checkpoints_in_postgres(engine, thread) > 0
+
+    async def test_an_async_factory_taking_nothing_sees_the_files_env(
+        self, sdk: LangGraphClient, engine: AsyncEngine
+    ) -> None:
+        thread, replies = await _turns(sdk, "made_async", "hi")
+        assert replies == ["hello from langgraph.json"]
+        assert await _checkpoints_in_postgres(engine, thread) > 0
+
+    async def test_a_factory_taking_the_servers_runtime_is_told_it_runs(self, sdk: LangGraphClient) -> None:
+        _, replies = await _turns(sdk, "on_runtime", "hi")
+        assert replies == ["made for threads.create_run"]
+
+    async def test_a_module_path_entry_with_a_subgraph_that_keeps_its_own_state(
+        self, sdk: LangGraphClient, engine: AsyncEngine
+    ) -> None:
+        thread, replies = await _turns(sdk, "nested", "a", "b", "c")
+        # The subgraph's `calls` lives in its own namespace of the thread, run after run.
+        assert replies == ["call 1", "call 2", "call 3"]
+        async with engine.connect() as conn:
+            namespaces = await conn.scalars(
+                text("SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = :thread"),
+                {"thread": thread},
+            )
+            assert any(ns.startswith("counter") for ns in namespaces)
+
+
+class TestTheAssistants:
+    async def test_each_graph_is_an_assistant_named_by_its_id(self, sdk: LangGraphClient) -> None:
+        found = {a["assistant_id"]: a for a in await sdk.assistants.search(limit=50)}
+        assert sorted(found) == ["bare", "compiled", "configured", "made_async", "nested", "on_runtime"]
+        assert found["nested"]["name"] == "nested"
+        assert found["nested"]["description"] == "Counts its calls in a subgraph."
+        graph = await sdk.assistants.get_graph("configured")
+        assert "say" in {node["id"] for node in graph["nodes"]}
+
+    async def test_the_store_key_is_said_to_be_kept_for_later(
+        self, caller: Caller, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        [line] = [r.getMessage() for r in caplog.get_records("setup") if "'store'" in r.getMessage()]
+        assert str(PROJECT / "langgraph.json") in line
+        assert "not acted on yet" in line

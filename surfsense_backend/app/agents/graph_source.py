@@ -25,8 +25,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
-# The Agent Server builds these two itself; so does this module, and only it.
-from langgraph_sdk.runtime import ServerRuntime, _ExecutionRuntime, _ReadRuntime
+from app.agents.sdk_runtime import RUNTIME_CLASSES, ServerRuntime, execution_runtime, read_runtime
 
 AnyGraph = Pregel[Any, Any, Any, Any]
 # (config, runtime) -> the factory's keyword arguments.
@@ -63,7 +62,7 @@ def _is_runtime(annotation: Any) -> bool:
     if isinstance(annotation, str):  # unresolved: the name is what the user wrote
         return annotation.split("[", 1)[0].strip() == "ServerRuntime"
     if isinstance(annotation, type):
-        return issubclass(annotation, _ExecutionRuntime | _ReadRuntime)
+        return issubclass(annotation, RUNTIME_CLASSES)
     return any(_is_runtime(argument) for argument in get_args(annotation))
 
 
@@ -122,10 +121,6 @@ class GraphFactory:
         """The graph the factory makes for `config`: for a run (`execution`,
         the runtime holds its `context`), or to read its shape and state.
         This app has no store to lend yet: the runtime's is None."""
-        runtime = (
-            _ExecutionRuntime(access_context="threads.create_run", store=None, context=context)  # type: ignore[arg-type]
-            if execution
-            else _ReadRuntime(access_context="assistants.read", store=None)  # type: ignore[arg-type]
-        )
+        runtime = execution_runtime(context) if execution else read_runtime()
         async with _made(self.make(**self.arguments(config, runtime))) as made:
             yield on_saver(made, self.saver, self.graph_id)

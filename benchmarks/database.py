@@ -25,6 +25,13 @@ def server_url() -> str:
 
 async def fresh_database(server: str) -> str:
     """A new, migrated benchmark database on the server; its URL."""
+    target = await recreated(server, DATABASE)
+    await asyncio.to_thread(upgrade_to_head, target)
+    return target
+
+
+async def recreated(server: str, database: str) -> str:
+    """`database` dropped and created empty on the server; its URL."""
     url, _ = sqlalchemy_url(server)
     conn = await asyncpg.connect(
         host=url.host or url.query.get("host"),
@@ -34,13 +41,11 @@ async def fresh_database(server: str) -> str:
         database=url.database,
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
-    target = make_url(server).set(database=DATABASE).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade_to_head, target)
-    return target
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
 
 
 @contextmanager

@@ -15,11 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
-from app.config import sqlalchemy_url
-from benchmarks.database import server_url
+from benchmarks.database import recreated, server_url
 from benchmarks.w8_http import ROOT, serving, throughput
 
 CONVERSATIONS, TURNS = 50, 10
@@ -28,20 +24,7 @@ _MIGRATE = "import sys; from app.db.migrate import upgrade_to_head; upgrade_to_h
 
 async def _fresh(server: str, database: str, root: Path) -> str:
     """A new database migrated by the checkout at `root` (its own schema's head)."""
-    url, _ = sqlalchemy_url(server)
-    conn = await asyncpg.connect(
-        host=url.host or url.query.get("host"),
-        port=url.port,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await conn.close()
-    target = make_url(server).set(database=database).render_as_string(hide_password=False)
+    target = await recreated(server, database)
     env = {"PYTHONPATH": f"{root / 'surfsense_backend'}:{root}", "PATH": "/usr/bin:/bin"}
     await asyncio.to_thread(
         subprocess.run, [sys.executable, "-c", _MIGRATE, target], cwd=root, env=env, check=True

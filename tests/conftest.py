@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import delete, select
@@ -80,14 +81,25 @@ def persistence_config() -> PersistenceConfig:
     return PersistenceConfig(retry_base_delay=0.05, retry_max_delay=0.5, pool_max_size=20)
 
 
+@asynccontextmanager
+async def opened_checkpointer(
+    database_url: str, config: PersistenceConfig
+) -> AsyncIterator[MessageCheckpointer]:
+    """A MessageCheckpointer with its own pool, closed after."""
+    checkpointer = MessageCheckpointer(database_url, config)
+    await checkpointer.initialize()
+    try:
+        yield checkpointer
+    finally:
+        await checkpointer.cleanup()
+
+
 @pytest.fixture
 async def checkpointer(
     database_url: str, persistence_config: PersistenceConfig
 ) -> AsyncIterator[MessageCheckpointer]:
-    checkpointer = MessageCheckpointer(database_url, persistence_config)
-    await checkpointer.initialize()
-    yield checkpointer
-    await checkpointer.cleanup()
+    async with opened_checkpointer(database_url, persistence_config) as opened:
+        yield opened
 
 
 Owner = Callable[..., Awaitable[tuple[User, Conversation]]]

@@ -20,7 +20,7 @@ from app.models import Checkpoint, Conversation, DeletedThread, RunEvent, RunSta
 from app.services.persistence import MessageCheckpointer
 from app.services.retention import RetentionSweeper, SweepReport
 from tests.conditions import until, waiting_behind
-from tests.conftest import Owner
+from tests.conftest import Owner, opened_checkpointer
 from tests.graphs import reply_to
 
 
@@ -29,10 +29,8 @@ async def second_checkpointer(
     database_url: str, persistence_config: PersistenceConfig
 ) -> AsyncIterator[MessageCheckpointer]:
     """Another process's MessageCheckpointer: its own pool on the same database."""
-    checkpointer = MessageCheckpointer(database_url, persistence_config)
-    await checkpointer.initialize()
-    yield checkpointer
-    await checkpointer.cleanup()
+    async with opened_checkpointer(database_url, persistence_config) as opened:
+        yield opened
 
 
 async def _checkpoints(sessions: async_sessionmaker[AsyncSession], thread: str) -> int:

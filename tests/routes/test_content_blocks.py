@@ -4,6 +4,9 @@ previewed by their text only, and bounded in bytes with a 413."""
 
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from app.config import get_persistence_config
 from tests.content_blocks import image, pdf, png, with_text
 from tests.http_client import Caller
@@ -38,6 +41,22 @@ class TestStoredAsSent:
         checkpoint = reply["assistant_message"]["checkpoint_id"]
         state = await alice.client.get(f"/api/v1/conversations/{conversation}/checkpoints/{checkpoint}")
         assert state.json()["messages"][0]["content"] == content
+
+    async def test_the_run_keeps_the_blocks_once_in_its_spec(
+        self, alice: Caller, engine: AsyncEngine
+    ) -> None:
+        conversation = await alice.conversation()
+        content = with_text("queued or not, this runs", image())
+        assert (await _post(alice, conversation, content)).status_code == 200
+        async with engine.connect() as conn:
+            run = (
+                await conn.execute(
+                    text("SELECT blocks, kwargs FROM thread_runs WHERE conversation_id = :c"),
+                    {"c": conversation},
+                )
+            ).one()
+        assert run.blocks is None
+        assert run.kwargs["input"]["messages"][0]["content"] == content
 
     async def test_a_fork_copies_the_blocks(self, alice: Caller) -> None:
         conversation = await alice.conversation()

@@ -57,7 +57,8 @@ class ThreadRun(Base):
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     prompt: Mapped[str] = mapped_column(Text)
-    # A chat-API message sent as content blocks: the blocks (`prompt` is their text).
+    # A chat-API message sent as content blocks, on runs stored before runs
+    # kept their spec in `kwargs` (which holds them now).
     blocks: Mapped[list[Any] | None] = mapped_column(JSONB(none_as_null=True))
     status: Mapped[RunStatus] = mapped_column(
         StrEnumType(RunStatus), server_default=RunStatus.RUNNING.value, default=RunStatus.RUNNING

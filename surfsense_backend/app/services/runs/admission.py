@@ -92,8 +92,8 @@ class Admission:
         run = ThreadRun(
             conversation_id=conversation.id,
             user_id=user_id,
+            # The message's blocks are in the spec (kwargs): not stored twice.
             prompt=spec.prompt(),
-            blocks=spec.blocks(),
             resume=resume,
             kwargs=spec.to_json(),
         )

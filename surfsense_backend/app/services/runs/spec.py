@@ -123,11 +123,6 @@ class RunSpec:
             return _json({"update": self.update, "goto": self.goto})
         return _json(self.input)
 
-    def blocks(self) -> list[Any] | None:
-        """The last human message's content blocks, when it was sent as blocks."""
-        asked = self._asked()
-        return asked.content if asked is not None and isinstance(asked.content, list) else None
-
     def command(self, resume: Any = None) -> Command[Any]:
         """The command the graph gets: the run's update and goto, and `resume` if it resumes."""
         return Command(resume=resume, update=self.update, goto=self.goto if self.goto is not None else ())

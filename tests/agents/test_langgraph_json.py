@@ -113,10 +113,40 @@ class TestEachKindOfGraph:
             assert any(ns.startswith("counter") for ns in namespaces)
 
 
+class TestWhatTheServerTellsAGraph:
+    async def test_configurable_names_the_caller_the_run_and_its_graph(
+        self, sdk: LangGraphClient, caller: Caller, engine: AsyncEngine
+    ) -> None:
+        thread = (await sdk.threads.create(graph_id="whoami"))["thread_id"]
+        run = await sdk.runs.create(thread, "whoami", input=said("who am I?"))
+        await sdk.runs.join(thread, run["run_id"])
+        state = await sdk.threads.get_state(thread)
+        [reply] = [m["content"] for m in state["values"]["messages"] if m["type"] == "ai"]
+        assert reply == (
+            f"user={caller.id} auth={caller.id} assistant=whoami graph=whoami run={run['run_id']}"
+        )
+        # An id, not a secret: the caller's id is the one identity key in checkpoint metadata.
+        async with engine.connect() as conn:
+            metadata = await conn.scalars(
+                text("SELECT metadata FROM checkpoints WHERE thread_id = :thread"), {"thread": thread}
+            )
+            for found in metadata:
+                assert found.get("user_id") in (None, str(caller.id))
+                assert "langgraph_auth_user" not in found
+
+
 class TestTheAssistants:
     async def test_each_graph_is_an_assistant_named_by_its_id(self, sdk: LangGraphClient) -> None:
         found = {a["assistant_id"]: a for a in await sdk.assistants.search(limit=50)}
-        assert sorted(found) == ["bare", "compiled", "configured", "made_async", "nested", "on_runtime"]
+        assert sorted(found) == [
+            "bare",
+            "compiled",
+            "configured",
+            "made_async",
+            "nested",
+            "on_runtime",
+            "whoami",
+        ]
         assert found["nested"]["name"] == "nested"
         assert found["nested"]["description"] == "Counts its calls in a subgraph."
         graph = await sdk.assistants.get_graph("configured")

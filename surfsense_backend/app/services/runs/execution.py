@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -138,6 +139,7 @@ class RunExecutor:
             subgraphs=spec.stream_subgraphs,
             stops=(spec.interrupt_before, spec.interrupt_after),
             checkpoint_id=spec.checkpoint_id,
+            config=_run_config(run, handle.agent.assistant_id),
         )
         async for event in stream:
             match event:
@@ -248,3 +250,22 @@ class RunExecutor:
 
     async def _fail(self, handle: RunHandle, progress: ReplyProgress, kind: str, detail: str) -> None:
         handle.emit(await self.recorder.fail(handle, progress, kind, detail))
+
+
+def _run_config(run: ThreadRun, assistant_id: str) -> RunnableConfig:
+    """What the server tells a graph in `configurable`, as the Agent Server
+    names it: the run, its assistant and graph, and who runs it, so a graph
+    can keep per-user data (`user_id`, `langgraph_auth_user`). LangGraph
+    copies a configurable's plain values into checkpoint metadata: these are
+    ids, and the user is a mapping, which it leaves out."""
+    user_id = str(run.user_id)
+    return {
+        "configurable": {
+            "run_id": str(run.run_id),
+            "assistant_id": assistant_id,
+            "graph_id": assistant_id,
+            "user_id": user_id,
+            "langgraph_auth_user_id": user_id,
+            "langgraph_auth_user": {"identity": user_id, "is_authenticated": True, "permissions": []},
+        }
+    }

@@ -99,7 +99,7 @@ class Admission:
         )
         running, pending = await self._active(runs, conversation.id) if busy else (None, [])
         if running is None and not pending:
-            return Admitted(run, started=await self.start(session, storage, conversation, run))
+            return Admitted(run, started=await self.start(session, storage, conversation, run, spec))
         strategy = spec.multitask_strategy
         if strategy == MultitaskStrategy.REJECT:
             raise RunInProgress
@@ -139,15 +139,20 @@ class Admission:
         return [running.run_id]
 
     async def start(
-        self, session: AsyncSession, storage: ConversationStorage, conversation: Conversation, run: ThreadRun
+        self,
+        session: AsyncSession,
+        storage: ConversationStorage,
+        conversation: Conversation,
+        run: ThreadRun,
+        spec: RunSpec,
     ) -> RunHandle:
-        """Under the conversation's lock: check the run against what the graph
-        waits for where it starts, take the history back there if that is an
-        earlier checkpoint, then store the run running under this process's
-        lease, with its messages and its first event."""
+        """Under the conversation's lock: check the run (`spec`: what it was
+        admitted with) against what the graph waits for where it starts, take
+        the history back there if that is an earlier checkpoint, then store the
+        run running under this process's lease, with its messages and its first
+        event."""
         assistant = self.agents.registry.get(conversation.assistant_id)
         agent = self.agents[assistant.id]
-        spec = RunSpec.of(run)
         at = spec.checkpoint_id
         # Read for every graph: whether it interrupts is its own business.
         waiting = await agent.waiting(conversation.thread_id, at)
@@ -181,7 +186,9 @@ class Admission:
         for run in pending if running is None else []:
             try:
                 # Each refusal comes before the start writes anything.
-                return await self.start(session, ConversationStorage(session), conversation, run)
+                return await self.start(
+                    session, ConversationStorage(session), conversation, run, RunSpec.of(run)
+                )
             except CANNOT_START as exc:
                 await self.recorder.refuse_pending(runs, run, exc.kind, str(exc))
         return None

@@ -72,7 +72,8 @@ class RunSpec:
                 raise UnsupportedStreamMode(mode)
         # Stored as JSON and read back: the enum, whichever was given.
         object.__setattr__(self, "multitask_strategy", MultitaskStrategy(self.multitask_strategy))
-        self.messages()  # InvalidInput now, not when the run starts
+        # Read once, here: InvalidInput now, not when the run starts.
+        object.__setattr__(self, "_given", self._converted())
 
     @classmethod
     def message(cls, content: Content, strategy: MultitaskStrategy) -> "RunSpec":
@@ -101,6 +102,10 @@ class RunSpec:
     def messages(self) -> list[BaseMessage]:
         """The input's `messages`, as LangChain messages (the history stores them
         as the run starts); none when a resume or a command goes instead."""
+        given: list[BaseMessage] = self._given  # type: ignore[attr-defined]
+        return list(given)
+
+    def _converted(self) -> list[BaseMessage]:
         given = (self.input or {}).get("messages")
         if given is None or self.commands or self.resumes:
             return []
@@ -141,7 +146,8 @@ class RunSpec:
             return None  # go on from where the graph stopped (a node it stopped before, say)
         graph_input = dict(self.input or {})
         if before or "messages" in graph_input:
-            graph_input["messages"] = [*before, *self.messages()]
+            # Objects of their own: the graph may give them ids in place.
+            graph_input["messages"] = [*before, *self._converted()]
         return graph_input
 
     def for_run(self, assistant_id: str, resume: Any) -> "RunSpec":

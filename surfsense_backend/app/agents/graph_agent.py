@@ -29,6 +29,7 @@ from langgraph.types import Command, StateSnapshot, StreamMode
 
 from app.agents.context import AgentContext, AgentServices
 from app.agents.graph_source import AnyGraph, GraphFactory
+from app.agents.run_context import ContextSchema, InvalidContext
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
@@ -259,12 +260,28 @@ class GraphAgent:
         graph: AnyGraph,
         services: AgentServices | None = None,
         factory: GraphFactory | None = None,
+        *,
+        app_context: bool = False,
     ) -> None:
         self.assistant_id = assistant_id
         self.graph = graph
         # What the app lends the graph's tools, in every run's AgentContext.
         self.services = services
         self.factory = factory
+        # An AppGraph's runs get an AgentContext; any other graph's, its client's context.
+        self.app_context = app_context
+        schema = None if app_context else getattr(graph, "context_schema", None)
+        self._context_schema = ContextSchema(assistant_id, schema)
+
+    def client_context(self, given: dict[str, Any] | None, configurable: dict[str, Any]) -> Any:
+        """The context a run of this graph gets from its client (`given`, or its
+        `configurable`), checked against the graph's schema: InvalidContext (422)
+        if the schema refuses it, or the graph takes its context from the app."""
+        if self.app_context:
+            if given:
+                raise InvalidContext(self.assistant_id, "its context is the thread and its user")
+            return None
+        return self._context_schema.context(given, configurable)
 
     def _graph_for(self, config: RunnableConfig, context: Any) -> AbstractAsyncContextManager[AnyGraph]:
         if self.factory is None:

@@ -105,6 +105,8 @@ class GraphChunk:
 AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused | GraphChunk
 # The modes the run itself reads: tokens, what each node returned, each step's checkpoint.
 OWN_MODES = ("messages", "updates", "checkpoints")
+# Not a mode of the graph's stream: LangChain's events (astream_events v2), asked as one.
+EVENTS = "events"
 
 
 class KeptRead(Protocol):
@@ -249,6 +251,26 @@ class _Translator:
         return Finished(self.checkpoint_id, self.reply)
 
 
+def _plain(graph: AnyGraph, graph_input: Any, config: RunnableConfig, **kwargs: Any) -> AsyncIterator[Any]:
+    return graph.astream(graph_input, config, **kwargs)
+
+
+async def _with_events(
+    graph: AnyGraph, graph_input: Any, config: RunnableConfig, **kwargs: Any
+) -> AsyncIterator[Any]:
+    """The graph's stream as `astream` gives it, and every other event of
+    LangChain's `astream_events` (v2) as a GraphChunk in mode `events`, as
+    the Agent Server streams them: the root run's `on_chain_stream` events
+    carry the stream's own items; the first event is the root run's start."""
+    root = None
+    async for event in graph.astream_events(graph_input, config, version="v2", **kwargs):
+        root = root or event["run_id"]
+        if event["event"] == "on_chain_stream" and event["run_id"] == root:
+            yield event["data"]["chunk"]
+        elif "langsmith:hidden" not in (event.get("tags") or ()):
+            yield GraphChunk(EVENTS, (), event)
+
+
 class GraphAgent:
     """A graph on the shared saver, run per conversation. A graph made by a
     factory (`factory`) is made again for each run, from the run's config;
@@ -353,16 +375,21 @@ class GraphAgent:
             saver.prime(kept)
         try:
             async with self._graph_for(run_config, context) as graph:
-                stream = graph.astream(
+                modes = list(dict.fromkeys([*OWN_MODES, *(m for m in chunks if m != EVENTS)]))
+                stream = (_with_events if EVENTS in chunks else _plain)(
+                    graph,
                     graph_input,
                     run_config,
                     context=context,
-                    stream_mode=cast(list[StreamMode], list(dict.fromkeys([*OWN_MODES, *chunks]))),
+                    stream_mode=cast(list[StreamMode], modes),
                     subgraphs=subgraphs,
                     interrupt_before=stops[0],
                     interrupt_after=stops[1],
                 )
                 async for item in stream:
+                    if isinstance(item, GraphChunk):  # one of LangChain's events
+                        yield item
+                        continue
                     ns, mode, payload = cast(
                         tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item)
                     )

@@ -27,6 +27,7 @@ STREAM_MODES = {
     "checkpoints": "checkpoints",
     "tasks": "tasks",
     "debug": "debug",
+    "events": "events",
 }
 
 

@@ -307,7 +307,6 @@ def _refuse_unserved(body: RunCreateIn) -> None:
     unserved = {
         "webhook": body.webhook,
         "after_seconds (a delayed run)": body.after_seconds,
-        "stream_mode events": "events" in body.modes,
     }
     for feature, asked in unserved.items():
         if asked:

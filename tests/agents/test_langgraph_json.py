@@ -6,6 +6,7 @@ with, factories made per run from the run's config."""
 # The SDK types its JSON loosely: the tests index what this server returns.
 # mypy: disable-error-code="index,call-overload,typeddict-item"
 
+import httpx
 import pytest
 from langgraph.checkpoint.memory import MemorySaver
 from langgraph_sdk.client import LangGraphClient
@@ -98,6 +99,30 @@ class TestEachKindOfGraph:
         said_ = sorted(m["content"] for m in output["messages"] if m["type"] == "ai")
         assert said_ == ["left: west", "right: east"]
         assert (await sdk.threads.get(thread))["status"] == "idle"
+
+
+class TestAProjectWithoutTheChatGraph:
+    async def test_a_thread_made_without_a_graph_takes_its_first_runs(self, sdk: LangGraphClient) -> None:
+        thread = (await sdk.threads.create())["thread_id"]
+        output = await sdk.runs.wait(thread, "whoami", input=said("who?"))
+        assert output["messages"][-1]["content"].startswith("user=")
+        assert (await sdk.threads.get(thread))["metadata"]["graph_id"] == "whoami"
+
+    async def test_a_conversation_made_without_an_assistant_gets_the_files_first(
+        self, caller: Caller
+    ) -> None:
+        made = await caller.client.post("/api/v1/conversations", json={})
+        assert made.status_code == 201, made.text
+        assert made.json()["assistant_id"] == "compiled"
+
+    async def test_a_state_update_the_graphs_own_edge_refuses_is_422(self, sdk: LangGraphClient) -> None:
+        # The react-agent template's edge raises ValueError for a message not from the model.
+        thread = (await sdk.threads.create(graph_id="react"))["thread_id"]
+        await sdk.runs.wait(thread, "react", input=said("hi"))
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await sdk.threads.update_state(thread, {"messages": [{"role": "user", "content": "x"}]})
+        assert refused.value.response.status_code == 422
+        assert "Expected AIMessage in output edges" in refused.value.response.json()["detail"]
 
 
 class TestWhatTheServerTellsAGraph:

@@ -86,6 +86,15 @@ class AssistantRegistry:
     def __iter__(self) -> Iterator[Assistant]:
         return iter(self._assistants.values())
 
+    @property
+    def default(self) -> str:
+        """The assistant of a thread or conversation made without naming one:
+        `chat` where it is loaded, else the file's first graph that loaded (a
+        thread takes the graph of its first run anyway)."""
+        if DEFAULT_ASSISTANT in self._assistants:
+            return DEFAULT_ASSISTANT
+        return next(iter(self._assistants))
+
 
 class CompiledAssistants(Mapping[str, GraphAgent]):
     """Every graph that loaded, on the shared saver, for this process."""

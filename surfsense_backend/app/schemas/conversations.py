@@ -20,7 +20,8 @@ class ConversationCreate(BaseModel):
 
     title: StoredText | None = Field(default=None, min_length=1, max_length=200)
     # One of GET /api/v1/assistants; the conversation keeps it.
-    assistant_id: StoredText = Field(default="chat", min_length=1, max_length=64)
+    # None: `chat`, or the first graph of a langgraph.json without it.
+    assistant_id: StoredText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ConversationUpdate(BaseModel):

@@ -35,7 +35,11 @@ async def call_model(state: MessagesState, runtime: Runtime[Context]) -> dict[st
 
 def route(state: MessagesState) -> Literal["tools", "__end__"]:
     last = state["messages"][-1]
-    return "tools" if isinstance(last, AIMessage) and last.tool_calls else "__end__"
+    if not isinstance(last, AIMessage):
+        raise ValueError(  # noqa: TRY004 - the template's own words and type
+            f"Expected AIMessage in output edges, but got {type(last).__name__}"
+        )
+    return "tools" if last.tool_calls else "__end__"
 
 
 builder = StateGraph(MessagesState, context_schema=Context)

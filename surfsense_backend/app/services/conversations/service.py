@@ -52,8 +52,10 @@ class ConversationService:
             raise ConversationNotFound(conversation_id)
         return conversation
 
-    async def create(self, title: str | None, assistant_id: str = "chat") -> Conversation:
-        """A conversation answered by `assistant_id` (UnknownAssistant, 422, naming the known ones)."""
+    async def create(self, title: str | None, assistant_id: str | None = None) -> Conversation:
+        """A conversation answered by `assistant_id` (UnknownAssistant, 422,
+        naming the known ones), or by the default assistant."""
+        assistant_id = assistant_id or self.assistants.default
         self.assistants.get(assistant_id)
         conversation = Conversation(user_id=self.user_id, title=title, assistant_id=assistant_id)
         self.conversations.add(conversation)

@@ -11,7 +11,7 @@ from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.registry import DEFAULT_ASSISTANT, CompiledAssistants
+from app.agents.registry import CompiledAssistants
 from app.errors import InvalidRequest, first_line
 from app.models import Conversation
 from app.services.conversations.errors import RunInProgress
@@ -75,7 +75,8 @@ class ThreadService:
             raise InvalidThreadId(thread_id)
         if wanted is not None and await self.threads.owner_of(wanted) is not None:
             return await self._existing(wanted, if_exists)
-        assistant_id = str(metadata.get("graph_id") or metadata.get("assistant_id") or DEFAULT_ASSISTANT)
+        named = metadata.get("graph_id") or metadata.get("assistant_id")
+        assistant_id = str(named or self.agents.registry.default)
         self.agents.registry.get(assistant_id)  # UnknownAssistant (422) names the known ones
         thread = wanted or uuid.uuid4()
         own = {k: v for k, v in metadata.items() if k not in GRAPH_KEYS}
@@ -270,7 +271,9 @@ class ThreadService:
             written = await agent.graph.aupdate_state(
                 agent.config(conversation.thread_id), values, as_node=as_node
             )
-        except InvalidUpdateError as exc:  # no such node, or values the graph cannot take
+        except (InvalidUpdateError, ValueError) as exc:
+            # No such node, values the graph cannot take, or an edge of the
+            # graph's own refusing them (a ValueError, 400 on the Agent Server).
             raise InvalidStateUpdate(first_line(exc)) from exc
         after = await agent.graph.aget_state(written)
         checkpoint = checkpoint_json(written)

@@ -275,7 +275,7 @@ async def test_unserved_features_are_refused_and_others_runs_hidden(
     sdk: LangGraphClient, sdk_for: Callable[[str], LangGraphClient], server: Server
 ) -> None:
     thread = (await sdk.threads.create())["thread_id"]
-    for unserved in ({"webhook": "https://example.com/hook"}, {"stream_mode": "events"}):
+    for unserved in ({"webhook": "https://example.com/hook"}, {"after_seconds": 1}):
         with pytest.raises(UnprocessableEntityError) as refused:
             await sdk.runs.create(thread, "chat", input=said("x"), **unserved)
         assert refused.value.response.json()["error"] == "NotServed"

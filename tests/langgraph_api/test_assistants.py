@@ -309,6 +309,8 @@ class TestPrivate:
         first = await sdk.assistants.create("persona", context={"voice": "Ada"})
         await sdk.assistants.update(first["assistant_id"], name="again")
         second = await sdk.assistants.create("tools")
+        with pytest.raises(UnprocessableEntityError, match="delete_threads"):
+            await sdk.assistants.delete(first["assistant_id"], delete_threads=True)
         await sdk.assistants.delete(first["assistant_id"])
         with pytest.raises(NotFoundError):
             await sdk.assistants.get(first["assistant_id"])
@@ -365,7 +367,7 @@ class TestBadInput:
             assert said in answer.json()["detail"], (body, answer.json())
         made = await sdk.assistants.create("persona", context={"voice": "a"})
         aid = made["assistant_id"]
-        for path, body in [
+        for path, refused in [
             (f"/assistants/{aid}/latest", {"version": 2**40}),
             (f"/assistants/{aid}/latest", {"version": 0}),
             (f"/assistants/{aid}/versions", {"limit": 10**30}),
@@ -373,8 +375,8 @@ class TestBadInput:
             ("/assistants/search", {"select": ["secrets"]}),
             ("/assistants/search", {"metadata": {"k": "\x00"}}),
         ]:
-            answer = await post(path, json=body)
-            assert answer.status_code == 422, (path, body, answer.text)
+            answer = await post(path, json=refused)
+            assert answer.status_code == 422, (path, refused, answer.text)
         answer = await users[0].http.patch(f"/assistants/{aid}", json={"context": {"voice": 7}})
         assert (answer.status_code, "voice" in answer.json()["detail"]) == (422, True)
         assert await sdk.assistants.get(aid) == made

@@ -21,6 +21,7 @@ from app.schemas.assistants import (
 from app.schemas.errors import error_responses
 from app.services.assistants.filters import AssistantFilter
 from app.services.assistants.service import AssistantChange, AssistantService
+from app.services.threads.runs import NotServed
 
 router = APIRouter(prefix="/assistants", tags=["langgraph"], responses=error_responses(401, 422, 503))
 
@@ -79,7 +80,10 @@ async def update_assistant(assistant_id: str, body: AssistantPatchIn, assistants
 
 
 @router.delete("/{assistant_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 409))
-async def delete_assistant(assistant_id: str, assistants: Service) -> Response:
+async def delete_assistant(assistant_id: str, assistants: Service, delete_threads: bool = False) -> Response:
+    if delete_threads:
+        # A thread here keeps the graph it runs, not the assistant that started it.
+        raise NotServed("Deleting an assistant's threads with it (delete_threads)")
     await assistants.delete(assistant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

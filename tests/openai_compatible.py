@@ -2,7 +2,7 @@
 `LLM_PROVIDER=openai` takes: LangChain's ChatOpenAI, its tool binding, its
 streamed tool calls. It plays a model that follows the research agent's
 prompt: search, then save the summary as a note, then answer; offered no
-tools, it repeats what it was told."""
+tools, it repeats what it was told; offered others, it calls the first."""
 
 import asyncio
 import json
@@ -48,11 +48,24 @@ def _answer(text: str) -> list[bytes]:
     return [*pieces, _chunk({}, "stop")]
 
 
+def _any_tool(body: dict[str, Any], n: int) -> list[bytes]:
+    """Any other agent's: the first tool offered, given the person's words for
+    each required argument; then an answer with its result."""
+    last = body["messages"][-1]
+    if last["role"] == "tool":
+        return _answer(f"Done. {last['content']}")
+    tool = body["tools"][0]["function"]
+    required = tool.get("parameters", {}).get("required", [])
+    return _call(tool["name"], {name: last["content"] for name in required}, n)
+
+
 def _reply(body: dict[str, Any], n: int) -> list[bytes]:
     messages = body["messages"]
     last = messages[-1]
     if not body.get("tools"):
         return _answer(f"You said: {last['content']}")
+    if "search_conversations" not in {t["function"]["name"] for t in body["tools"]}:
+        return _any_tool(body, n)
     if last["role"] == "user":
         return _call("search_conversations", {"query": "durable memory"}, n)
     ran = {m.get("tool_call_id") for m in messages if m["role"] == "tool"}

@@ -6,11 +6,6 @@ with, factories made per run from the run's config."""
 # The SDK types its JSON loosely: the tests index what this server returns.
 # mypy: disable-error-code="index,call-overload,typeddict-item"
 
-import logging
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 from langgraph.checkpoint.memory import MemorySaver
 from langgraph_sdk.client import LangGraphClient
@@ -19,31 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.agents.graphs_file import GraphEntry
 from app.agents.loader import import_entry
-from app.agents.local_model import LocalChatModel
-from tests.http_client import Caller, CallerOn, asgi_client
-
-PROJECT = Path(__file__).parent / "graphs_project"
-
-
-@pytest.fixture
-async def caller(
-    caller_on: CallerOn, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> Caller:
-    # The file's `env` sets it; unset again after the test.
-    monkeypatch.delenv("GRAPHS_PROJECT_GREETING", raising=False)
-    with caplog.at_level(logging.INFO, logger="app.agents.loader"):
-        return await caller_on(LocalChatModel(), PROJECT / "langgraph.json")
-
-
-@pytest.fixture
-async def sdk(caller: Caller) -> AsyncIterator[LangGraphClient]:
-    http = asgi_client(caller.app, base_url="http://test/langgraph", headers=dict(caller.client.headers))
-    async with http:
-        yield LangGraphClient(http)
-
-
-def said(text: str) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": text}]}
+from tests.agents.conftest import PROJECT, said
+from tests.http_client import Caller
 
 
 async def _turns(sdk: LangGraphClient, graph_id: str, *texts: str) -> tuple[str, list[str]]:
@@ -145,6 +117,8 @@ class TestTheAssistants:
             "made_async",
             "nested",
             "on_runtime",
+            "react",
+            "toolbox",
             "whoami",
         ]
         assert found["nested"]["name"] == "nested"

@@ -554,14 +554,17 @@ async def test_a_run_stops_before_a_node_and_the_next_goes_on_from_there(
 
 
 @pytest.mark.parametrize(
-    "refused",
-    [{"config": {"configurable": {"model": "x"}}}, {"context": {"user": "x"}}, {"after_seconds": 5}],
+    ("refused", "why"),
+    [({"context": {"user": "x"}}, "InvalidContext"), ({"after_seconds": 5}, "NotServed")],
 )
-async def test_what_a_run_cannot_honour_is_refused(sdk: LangGraphClient, refused: dict[str, Any]) -> None:
+async def test_what_a_run_cannot_honour_is_refused(
+    sdk: LangGraphClient, refused: dict[str, Any], why: str
+) -> None:
+    # The chat graph's context is the thread and its user: a client's is refused, not ignored.
     thread = (await sdk.threads.create())["thread_id"]
     with pytest.raises(UnprocessableEntityError) as error:
         await sdk.runs.create(thread, "chat", input=said("x"), **refused)
-    assert error.value.response.json()["error"] == "NotServed"
+    assert error.value.response.json()["error"] == why
     assert await sdk.runs.list(thread) == []
 
 

@@ -19,7 +19,7 @@ from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from app.agents.registry import problems
+from app.agents.run_context import problems
 from app.schemas.json_value import StoredJson
 
 DecisionType = Literal["approve", "edit", "reject"]

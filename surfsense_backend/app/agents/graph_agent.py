@@ -29,6 +29,7 @@ from langgraph.types import Command, StateSnapshot, StreamMode
 
 from app.agents.context import AgentContext, AgentServices
 from app.agents.graph_source import AnyGraph, GraphFactory
+from app.agents.run_context import ContextSchema, InvalidContext
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 NOT_RUN = "Not run: the conversation went on without it."
@@ -104,6 +105,8 @@ class GraphChunk:
 AgentEvent = Token | ToolCalled | ToolFinished | StepSaved | Finished | Paused | GraphChunk
 # The modes the run itself reads: tokens, what each node returned, each step's checkpoint.
 OWN_MODES = ("messages", "updates", "checkpoints")
+# Not a mode of the graph's stream: LangChain's events (astream_events v2), asked as one.
+EVENTS = "events"
 
 
 class KeptRead(Protocol):
@@ -248,6 +251,26 @@ class _Translator:
         return Finished(self.checkpoint_id, self.reply)
 
 
+def _plain(graph: AnyGraph, graph_input: Any, config: RunnableConfig, **kwargs: Any) -> AsyncIterator[Any]:
+    return graph.astream(graph_input, config, **kwargs)
+
+
+async def _with_events(
+    graph: AnyGraph, graph_input: Any, config: RunnableConfig, **kwargs: Any
+) -> AsyncIterator[Any]:
+    """The graph's stream as `astream` gives it, and every other event of
+    LangChain's `astream_events` (v2) as a GraphChunk in mode `events`, as
+    the Agent Server streams them: the root run's `on_chain_stream` events
+    carry the stream's own items; the first event is the root run's start."""
+    root = None
+    async for event in graph.astream_events(graph_input, config, version="v2", **kwargs):
+        root = root or event["run_id"]
+        if event["event"] == "on_chain_stream" and event["run_id"] == root:
+            yield event["data"]["chunk"]
+        elif "langsmith:hidden" not in (event.get("tags") or ()):
+            yield GraphChunk(EVENTS, (), event)
+
+
 class GraphAgent:
     """A graph on the shared saver, run per conversation. A graph made by a
     factory (`factory`) is made again for each run, from the run's config;
@@ -259,12 +282,28 @@ class GraphAgent:
         graph: AnyGraph,
         services: AgentServices | None = None,
         factory: GraphFactory | None = None,
+        *,
+        app_context: bool = False,
     ) -> None:
         self.assistant_id = assistant_id
         self.graph = graph
         # What the app lends the graph's tools, in every run's AgentContext.
         self.services = services
         self.factory = factory
+        # An AppGraph's runs get an AgentContext; any other graph's, its client's context.
+        self.app_context = app_context
+        schema = None if app_context else getattr(graph, "context_schema", None)
+        self._context_schema = ContextSchema(assistant_id, schema)
+
+    def client_context(self, given: dict[str, Any] | None, configurable: dict[str, Any]) -> Any:
+        """The context a run of this graph gets from its client (`given`, or its
+        `configurable`), checked against the graph's schema: InvalidContext (422)
+        if the schema refuses it, or the graph takes its context from the app."""
+        if self.app_context:
+            if given:
+                raise InvalidContext(self.assistant_id, "its context is the thread and its user")
+            return None
+        return self._context_schema.context(given, configurable)
 
     def _graph_for(self, config: RunnableConfig, context: Any) -> AbstractAsyncContextManager[AnyGraph]:
         if self.factory is None:
@@ -336,16 +375,21 @@ class GraphAgent:
             saver.prime(kept)
         try:
             async with self._graph_for(run_config, context) as graph:
-                stream = graph.astream(
+                modes = list(dict.fromkeys([*OWN_MODES, *(m for m in chunks if m != EVENTS)]))
+                stream = (_with_events if EVENTS in chunks else _plain)(
+                    graph,
                     graph_input,
                     run_config,
                     context=context,
-                    stream_mode=cast(list[StreamMode], list(dict.fromkeys([*OWN_MODES, *chunks]))),
+                    stream_mode=cast(list[StreamMode], modes),
                     subgraphs=subgraphs,
                     interrupt_before=stops[0],
                     interrupt_after=stops[1],
                 )
                 async for item in stream:
+                    if isinstance(item, GraphChunk):  # one of LangChain's events
+                        yield item
+                        continue
                     ns, mode, payload = cast(
                         tuple[tuple[str, ...], str, Any], item if subgraphs else ((), *item)
                     )

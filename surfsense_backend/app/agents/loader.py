@@ -77,7 +77,7 @@ async def _agent(
     if isinstance(value, AppGraph):
         graph: Any = value.build(resources.model, saver, resources.context_messages)
         assistant = Assistant(entry.id, value.name, value.description, value.uses_tools, value.resume_schema)
-        return assistant, GraphAgent(entry.id, graph, resources.services)
+        return assistant, GraphAgent(entry.id, graph, resources.services, app_context=True)
     factory = None
     if isinstance(value, Pregel | StateGraph):
         graph = on_saver(value, saver, entry.id)

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.agents.graph_agent import GraphAgent
+from app.agents.run_context import problems
 from app.errors import AppError, InvalidRequest
 
 # A thread's assistant id; None for a thread no conversation owns.
@@ -21,11 +22,6 @@ DEFAULT_ASSISTANT = "chat"
 class UnknownAssistant(InvalidRequest):
     def __init__(self, assistant_id: str, known: list[str]) -> None:
         super().__init__(f"Unknown assistant {assistant_id!r}; known assistants: {', '.join(known)}.")
-
-
-def problems(error: ValidationError, whole: str = "resume") -> str:
-    """What a validation found, one clause per error, each where it was found."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in error.errors())
 
 
 class GraphNotLoaded(AppError):

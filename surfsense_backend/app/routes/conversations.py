@@ -45,6 +45,7 @@ from app.services.messages.history import MAX_PAGE_SIZE
 from app.services.messages.incoming import message_metadata, role_of
 from app.services.persistence import CheckpointNotFound
 from app.services.runs.interrupts import jsonable
+from app.services.runs.run_config import merged_config
 from app.services.runs.runner import ChatRunner
 from app.services.runs.service import RunService
 from app.services.runs.spec import RunSpec
@@ -196,10 +197,11 @@ async def send_message(
     NoInterruptPending."""
     runner: ChatRunner = request.app.state.chat_runner
     strategy = MultitaskStrategy(body.multitask_strategy)
+    config, context = merged_config(body.config, body.context)
     if body.content is not None:
-        spec = RunSpec.message(body.content, strategy)
+        spec = RunSpec.message(body.content, strategy, config=config, context=context)
     else:
-        spec = RunSpec.answer(body.resume, strategy)
+        spec = RunSpec.answer(body.resume, strategy, config=config, context=context)
     run = await runner.start(user.id, conversation_id, spec)
     if stream is not None or EVENT_STREAM in request.headers.get("accept", ""):
         return _stream_response(request, run.run_id, stream or "events")

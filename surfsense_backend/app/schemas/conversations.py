@@ -73,6 +73,10 @@ class MessageIn(BaseModel):
     # When a run is already active in the conversation: refuse (409), queue
     # behind it, or cancel it (keeping or removing its work) and go next.
     multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "reject"
+    # The graph's settings, as on the Agent Server API: `configurable`, `tags`,
+    # `recursion_limit`; or its runtime context, checked against its schema.
+    config: dict[StoredText, StoredJson] | None = None
+    context: dict[StoredText, StoredJson] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> "MessageIn":

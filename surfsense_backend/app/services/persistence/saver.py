@@ -42,6 +42,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.errors import first_line
 from app.services.persistence import primed_reads
+from app.services.persistence.checkpoint_metadata import without_client_values
 from app.services.persistence.delta_history import delta_history_rows
 from app.services.persistence.errors import ThreadsNotPruned
 from app.services.persistence.inline_serde import fits_inline, row_fits_inline, split_channel_values
@@ -110,8 +111,10 @@ class PooledPostgresSaver(HookedAsyncPostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """The stock aput, encoding the changed blobs on the loop when they are small."""
+        """The stock aput, encoding the changed blobs on the loop when they are
+        small; its metadata without a client's configurable values."""
         self._writing(config)
+        config = without_client_values(config)
         row, blobs = split_channel_values(checkpoint)
         changed = {channel: version for channel, version in new_versions.items() if channel in blobs}
         if not fits_inline(blobs[channel] for channel in changed):

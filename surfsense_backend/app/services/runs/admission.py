@@ -87,6 +87,8 @@ class Admission:
             raise ConversationNotFound(conversation_id)
         conversation, busy = found
         assistant = self.agents.registry.get(conversation.assistant_id)
+        # Refused now (InvalidContext, 422), not when the graph first reads it.
+        self.agents[assistant.id].client_context(spec.context, spec.configurable)
         resume = checked_resume(assistant, spec.resume) if spec.resumes else None
         spec = spec.for_run(conversation.assistant_id, resume)
         run = ThreadRun(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
@@ -127,9 +127,13 @@ class RunExecutor:
         """Run the graph: tokens and tool events to the listener, each step's
         messages to the history, progress of the reply beside."""
         run = handle.run
-        context = AgentContext(run.user_id, run.conversation_id, self.sessions)
         spec = handle.spec
-        stream = handle.agent.run(
+        agent = handle.agent
+        if agent.app_context:
+            context: Any = AgentContext(run.user_id, run.conversation_id, self.sessions)
+        else:
+            context = agent.client_context(spec.context, spec.configurable)
+        stream = agent.run(
             str(run.conversation_id),
             self._graph_input(handle),
             context=context,
@@ -139,7 +143,7 @@ class RunExecutor:
             subgraphs=spec.stream_subgraphs,
             stops=(spec.interrupt_before, spec.interrupt_after),
             checkpoint_id=spec.checkpoint_id,
-            config=_run_config(run, handle.agent.assistant_id),
+            config=_run_config(run, agent.assistant_id, spec.config),
         )
         async for event in stream:
             match event:
@@ -252,20 +256,22 @@ class RunExecutor:
         handle.emit(await self.recorder.fail(handle, progress, kind, detail))
 
 
-def _run_config(run: ThreadRun, assistant_id: str) -> RunnableConfig:
-    """What the server tells a graph in `configurable`, as the Agent Server
-    names it: the run, its assistant and graph, and who runs it, so a graph
-    can keep per-user data (`user_id`, `langgraph_auth_user`). LangGraph
-    copies a configurable's plain values into checkpoint metadata: these are
-    ids, and the user is a mapping, which it leaves out."""
+def _run_config(run: ThreadRun, assistant_id: str, given: dict[str, Any]) -> RunnableConfig:
+    """The run's config (`given`: its client's and assistant's) with what the
+    server tells a graph in `configurable`, as the Agent Server names it: the
+    run, its assistant and graph, and who runs it, so a graph can keep
+    per-user data (`user_id`, `langgraph_auth_user`). A checkpoint's metadata
+    keeps these ids and none of the client's values (persistence's
+    checkpoint_metadata); the user is a mapping, which LangGraph leaves out."""
     user_id = str(run.user_id)
-    return {
-        "configurable": {
-            "run_id": str(run.run_id),
-            "assistant_id": assistant_id,
-            "graph_id": assistant_id,
-            "user_id": user_id,
-            "langgraph_auth_user_id": user_id,
-            "langgraph_auth_user": {"identity": user_id, "is_authenticated": True, "permissions": []},
-        }
+    config = cast(RunnableConfig, dict(given))
+    config["configurable"] = {
+        **given.get("configurable", {}),
+        "run_id": str(run.run_id),
+        "assistant_id": assistant_id,
+        "graph_id": assistant_id,
+        "user_id": user_id,
+        "langgraph_auth_user_id": user_id,
+        "langgraph_auth_user": {"identity": user_id, "is_authenticated": True, "permissions": []},
     }
+    return config

@@ -27,6 +27,7 @@ STREAM_MODES = {
     "checkpoints": "checkpoints",
     "tasks": "tasks",
     "debug": "debug",
+    "events": "events",
 }
 
 
@@ -65,6 +66,10 @@ class RunSpec:
     past_interrupts: bool = False
     # The graph the run's thread runs, filled in as the run is admitted.
     assistant_id: str | None = None
+    # The run's config (`configurable`, `tags`, `recursion_limit`) and its graph's
+    # runtime context, as its client and assistant gave them (run_config.merged_config).
+    config: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for mode in self.stream_mode:
@@ -76,14 +81,16 @@ class RunSpec:
         object.__setattr__(self, "_given", self._converted())
 
     @classmethod
-    def message(cls, content: Content, strategy: MultitaskStrategy) -> "RunSpec":
-        """A person's message (text or content blocks), as the chat API sends it."""
-        return cls(input={"messages": [{"role": "user", "content": content}]}, multitask_strategy=strategy)
+    def message(cls, content: Content, strategy: MultitaskStrategy, **configured: Any) -> "RunSpec":
+        """A person's message (text or content blocks), as the chat API sends
+        it; `configured`: its `config` and `context`."""
+        given = {"messages": [{"role": "user", "content": content}]}
+        return cls(input=given, multitask_strategy=strategy, **configured)
 
     @classmethod
-    def answer(cls, resume: Any, strategy: MultitaskStrategy) -> "RunSpec":
+    def answer(cls, resume: Any, strategy: MultitaskStrategy, **configured: Any) -> "RunSpec":
         """An answer to the interrupts the graph waits at, as the chat API sends it."""
-        return cls(resume=resume, multitask_strategy=strategy)
+        return cls(resume=resume, multitask_strategy=strategy, **configured)
 
     @property
     def resumes(self) -> bool:
@@ -93,6 +100,11 @@ class RunSpec:
     def commands(self) -> bool:
         """Whether the run updates the state or sends the graph somewhere."""
         return self.update is not None or self.goto is not None
+
+    @property
+    def configurable(self) -> dict[str, Any]:
+        configurable: dict[str, Any] = self.config.get("configurable", {})
+        return configurable
 
     @property
     def graph_modes(self) -> list[str]:

@@ -25,6 +25,7 @@ from app.services.runs.events import (
     is_final,
 )
 from app.services.runs.repository import RunRepository
+from app.services.runs.run_config import merged_config
 from app.services.runs.runner import ChatRunner
 from app.services.runs.spec import RunSpec
 from app.services.threads.service import ThreadService, parse_thread_id
@@ -110,6 +111,7 @@ class ThreadRuns:
         await self._use_graph(conversation, body.assistant_id)
         checkpoint_id = await self._start_at(conversation, body)
         self._check_goto(conversation, body.command.goto if body.command else None)
+        config, context = merged_config(body.config, body.context)
         spec = RunSpec(
             input=body.input,
             resume=body.command.resume if body.command else None,
@@ -124,6 +126,8 @@ class ThreadRuns:
             checkpoint_id=checkpoint_id,
             # New input at an interrupt runs, as on the Agent Server: LangGraph drops the interrupt.
             past_interrupts=True,
+            config=config,
+            context=context,
         )
         return conversation, spec
 
@@ -301,11 +305,8 @@ async def _followed(runner: ChatRunner, run_id: uuid.UUID) -> _Ended:
 def _refuse_unserved(body: RunCreateIn) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
-        "A run's config (the graphs here read none)": body.config,
-        "A run's context (the graphs here take theirs from the thread and its user)": body.context,
         "webhook": body.webhook,
         "after_seconds (a delayed run)": body.after_seconds,
-        "stream_mode events": "events" in body.modes,
     }
     for feature, asked in unserved.items():
         if asked:

@@ -87,14 +87,14 @@ class TestMade:
         assert made["metadata"] == {"team": "docs"}
         assert await sdk.assistants.get(made["assistant_id"]) == made
 
-    async def test_defaults_and_a_config_s_configurable_as_the_context(self, sdk: LangGraphClient) -> None:
+    async def test_defaults_and_a_config_of_its_own(self, sdk: LangGraphClient) -> None:
         made = await sdk.assistants.create(
             "tools", config={"configurable": {"tools": ["a", "b"]}, "tags": ["x"]}
         )
         assert made["name"] == "Untitled"
         assert made["description"] is None
         assert made["metadata"] == {}
-        assert made["context"] == {"tools": ["a", "b"]}
+        assert made["context"] == {}
         assert made["config"] == {"configurable": {"tools": ["a", "b"]}, "tags": ["x"]}
 
     async def test_a_chosen_id_and_if_exists(self, sdk: LangGraphClient, other: LangGraphClient) -> None:
@@ -194,11 +194,11 @@ class TestSearch:
 
         everything = await sdk.assistants.search(limit=100)
         ids = [a["assistant_id"] for a in everything]
-        assert set(ids) == {"persona", "tools", "nested"} | {m["assistant_id"] for m in mine}
+        assert set(ids) == {"chat", "persona", "tools", "nested"} | {m["assistant_id"] for m in mine}
         # Newest first by default: the ones made here, then the graphs.
         assert ids[:3] == [m["assistant_id"] for m in reversed(mine)]
-        assert await sdk.assistants.count() == 6
-        assert await other.assistants.count() == 4
+        assert await sdk.assistants.count() == 7
+        assert await other.assistants.count() == 5
 
         tagged = await sdk.assistants.search(metadata={"tag": tag}, sort_by="name", sort_order="asc")
         assert [a["name"] for a in tagged] == ["Mine 0", "Mine 1", "Mine 2"]
@@ -341,7 +341,9 @@ class TestBadInput:
             ({"graph_id": "persona", "config": [1]}, 422, "config"),
             ({"graph_id": "persona", "config": {"configurable": 3}}, 422, "configurable"),
             ({"graph_id": "persona", "context": {"excitement": 1}}, 422, "voice"),
-            ({"graph_id": "persona", "context": {"voice": "a", "mood": "x"}}, 422, "mood"),
+            ({"graph_id": "chat", "context": {"voice": "a"}}, 422, "its context is the thread"),
+            ({"graph_id": "persona", "config": {"callbacks": 1}}, 422, "callbacks"),
+            ({"graph_id": "persona", "config": {"configurable": {"__pregel_store": 1}}}, 422, "only the server"),
             ({"graph_id": "persona", "context": {"voice": "a", "excitement": "lots"}}, 422, "excitement"),
             (
                 {

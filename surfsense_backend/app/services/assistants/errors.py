@@ -33,11 +33,6 @@ class InvalidAssistantId(InvalidRequest):
         )
 
 
-class InvalidAssistantConfig(InvalidRequest):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-
-
 class GraphNotMade(AppError):
     """A factory graph that failed to make itself with an assistant's config:
     424, as for a graph that did not load."""

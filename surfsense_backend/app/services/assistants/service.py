@@ -15,13 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.context_schema import context_problems
 from app.agents.registry import Assistant, CompiledAssistants
 from app.models import AssistantVersion, StoredAssistant
 from app.services.assistants.errors import (
     AssistantExists,
     AssistantNotFound,
-    InvalidAssistantConfig,
     InvalidAssistantId,
     SystemAssistantReadOnly,
     VersionNotFound,
@@ -29,6 +27,7 @@ from app.services.assistants.errors import (
 from app.services.assistants.filters import AssistantFilter, SortBy
 from app.services.assistants.graphs import drawing, graph_of, schemas, subgraphs
 from app.services.assistants.repository import FIELDS, AssistantRepository
+from app.services.runs.run_config import merged_config
 
 # The graphs are code: they exist from the moment this process compiled them.
 COMPILED_AT = datetime.now(UTC)
@@ -98,36 +97,30 @@ def stored_json(assistant: StoredAssistant | AssistantVersion) -> dict[str, Any]
     return found
 
 
-def consolidated(
-    config: dict[str, Any], context: dict[str, Any] | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The Agent Server's rule for a config and a context: one of them, the
-    other mirrors it (`configurable` is the context of graphs older than
-    LangGraph 0.6); both is refused."""
-    configurable = config.get("configurable")
-    if configurable is not None and not isinstance(configurable, dict):
-        raise InvalidAssistantConfig("config.configurable must be an object.")
-    if configurable and context and configurable != context:
-        raise InvalidAssistantConfig(
-            "Give either config.configurable or context, not both: the context replaces configurable "
-            "since LangGraph 0.6, and each is the other's copy here."
-        )
-    if configurable:
-        return config, dict(configurable)
+def _client_form(
+    config: dict[str, Any], context: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A stored config and context as a client gives them: the context alone,
+    when `configurable` is its mirror."""
     if context:
-        return {**config, "configurable": dict(context)}, context
-    return config, {}
+        return {k: v for k, v in config.items() if k != "configurable"}, context
+    return config, None
 
 
 def _replaced(row: StoredAssistant, change: AssistantChange) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The config and context an update leaves: each given replaces the
-    current one, and a context given alone the configurable that mirrors it."""
+    current one; a new configurable replaces the context, and a context
+    given alone the configurable (LangGraph 0.6 reads it instead)."""
+    config, context = _client_form(row.config, row.context)
     if change.config is not None:
-        keeps_context = change.context is None and not change.config.get("configurable")
-        return change.config, row.context if keeps_context else change.context
+        config = change.config
+        if change.config.get("configurable"):
+            context = None
+    elif change.context is not None:
+        config = {k: v for k, v in config.items() if k != "configurable"}
     if change.context is not None:
-        return {k: v for k, v in row.config.items() if k != "configurable"}, change.context
-    return row.config, row.context
+        context = change.context
+    return config, context
 
 
 class AssistantService:
@@ -161,12 +154,14 @@ class AssistantService:
     def _checked(
         self, graph_id: str, config: dict[str, Any], context: dict[str, Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The config and context an assistant of `graph_id` keeps, or why it cannot."""
+        """The config and context an assistant of `graph_id` keeps, by the
+        rules a run's follow (run_config.merged_config, the graph's
+        context_schema): a bad one is refused here, not in a later run."""
         agent = self.agents[graph_id]  # UnknownAssistant (422) names the known graphs; GraphNotLoaded (424)
-        config, context = consolidated(config, context)
-        if context and (problem := context_problems(agent.graph.context_schema, context)):
-            raise InvalidAssistantConfig(f"The graph {graph_id!r} does not take this context: {problem}.")
-        return config, context
+        config, context = merged_config(config, context)
+        if context:
+            agent.client_context(context, {})  # InvalidContext (422) names the field
+        return config, context or {}
 
     async def create(
         self, change: AssistantChange, assistant_id: str | None, if_exists: str

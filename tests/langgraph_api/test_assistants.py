@@ -194,11 +194,13 @@ class TestSearch:
 
         everything = await sdk.assistants.search(limit=100)
         ids = [a["assistant_id"] for a in everything]
-        assert set(ids) == {"chat", "persona", "tools", "nested"} | {m["assistant_id"] for m in mine}
+        assert set(ids) == {"chat", "persona", "tools", "nested", "whoami"} | {
+            m["assistant_id"] for m in mine
+        }
         # Newest first by default: the ones made here, then the graphs.
         assert ids[:3] == [m["assistant_id"] for m in reversed(mine)]
-        assert await sdk.assistants.count() == 7
-        assert await other.assistants.count() == 5
+        assert await sdk.assistants.count() == 8
+        assert await other.assistants.count() == 6
 
         tagged = await sdk.assistants.search(metadata={"tag": tag}, sort_by="name", sort_order="asc")
         assert [a["name"] for a in tagged] == ["Mine 0", "Mine 1", "Mine 2"]
@@ -343,7 +345,11 @@ class TestBadInput:
             ({"graph_id": "persona", "context": {"excitement": 1}}, 422, "voice"),
             ({"graph_id": "chat", "context": {"voice": "a"}}, 422, "its context is the thread"),
             ({"graph_id": "persona", "config": {"callbacks": 1}}, 422, "callbacks"),
-            ({"graph_id": "persona", "config": {"configurable": {"__pregel_store": 1}}}, 422, "only the server"),
+            (
+                {"graph_id": "persona", "config": {"configurable": {"__pregel_store": 1}}},
+                422,
+                "only the server",
+            ),
             ({"graph_id": "persona", "context": {"voice": "a", "excitement": "lots"}}, 422, "excitement"),
             (
                 {
@@ -405,3 +411,74 @@ class TestResolve:
                 await mine.resolve("nope")
             with pytest.raises(AssistantNotFound):
                 await AssistantService(session, users[1].id, agents).resolve(made["assistant_id"])
+
+
+def said(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def last_reply(values: Any) -> str:
+    return str(values["messages"][-1]["content"])
+
+
+class TestRuns:
+    async def test_a_run_of_an_assistant_runs_its_graph_with_its_context_under_the_run_s(
+        self, sdk: LangGraphClient
+    ) -> None:
+        made = await sdk.assistants.create("persona", context={"voice": "Ada", "excitement": 1})
+        aid = made["assistant_id"]
+        thread = (await sdk.threads.create(graph_id="persona"))["thread_id"]
+        assert last_reply(await sdk.runs.wait(thread, aid, input=said("hi"))) == "Ada says hello!"
+        # The run's context over the assistant's, key by key.
+        again = await sdk.runs.wait(thread, aid, input=said("hi"), context={"voice": "Bo"})
+        assert last_reply(again) == "Bo says hello!"
+        # The graph itself, with no assistant's context: the run must give one.
+        assert last_reply(
+            await sdk.runs.wait(thread, "persona", input=said("hi"), context={"voice": "Cy"})
+        ) == ("Cy says hello")
+        run = await sdk.runs.create(thread, aid, input=said("hi"))
+        assert run["assistant_id"] == aid
+        await sdk.runs.join(thread, run["run_id"])
+        # An update is what the next run runs.
+        await sdk.assistants.update(aid, context={"voice": "Di"})
+        assert last_reply(await sdk.runs.wait(thread, aid, input=said("hi"))) == "Di says hello"
+
+    async def test_a_graph_is_told_the_assistant_it_runs_as(self, sdk: LangGraphClient) -> None:
+        made = await sdk.assistants.create("whoami", config={"configurable": {"user_id": "someone else"}})
+        told = last_reply(await sdk.runs.wait(None, made["assistant_id"], input=said("who?")))
+        assert f"assistant={made['assistant_id']} graph=whoami" in told
+        assert "someone else" not in told  # the server's ids are its own, an assistant's too
+        assert "assistant=whoami graph=whoami" in last_reply(
+            await sdk.runs.wait(None, "whoami", input=said("who?"))
+        )
+
+    async def test_a_factory_assistant_s_config_makes_its_graph_for_each_run(
+        self, sdk: LangGraphClient
+    ) -> None:
+        made = await sdk.assistants.create("tools", config={"configurable": {"tools": ["fetch", "sum"]}})
+        values = await sdk.runs.wait(None, made["assistant_id"], input=said("go"))
+        assert [m["content"] for m in values["messages"] if m["type"] == "ai"] == ["used fetch", "used sum"]
+
+    async def test_a_thread_made_for_an_assistant_runs_its_graph_and_keeps_it(
+        self, sdk: LangGraphClient
+    ) -> None:
+        persona = await sdk.assistants.create("persona", context={"voice": "Ada"})
+        tools = await sdk.assistants.create("tools")
+        thread = await sdk.threads.create(metadata={"assistant_id": persona["assistant_id"]})
+        assert thread["metadata"]["graph_id"] == "persona"
+        await sdk.runs.wait(thread["thread_id"], persona["assistant_id"], input=said("hi"))
+        # runs.wait raises httpx's error, not the SDK's.
+        with pytest.raises(httpx.HTTPStatusError, match="409") as caught:
+            await sdk.runs.wait(thread["thread_id"], tools["assistant_id"], input=said("hi"))
+        assert "runs the persona graph" in caught.value.response.text
+
+    async def test_another_user_s_assistant_runs_for_nobody_else(
+        self, sdk: LangGraphClient, other: LangGraphClient
+    ) -> None:
+        made = await sdk.assistants.create("persona", context={"voice": "Ada"})
+        thread = (await other.threads.create(graph_id="persona"))["thread_id"]
+        for on in (thread, None):  # a thread's run, a stateless one
+            with pytest.raises(httpx.HTTPStatusError, match="404"):
+                await other.runs.wait(on, made["assistant_id"], input=said("hi"))
+        with pytest.raises(NotFoundError):
+            await other.threads.create(metadata={"assistant_id": made["assistant_id"]})

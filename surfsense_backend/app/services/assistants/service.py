@@ -44,6 +44,11 @@ class ResolvedAssistant:
     context: dict[str, Any]
     version: int
 
+    @property
+    def stored_id(self) -> str | None:
+        """Its id, when it is an assistant a user made rather than a graph."""
+        return None if self.assistant_id == self.graph_id else self.assistant_id
+
 
 @dataclass(frozen=True)
 class AssistantChange:

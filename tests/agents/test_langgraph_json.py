@@ -84,6 +84,21 @@ class TestEachKindOfGraph:
             )
             assert any(ns.startswith("counter") for ns in namespaces)
 
+    async def test_two_interrupts_pending_at_once_are_answered_together_by_id(
+        self, sdk: LangGraphClient
+    ) -> None:
+        thread = (await sdk.threads.create(graph_id="two_questions"))["thread_id"]
+        await sdk.runs.wait(thread, "two_questions", input=said("go"))
+        waiting = await sdk.threads.get(thread)
+        assert waiting["status"] == "interrupted"
+        asked = {i["value"]: i["id"] for i in (await sdk.threads.get_state(thread))["interrupts"]}
+        assert sorted(asked) == ["What should left say?", "What should right say?"]
+        answers = {asked["What should left say?"]: "west", asked["What should right say?"]: "east"}
+        output = await sdk.runs.wait(thread, "two_questions", command={"resume": answers})
+        said_ = sorted(m["content"] for m in output["messages"] if m["type"] == "ai")
+        assert said_ == ["left: west", "right: east"]
+        assert (await sdk.threads.get(thread))["status"] == "idle"
+
 
 class TestWhatTheServerTellsAGraph:
     async def test_configurable_names_the_caller_the_run_and_its_graph(
@@ -119,6 +134,7 @@ class TestTheAssistants:
             "on_runtime",
             "react",
             "toolbox",
+            "two_questions",
             "whoami",
         ]
         assert found["nested"]["name"] == "nested"

@@ -420,6 +420,18 @@ async def test_a_client_that_leaves_cancels_the_run_when_it_asked_to(
     assert values["messages"][-1]["content"] == "Reply 2: you said “again”."
 
 
+async def test_a_joined_client_that_leaves_cancels_the_run_when_it_asked_to(
+    sdk: LangGraphClient, api: httpx.AsyncClient
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    run = await sdk.runs.create(thread, "chat", input=said(LONG))
+    joined = sdk.runs.join_stream(thread, run["run_id"], cancel_on_disconnect=True)
+    await anext(joined)
+    await joined.aclose()  # the client leaves
+    await until(lambda: _status(sdk, thread, run["run_id"], "interrupted"), "the run cancelled")
+    assert [role for role, _ in await _history(api, thread)] == ["user"]
+
+
 async def test_subgraph_events_are_named_by_their_namespace(sdk: LangGraphClient) -> None:
     thread = (await sdk.threads.create(graph_id="research"))["thread_id"]
     parts = sdk.runs.stream(

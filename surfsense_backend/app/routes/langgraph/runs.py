@@ -19,7 +19,7 @@ from app.schemas.langgraph import RunCreateIn, RunOut, StreamModeName
 from app.services.auth.users import CurrentUser, RunCaller
 from app.services.runs.runner import ChatRunner
 from app.services.runs.service import RunService
-from app.services.threads.runs import NotServed, ThreadRunControl, ThreadRuns, run_json
+from app.services.threads.runs import ThreadRunControl, ThreadRuns, run_json
 from app.services.threads.service import thread_uuid
 
 router = APIRouter(
@@ -167,12 +167,14 @@ async def join_run_stream(
     last_event_id: LastEventId = 0,
 ) -> StreamingResponse:
     """The run's stream, live or ended, from any process: after `Last-Event-ID`,
-    in the modes it was started with (or those of them `stream_mode` names)."""
-    if cancel_on_disconnect:
-        raise NotServed("cancel_on_disconnect")
+    in the modes it was started with (or those of them `stream_mode` names);
+    `cancel_on_disconnect`: a client that leaves before its end cancels it."""
     run, _ = await runs.get(thread_id, run_id)
     named: list[str] = [mode for mode in stream_mode or [] if mode]
-    return _streaming(request, _events(request, run, named, last_event_id))
+    frames = _events(request, run, named, last_event_id)
+    if cancel_on_disconnect:
+        frames = _cancelled_on_disconnect(frames, _runner(request), run)
+    return _streaming(request, frames)
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={**error_responses(404), 200: STREAM})

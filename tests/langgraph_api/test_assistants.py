@@ -166,6 +166,17 @@ class TestVersions:
         with pytest.raises(NotFoundError):
             await sdk.assistants.set_latest(aid, 9)
 
+    async def test_concurrent_updates_each_make_a_version_of_their_own(self, sdk: LangGraphClient) -> None:
+        made = await sdk.assistants.create("persona", context={"voice": "Ada"})
+        aid = made["assistant_id"]
+        updated = await asyncio.gather(*(sdk.assistants.update(aid, name=f"n{i}") for i in range(5)))
+        assert sorted(u["version"] for u in updated) == [2, 3, 4, 5, 6]
+        versions = await sdk.assistants.get_versions(aid)
+        assert [v["version"] for v in versions] == [6, 5, 4, 3, 2, 1]
+        current = await sdk.assistants.get(aid)
+        assert current["version"] == 6
+        assert current["name"] == versions[0]["name"]
+
     async def test_an_update_can_move_an_assistant_to_another_graph(self, sdk: LangGraphClient) -> None:
         made = await sdk.assistants.create("tools", config={"configurable": {"tools": ["a"]}})
         moved = await sdk.assistants.update(made["assistant_id"], graph_id="persona", context={"voice": "Ed"})
@@ -385,6 +396,13 @@ class TestBadInput:
         ]:
             answer = await post(path, json=refused)
             assert answer.status_code == 422, (path, refused, answer.text)
+        for xray in ("-1", "0.5", "lots", str(10**30)):
+            answer = await users[0].http.get(f"/assistants/{aid}/graph", params={"xray": xray})
+            assert answer.status_code == 422, (xray, answer.text)
+        for xray in ("true", "1", "2", "false"):
+            assert (
+                await users[0].http.get("/assistants/nested/graph", params={"xray": xray})
+            ).status_code == 200
         answer = await users[0].http.patch(f"/assistants/{aid}", json={"context": {"voice": 7}})
         assert (answer.status_code, "voice" in answer.json()["detail"]) == (422, True)
         assert await sdk.assistants.get(aid) == made

@@ -4,6 +4,7 @@ configurations of them each user makes, with their versions."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from app.routes.langgraph.deps import AssistantConfigs as Service
 from app.schemas.assistants import (
@@ -22,6 +23,8 @@ from app.schemas.errors import error_responses
 from app.services.assistants.filters import AssistantFilter
 from app.services.assistants.service import AssistantChange, AssistantService
 from app.services.threads.runs import NotServed
+
+MAX_XRAY = 100
 
 router = APIRouter(prefix="/assistants", tags=["langgraph"], responses=error_responses(401, 422, 503))
 
@@ -103,7 +106,10 @@ async def set_latest_version(assistant_id: str, body: AssistantLatestIn, assista
 
 @router.get("/{assistant_id}/graph", responses=error_responses(404, 424))
 async def get_assistant_graph(
-    assistant_id: str, assistants: Service, xray: Annotated[bool | int, Query()] = False
+    assistant_id: str,
+    assistants: Service,
+    # True, or how many levels of subgraphs to draw, as the Agent Server takes it.
+    xray: Annotated[bool | Annotated[int, Field(ge=1, le=MAX_XRAY)], Query()] = False,
 ) -> dict[str, Any]:
     return await assistants.graph(assistant_id, xray)
 

@@ -220,10 +220,6 @@ async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangG
     error that a client raises from, never a 500."""
     thread = (await sdk.threads.create())["thread_id"]
     calls = [
-        ("POST", "/assistants", {"graph_id": "chat"}),
-        ("PATCH", "/assistants/chat", {"metadata": {}}),
-        ("DELETE", "/assistants/chat", None),
-        ("POST", "/assistants/chat/versions", {}),
         ("POST", "/runs", {"assistant_id": "chat"}),
         ("POST", "/runs/batch", [{"assistant_id": "chat"}]),
         ("POST", "/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),

@@ -1,6 +1,7 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
 from app.models.access_token import AccessToken
+from app.models.assistant import AssistantVersion, StoredAssistant
 from app.models.checkpoint import Checkpoint, CheckpointBlob, CheckpointMigration, CheckpointWrite
 from app.models.conversation import PREVIEW_CHARS, Conversation
 from app.models.deleted_thread import DeletedThread
@@ -18,6 +19,7 @@ __all__ = [
     "ROLES",
     "SENTIMENTS",
     "AccessToken",
+    "AssistantVersion",
     "CancelAction",
     "Checkpoint",
     "CheckpointBlob",
@@ -32,6 +34,7 @@ __all__ = [
     "RunEvent",
     "RunStatus",
     "SearchConfig",
+    "StoredAssistant",
     "ThreadRun",
     "User",
 ]

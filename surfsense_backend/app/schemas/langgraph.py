@@ -21,38 +21,6 @@ Metadata = dict[StoredText, StoredJson]
 MAX_OFFSET = 1_000_000
 
 
-class AssistantSearchIn(BaseModel):
-    metadata: Metadata | None = None
-    graph_id: StoredText | None = Field(default=None, max_length=64)
-    name: StoredText | None = Field(default=None, max_length=200)
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
-    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
-    sort_order: SortOrder | None = None
-
-
-class AssistantOut(BaseModel):
-    assistant_id: str
-    graph_id: str
-    config: dict[str, Any]
-    context: dict[str, Any]
-    metadata: dict[str, Any]
-    version: int
-    name: str
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class GraphSchemaOut(BaseModel):
-    graph_id: str
-    input_schema: dict[str, Any] | None
-    output_schema: dict[str, Any] | None
-    state_schema: dict[str, Any] | None
-    config_schema: dict[str, Any] | None
-    context_schema: dict[str, Any] | None
-
-
 class ThreadCreateIn(BaseModel):
     thread_id: StoredText | None = Field(default=None, max_length=64)
     # `graph_id` (or `assistant_id`) picks the graph the thread runs; the rest is the client's.

@@ -1,4 +1,4 @@
-"""What the Agent Server routes share: the compiled graphs, and the caller's threads."""
+"""What the Agent Server routes share: the compiled graphs, and the caller's threads and assistants."""
 
 from typing import Annotated
 
@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
+from app.services.assistants.service import AssistantService
 from app.services.auth.users import CurrentUser
 from app.services.conversations.service import ConversationService
 from app.services.threads.service import ThreadService
@@ -33,3 +34,10 @@ async def _conversations(
 
 
 Conversations = Annotated[ConversationService, Depends(_conversations)]
+
+
+async def _assistants(session: SessionDep, user: CurrentUser, agents: Assistants) -> AssistantService:
+    return AssistantService(session, user.id, agents)
+
+
+AssistantConfigs = Annotated[AssistantService, Depends(_assistants)]

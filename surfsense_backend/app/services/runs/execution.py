@@ -143,7 +143,7 @@ class RunExecutor:
             subgraphs=spec.stream_subgraphs,
             stops=(spec.interrupt_before, spec.interrupt_after),
             checkpoint_id=spec.checkpoint_id,
-            config=_run_config(run, agent.assistant_id, spec.config),
+            config=_run_config(run, agent.assistant_id, spec.config, spec.stored_assistant),
         )
         async for event in stream:
             match event:
@@ -256,10 +256,13 @@ class RunExecutor:
         handle.emit(await self.recorder.fail(handle, progress, kind, detail))
 
 
-def _run_config(run: ThreadRun, assistant_id: str, given: dict[str, Any]) -> RunnableConfig:
+def _run_config(
+    run: ThreadRun, graph_id: str, given: dict[str, Any], stored_assistant: str | None
+) -> RunnableConfig:
     """The run's config (`given`: its client's and assistant's) with what the
     server tells a graph in `configurable`, as the Agent Server names it: the
-    run, its assistant and graph, and who runs it, so a graph can keep
+    run, its assistant (a user's the run was asked for, else its graph's
+    id) and graph, and who runs it, so a graph can keep
     per-user data (`user_id`, `langgraph_auth_user`). A checkpoint's metadata
     keeps these ids and none of the client's values (persistence's
     checkpoint_metadata); the user is a mapping, which LangGraph leaves out."""
@@ -268,8 +271,8 @@ def _run_config(run: ThreadRun, assistant_id: str, given: dict[str, Any]) -> Run
     config["configurable"] = {
         **given.get("configurable", {}),
         "run_id": str(run.run_id),
-        "assistant_id": assistant_id,
-        "graph_id": assistant_id,
+        "assistant_id": stored_assistant or graph_id,
+        "graph_id": graph_id,
         "user_id": user_id,
         "langgraph_auth_user_id": user_id,
         "langgraph_auth_user": {"identity": user_id, "is_authenticated": True, "permissions": []},

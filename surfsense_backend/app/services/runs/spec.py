@@ -66,6 +66,9 @@ class RunSpec:
     past_interrupts: bool = False
     # The graph the run's thread runs, filled in as the run is admitted.
     assistant_id: str | None = None
+    # The assistant a user made that the run was asked for (its UUID), whose
+    # config and context `config` and `context` hold; None: the graph's own.
+    stored_assistant: str | None = None
     # The run's config (`configurable`, `tags`, `recursion_limit`) and its graph's
     # runtime context, as its client and assistant gave them (run_config.merged_config).
     config: dict[str, Any] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from app.db import session_scope
 from app.errors import AppError, Conflict, InvalidRequest
 from app.models import CancelAction, Conversation, MultitaskStrategy, RunStatus, ThreadRun
 from app.schemas.langgraph import RunCreateIn
+from app.services.assistants.service import AssistantService, ResolvedAssistant
 from app.services.conversations.errors import RunNotFound
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.persistence import CheckpointNotFound, ConversationNotFound
@@ -67,13 +68,14 @@ class RunStillActive(Conflict):
 
 
 def run_json(run: ThreadRun, assistant_id: str | None = None) -> dict[str, Any]:
-    """A run as the Agent Server shows it; `assistant_id`: its thread's graph,
-    for a run stored before runs kept their spec."""
+    """A run as the Agent Server shows it: of the assistant it was asked for
+    (a user's, or its graph's); `assistant_id`: its thread's graph, for a run
+    stored before runs kept their spec."""
     kwargs = run.kwargs or {}
     return {
         "run_id": str(run.run_id),
         "thread_id": str(run.conversation_id),
-        "assistant_id": kwargs.get("assistant_id", assistant_id),
+        "assistant_id": kwargs.get("stored_assistant") or kwargs.get("assistant_id", assistant_id),
         "created_at": run.started_at,
         "updated_at": run.finished_at or run.started_at,
         "status": RUN_STATUS[run.status],
@@ -92,6 +94,7 @@ class ThreadRuns:
         self.agents = agents
         self.runner = runner
         self.threads = ThreadService(session, user_id, agents)
+        self.assistants = AssistantService(session, user_id, agents)
 
     async def thread(self, thread_id: str) -> Conversation:
         found = parse_thread_id(thread_id)
@@ -104,14 +107,21 @@ class ThreadRuns:
     async def prepare(self, thread_id: str, body: RunCreateIn) -> tuple[Conversation, RunSpec]:
         """The thread a run goes on (made by `if_not_exists`, taking the run's
         graph if it has none yet) and the run's spec, checked against its graph."""
+        return await self._prepare(thread_id, body, await self.assistants.resolve(body.assistant_id))
+
+    async def _prepare(
+        self, thread_id: str, body: RunCreateIn, assistant: ResolvedAssistant
+    ) -> tuple[Conversation, RunSpec]:
+        """`prepare`, for the run's assistant: its graph, with its config and
+        context under the run's."""
         _refuse_unserved(body)
         if body.if_not_exists == "create" and parse_thread_id(thread_id) is not None:
-            await self.threads.create(thread_id, {"graph_id": body.assistant_id}, "do_nothing")
+            await self.threads.create(thread_id, {"graph_id": assistant.graph_id}, "do_nothing")
         conversation = await self.thread(thread_id)
-        await self._use_graph(conversation, body.assistant_id)
+        await self._use_graph(conversation, assistant.graph_id)
         checkpoint_id = await self._start_at(conversation, body)
         self._check_goto(conversation, body.command.goto if body.command else None)
-        config, context = merged_config(body.config, body.context)
+        config, context = merged_config(body.config, body.context, assistant.config, assistant.context)
         spec = RunSpec(
             input=body.input,
             resume=body.command.resume if body.command else None,
@@ -128,6 +138,7 @@ class ThreadRuns:
             past_interrupts=True,
             config=config,
             context=context,
+            stored_assistant=assistant.stored_id,
         )
         return conversation, spec
 
@@ -138,8 +149,9 @@ class ThreadRuns:
             raise InvalidRequest(
                 "A stateless run starts on a new thread: it has no checkpoint to start from."
             )
-        made = await self.threads.create(None, {"graph_id": body.assistant_id}, "raise")
-        return await self.prepare(made["thread_id"], body)
+        assistant = await self.assistants.resolve(body.assistant_id)
+        made = await self.threads.create(None, {"graph_id": assistant.graph_id}, "raise")
+        return await self._prepare(made["thread_id"], body, assistant)
 
     async def _use_graph(self, conversation: Conversation, assistant_id: str) -> None:
         """A thread runs one graph: a fresh one (no run yet) takes the run's."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agents.registry import CompiledAssistants
 from app.errors import InvalidRequest, first_line
 from app.models import Conversation
+from app.services.assistants.service import AssistantService
 from app.services.conversations.errors import RunInProgress
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.conversations.service import ConversationService
@@ -66,7 +67,8 @@ class ThreadService:
         self, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str
     ) -> dict[str, Any]:
         """A new thread (a conversation), running the graph its metadata's
-        `graph_id` names (the default one otherwise). An id in use is
+        `graph_id` (or `assistant_id`) names, or the graph of the caller's
+        assistant it names (the default graph otherwise). An id in use is
         ThreadExists, unless `if_exists="do_nothing"` and the thread is the
         caller's: then that thread."""
         metadata = metadata or {}
@@ -75,9 +77,11 @@ class ThreadService:
             raise InvalidThreadId(thread_id)
         if wanted is not None and await self.threads.owner_of(wanted) is not None:
             return await self._existing(wanted, if_exists)
-        named = metadata.get("graph_id") or metadata.get("assistant_id")
-        assistant_id = str(named or self.agents.registry.default)
-        self.agents.registry.get(assistant_id)  # UnknownAssistant (422) names the known ones
+        named = str(metadata.get("graph_id") or metadata.get("assistant_id") or self.agents.registry.default)
+        # A graph, or an assistant of the caller's: the thread runs its graph.
+        assistant_id = (
+            await AssistantService(self.session, self.user_id, self.agents).resolve(named)
+        ).graph_id
         thread = wanted or uuid.uuid4()
         own = {k: v for k, v in metadata.items() if k not in GRAPH_KEYS}
         if not await self.threads.add_if_absent(thread, assistant_id, own):

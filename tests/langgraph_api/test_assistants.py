@@ -217,6 +217,11 @@ class TestSearch:
         assert [a["name"] for a in tagged] == ["Mine 0", "Mine 1", "Mine 2"]
         assert await sdk.assistants.count(metadata={"tag": tag, "i": 1}) == 1
         assert [a["assistant_id"] for a in await sdk.assistants.search(graph_id="tools")] == ["tools"]
+        # The graphs carry the Agent Server's mark, which clients search by.
+        systems = await sdk.assistants.search(metadata={"created_by": "system"}, limit=100)
+        assert {a["assistant_id"] for a in systems} == {"chat", "persona", "tools", "nested", "whoami"}
+        assert await sdk.assistants.get_versions("chat", metadata={"created_by": "system"})
+        assert await sdk.assistants.get_versions("chat", metadata={"created_by": "someone"}) == []
         assert await sdk.assistants.count(graph_id="persona") == 4
         assert [a["name"] for a in await sdk.assistants.search(name="mINE 2")] == ["Mine 2"]
         page = await sdk.assistants.search(

@@ -69,6 +69,10 @@ def parse_assistant_id(assistant_id: str) -> uuid.UUID | None:
         return None
 
 
+# How the Agent Server marks the assistants it makes of the graphs (clients search by it).
+SYSTEM_METADATA = {"created_by": "system"}
+
+
 def system_json(assistant: Assistant) -> dict[str, Any]:
     return {
         "assistant_id": assistant.id,
@@ -77,7 +81,7 @@ def system_json(assistant: Assistant) -> dict[str, Any]:
         "description": assistant.description,
         "config": {},
         "context": {},
-        "metadata": {},
+        "metadata": SYSTEM_METADATA,
         "version": 1,
         "created_at": COMPILED_AT,
         "updated_at": COMPILED_AT,
@@ -237,8 +241,9 @@ class AssistantService:
     ) -> list[dict[str, Any]]:
         """Its versions, newest first, those whose metadata holds `metadata`."""
         if (system := self._system(assistant_id)) is not None:
-            # Its one version, with no metadata: any key filters it out.
-            return [system_json(system)][offset : offset + limit] if not metadata else []
+            # Its one version, if its metadata holds the filter's.
+            held = all(SYSTEM_METADATA.get(key) == value for key, value in (metadata or {}).items())
+            return [system_json(system)][offset : offset + limit] if held else []
         row = await self._owned(assistant_id)
         return [
             stored_json(v) for v in await self.assistants.versions(row.assistant_id, metadata, limit, offset)

@@ -2,8 +2,12 @@ from app.errors import AppError, Conflict, InvalidRequest, NotFound
 
 
 class AssistantNotFound(NotFound):
-    def __init__(self, assistant_id: object) -> None:
-        super().__init__(f"Assistant {assistant_id} was not found.")
+    def __init__(self, assistant_id: object = None) -> None:
+        # No id: found gone by a write that referred to it (app.services.integrity).
+        if assistant_id is None:
+            super().__init__("The assistant was deleted while this request was served.")
+        else:
+            super().__init__(f"Assistant {assistant_id} was not found.")
 
 
 class VersionNotFound(NotFound):
@@ -23,6 +27,16 @@ class SystemAssistantReadOnly(Conflict):
         super().__init__(
             f"The assistant {assistant_id!r} is a graph from langgraph.json, shared by every user, "
             f"and cannot be changed or deleted; create an assistant with graph_id {assistant_id!r} instead."
+        )
+
+
+class OtherGraphAssistant(Conflict):
+    """A conversation keeps its graph: an assistant an update moved to another graph cannot run in it."""
+
+    def __init__(self, assistant_id: object, graph_id: str, conversation_id: object, theirs: str) -> None:
+        super().__init__(
+            f"Assistant {assistant_id} now configures the {graph_id} graph, and conversation "
+            f"{conversation_id} runs the {theirs} graph: start a new conversation with it."
         )
 
 

@@ -52,12 +52,18 @@ class ConversationService:
             raise ConversationNotFound(conversation_id)
         return conversation
 
-    async def create(self, title: str | None, assistant_id: str | None = None) -> Conversation:
-        """A conversation answered by `assistant_id` (UnknownAssistant, 422,
-        naming the known ones), or by the default assistant."""
-        assistant_id = assistant_id or self.assistants.default
-        self.assistants.get(assistant_id)
-        conversation = Conversation(user_id=self.user_id, title=title, assistant_id=assistant_id)
+    async def create(
+        self, title: str | None, graph_id: str | None = None, stored_assistant_id: uuid.UUID | None = None
+    ) -> Conversation:
+        """A conversation answered by the graph `graph_id` (UnknownAssistant,
+        422, naming the known ones), or by the default graph; with the
+        caller's assistant of that graph it keeps (the caller found it theirs:
+        AssistantService.resolve), whose configuration runs every turn."""
+        graph_id = graph_id or self.assistants.default
+        self.assistants.get(graph_id)
+        conversation = Conversation(
+            user_id=self.user_id, title=title, assistant_id=graph_id, stored_assistant_id=stored_assistant_id
+        )
         self.conversations.add(conversation)
         await self.session.flush()
         await self.session.refresh(conversation)

@@ -120,6 +120,39 @@ class TestAConversationKeepsTheUsersAssistant:
         assert theirs not in {a["id"] for a in listed}
 
 
+class TestChangingAConversationsAssistant:
+    async def test_its_next_turns_run_with_the_one_chosen_or_with_its_graph(self, me: Caller) -> None:
+        cid = (await conversation_with(me, "whoami"))["id"]
+        assert "assistant=whoami graph=whoami" in await reply(me, cid)
+        aid = await made(me, "whoami")
+        chosen = await me.client.patch(f"/api/v1/conversations/{cid}", json={"assistant_id": aid})
+        assert chosen.status_code == 200, chosen.text
+        assert chosen.json()["stored_assistant_id"] == aid
+        assert f"assistant={aid} graph=whoami" in await reply(me, cid)
+        # Its graph's own id: the graph as it is again.
+        cleared = await me.client.patch(f"/api/v1/conversations/{cid}", json={"assistant_id": "whoami"})
+        assert cleared.json()["stored_assistant_id"] is None
+        assert "assistant=whoami graph=whoami" in await reply(me, cid)
+
+    async def test_another_graph_s_is_409_and_another_user_s_404_changing_nothing(
+        self, me: Caller, someone: Caller
+    ) -> None:
+        aid = await made(me, "whoami")
+        cid = (await conversation_with(me, aid))["id"]
+        for assistant_id, status, named in (
+            (await made(me, "persona", context={"voice": "Ada"}), 409, "persona graph"),
+            ("chat", 409, "chat graph"),
+            (await made(someone, "whoami"), 404, "was not found"),
+        ):
+            response = await me.client.patch(
+                f"/api/v1/conversations/{cid}", json={"assistant_id": assistant_id, "title": "changed"}
+            )
+            assert response.status_code == status, response.text
+            assert named in response.json()["detail"]
+        shown = (await me.client.get(f"/api/v1/conversations/{cid}")).json()
+        assert (shown["stored_assistant_id"], shown["title"]) == (aid, None)
+
+
 class TestWhatCannotBeAConversationsAssistant:
     async def test_another_user_s_or_an_unknown_one_is_404_and_nothing_is_made(
         self, me: Caller, someone: Caller, session: AsyncSession

@@ -39,7 +39,7 @@ from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
 from app.services.assistants.service import AssistantService
 from app.services.auth.users import CurrentUser, RunCaller
-from app.services.chat_assistants import ChatTurns
+from app.services.chat_assistants import ChatTurns, choose_assistant
 from app.services.chat_assistants import create_conversation as create_conversation_with
 from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.service import ConversationService
@@ -141,10 +141,12 @@ async def get_conversation(conversation_id: uuid.UUID, service: Service) -> Conv
     return ConversationOut.model_validate(await service.get(conversation_id))
 
 
-@router.patch("/conversations/{conversation_id}", responses=error_responses(404))
+@router.patch("/conversations/{conversation_id}", responses=error_responses(404, 409))
 async def update_conversation(
-    conversation_id: uuid.UUID, body: ConversationUpdate, service: Service
+    conversation_id: uuid.UUID, body: ConversationUpdate, service: Service, assistants: StoredAssistants
 ) -> ConversationOut:
+    if body.assistant_id is not None:
+        await choose_assistant(service, assistants, conversation_id, body.assistant_id)
     updated = await service.update(conversation_id, title=body.title, archived=body.archived)
     return ConversationOut.model_validate(updated)
 

@@ -30,6 +30,9 @@ class ConversationUpdate(BaseModel):
 
     title: StoredText | None = Field(default=None, min_length=1, max_length=200)
     archived: bool | None = None
+    # What its next turns run with: one of the caller's assistants of its
+    # graph, or the graph's own id (the graph as it is, no assistant kept).
+    assistant_id: StoredText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ConversationOut(_FromOrm):

@@ -32,9 +32,24 @@ async def create_conversation(
     it (anyone else's is AssistantNotFound, 404); the default graph for None."""
     if assistant_id is None:
         return await conversations.create(title)
+    return await conversations.create(title, *await _chosen(assistants, assistant_id))
+
+
+async def choose_assistant(
+    conversations: ConversationService,
+    assistants: AssistantService,
+    conversation_id: uuid.UUID,
+    assistant_id: str,
+) -> Conversation:
+    """The conversation's next turns run with `assistant_id`: one of the
+    caller's assistants of its graph, or its graph's id (its graph as it is)."""
+    return await conversations.keep_assistant(conversation_id, *await _chosen(assistants, assistant_id))
+
+
+async def _chosen(assistants: AssistantService, assistant_id: str) -> tuple[str, uuid.UUID | None]:
+    """The graph `assistant_id` runs, and the caller's assistant it is, if it is one."""
     assistant = await assistants.resolve(assistant_id)
-    stored = uuid.UUID(assistant.stored_id) if assistant.stored_id else None
-    return await conversations.create(title, assistant.graph_id, stored)
+    return assistant.graph_id, uuid.UUID(assistant.stored_id) if assistant.stored_id else None
 
 
 class ChatTurns:

@@ -2,6 +2,7 @@
 with it, each turn run with its configuration through the run engine the
 Agent Server's runs take, and what a deleted or moved assistant leaves."""
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.agents.local_model import LocalChatModel
 from app.models import Conversation
+from tests.conditions import until, waiting_behind
 from tests.http_client import AppFactory, Caller, asgi_client
 
 PROJECT = Path(__file__).parents[1] / "langgraph_api" / "assistants_project" / "langgraph.json"
@@ -202,3 +204,25 @@ class TestADeletedAssistant:
         assert refused.status_code == 422, refused.text
         assert "voice" in refused.json()["detail"]
         assert await reply(me, cid, context={"voice": "Bo"}) == "Bo says hello"
+
+    @pytest.mark.parametrize("write", ["create", "choose"])
+    async def test_a_choice_racing_its_delete_is_404(
+        self, me: Caller, engine: AsyncEngine, write: str
+    ) -> None:
+        aid = await made(me, "whoami")
+        cid = (await conversation_with(me, "whoami"))["id"]
+        async with engine.connect() as holder:
+            # The delete has gone through, not committed yet: the request reads the
+            # assistant as there, then its write waits on the row the delete holds.
+            await holder.execute(text("DELETE FROM assistants WHERE assistant_id = :a"), {"a": aid})
+            chosen = {"assistant_id": aid}
+            racing = asyncio.create_task(
+                me.client.post("/api/v1/conversations", json=chosen)
+                if write == "create"
+                else me.client.patch(f"/api/v1/conversations/{cid}", json=chosen)
+            )
+            await until(lambda: waiting_behind(engine, holder), f"the {write} waiting on the delete")
+            await holder.commit()
+            answer = await racing
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["error"] == "AssistantNotFound"

@@ -30,16 +30,6 @@ class SystemAssistantReadOnly(Conflict):
         )
 
 
-class OtherGraphAssistant(Conflict):
-    """A conversation keeps its graph: an assistant an update moved to another graph cannot run in it."""
-
-    def __init__(self, assistant_id: object, graph_id: str, conversation_id: object, theirs: str) -> None:
-        super().__init__(
-            f"Assistant {assistant_id} now configures the {graph_id} graph, and conversation "
-            f"{conversation_id} runs the {theirs} graph: start a new conversation with it."
-        )
-
-
 class InvalidAssistantId(InvalidRequest):
     def __init__(self, assistant_id: str) -> None:
         super().__init__(

@@ -21,13 +21,13 @@ from app.services.assistants.errors import (
     AssistantExists,
     AssistantNotFound,
     InvalidAssistantId,
-    OtherGraphAssistant,
     SystemAssistantReadOnly,
     VersionNotFound,
 )
 from app.services.assistants.filters import AssistantFilter, SortBy
 from app.services.assistants.graphs import drawing, graph_of, schemas, subgraphs
 from app.services.assistants.repository import FIELDS, AssistantRepository
+from app.services.conversations.errors import AssistantOfAnotherGraph
 from app.services.runs.run_config import merged_config
 
 # The graphs are code: they exist from the moment this process compiled them.
@@ -287,13 +287,13 @@ class AssistantService:
     async def of_conversation(self, conversation_id: uuid.UUID) -> ResolvedAssistant | None:
         """The caller's assistant a conversation of theirs keeps, as a run of it
         runs it; None when it keeps none. One whose graph is no longer the
-        conversation's (an update moved it) is OtherGraphAssistant (409)."""
+        conversation's (an update moved it) is AssistantOfAnotherGraph (409)."""
         found = await self.assistants.of_conversation(conversation_id)
         if found is None:
             return None
         row, graph_id = found
         if row.graph_id != graph_id:
-            raise OtherGraphAssistant(row.assistant_id, row.graph_id, conversation_id, graph_id)
+            raise AssistantOfAnotherGraph(conversation_id, graph_id, row.graph_id)
         return ResolvedAssistant(str(row.assistant_id), row.graph_id, row.config, row.context, row.version)
 
     async def _found(self, assistant_id: str) -> tuple[str, dict[str, Any]]:

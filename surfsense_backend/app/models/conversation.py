@@ -29,6 +29,12 @@ class Conversation(Base):
     )
     # The registered graph that answers in this conversation, fixed at creation.
     assistant_id: Mapped[str] = mapped_column(String(64), server_default="chat", default="chat")
+    # The user's assistant (a configuration of that graph) its turns run with,
+    # if one was chosen. Its deletion leaves the conversation on its graph's
+    # defaults (decision 0024); indexed for that deletion's search.
+    stored_assistant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assistants.assistant_id", ondelete="SET NULL"), index=True
+    )
     archived: Mapped[bool] = mapped_column(server_default=false(), default=False)
     # Kept with each message saved, so a page of the conversation list needs
     # no per-row count or lookup into messages.

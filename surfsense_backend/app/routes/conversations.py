@@ -10,7 +10,7 @@ from langchain_core.messages import BaseMessage
 from app.agents.registry import CompiledAssistants
 from app.db.session import SessionDep
 from app.db.text import BIGINT_MAX
-from app.models import CancelAction, MultitaskStrategy
+from app.models import CancelAction
 from app.routes.sse import EVENT_STREAM, STREAM_HEADERS, LastEventId, event_stream, with_heartbeats
 from app.routes.ui_message_stream import HEADER as UI_MESSAGE_STREAM_HEADER
 from app.routes.ui_message_stream import ui_message_stream
@@ -37,7 +37,10 @@ from app.schemas.conversations import (
 )
 from app.schemas.errors import error_responses
 from app.schemas.text import StoredText
+from app.services.assistants.service import AssistantService
 from app.services.auth.users import CurrentUser, RunCaller
+from app.services.chat_assistants import ChatTurns, choose_assistant
+from app.services.chat_assistants import create_conversation as create_conversation_with
 from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.service import ConversationService
 from app.services.forks import fork
@@ -45,10 +48,8 @@ from app.services.messages.history import MAX_PAGE_SIZE
 from app.services.messages.incoming import message_metadata, role_of
 from app.services.persistence import CheckpointNotFound
 from app.services.runs.interrupts import jsonable
-from app.services.runs.run_config import merged_config
 from app.services.runs.runner import ChatRunner
 from app.services.runs.service import RunService
-from app.services.runs.spec import RunSpec
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=error_responses(401, 422, 503))
 
@@ -70,6 +71,13 @@ async def _runs(service: Service) -> RunService:
 
 
 Runs = Annotated[RunService, Depends(_runs)]
+
+
+async def _stored_assistants(request: Request, session: SessionDep, user: CurrentUser) -> AssistantService:
+    return AssistantService(session, user.id, _assistants(request))
+
+
+StoredAssistants = Annotated[AssistantService, Depends(_stored_assistants)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 MessageId = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 CheckpointId = Annotated[StoredText, Path(min_length=1, max_length=100)]
@@ -84,24 +92,36 @@ StreamProtocol = Annotated[
 
 
 @router.get("/assistants", tags=["assistants"])
-async def list_assistants(request: Request, user: CurrentUser) -> AssistantListOut:
-    """The graphs a conversation can be created with."""
-    return AssistantListOut(
-        items=[
-            AssistantOut(
-                id=a.id,
-                name=a.name,
-                description=a.description,
-                uses_tools=a.uses_tools,
-            )
-            for a in _assistants(request).registry
-        ]
-    )
+async def list_assistants(request: Request, assistants: StoredAssistants) -> AssistantListOut:
+    """What a conversation can be created with: the graphs, then the caller's
+    own assistants (newest first), each a configuration of one of the graphs."""
+    graphs = {a.id: a for a in _assistants(request).registry}
+    mine = [
+        AssistantOut(
+            id=str(a.assistant_id),
+            name=a.name,
+            description=a.description or graphs[a.graph_id].description,
+            uses_tools=graphs[a.graph_id].uses_tools,
+            graph_id=a.graph_id,
+            stored=True,
+        )
+        for a in await assistants.mine()
+        # One of a graph this process did not load cannot run here (a conversation refuses it).
+        if a.graph_id in graphs
+    ]
+    shared = [
+        AssistantOut(id=a.id, name=a.name, description=a.description, uses_tools=a.uses_tools, graph_id=a.id)
+        for a in graphs.values()
+    ]
+    return AssistantListOut(items=[*shared, *mine])
 
 
-@router.post("/conversations", status_code=status.HTTP_201_CREATED)
-async def create_conversation(body: ConversationCreate, service: Service) -> ConversationOut:
-    return ConversationOut.model_validate(await service.create(body.title, body.assistant_id))
+@router.post("/conversations", status_code=status.HTTP_201_CREATED, responses=error_responses(404))
+async def create_conversation(
+    body: ConversationCreate, service: Service, assistants: StoredAssistants
+) -> ConversationOut:
+    made = await create_conversation_with(service, assistants, body.title, body.assistant_id)
+    return ConversationOut.model_validate(made)
 
 
 @router.get("/conversations")
@@ -121,10 +141,12 @@ async def get_conversation(conversation_id: uuid.UUID, service: Service) -> Conv
     return ConversationOut.model_validate(await service.get(conversation_id))
 
 
-@router.patch("/conversations/{conversation_id}", responses=error_responses(404))
+@router.patch("/conversations/{conversation_id}", responses=error_responses(404, 409))
 async def update_conversation(
-    conversation_id: uuid.UUID, body: ConversationUpdate, service: Service
+    conversation_id: uuid.UUID, body: ConversationUpdate, service: Service, assistants: StoredAssistants
 ) -> ConversationOut:
+    if body.assistant_id is not None:
+        await choose_assistant(service, assistants, conversation_id, body.assistant_id)
     updated = await service.update(conversation_id, title=body.title, archived=body.archived)
     return ConversationOut.model_validate(updated)
 
@@ -194,15 +216,11 @@ async def send_message(
     `stream=ui`: the AI SDK UI message stream, with the header
     `x-vercel-ai-ui-message-stream: v1`. A message while the agent waits for
     an answer is 409 InterruptPending; a resume with nothing waiting is 409
-    NoInterruptPending."""
+    NoInterruptPending. The run has the configuration of the user's assistant
+    the conversation keeps, under the message's `config` and `context`."""
     runner: ChatRunner = request.app.state.chat_runner
-    strategy = MultitaskStrategy(body.multitask_strategy)
-    config, context = merged_config(body.config, body.context)
-    if body.content is not None:
-        spec = RunSpec.message(body.content, strategy, config=config, context=context)
-    else:
-        spec = RunSpec.answer(body.resume, strategy, config=config, context=context)
-    run = await runner.start(user.id, conversation_id, spec)
+    turns = ChatTurns(request.app.state.sessionmaker, user.id, _assistants(request), runner)
+    run = await turns.start(conversation_id, body)
     if stream is not None or EVENT_STREAM in request.headers.get("accept", ""):
         return _stream_response(request, run.run_id, stream or "events")
     result = await runner.result(run.run_id)

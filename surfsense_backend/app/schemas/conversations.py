@@ -19,7 +19,8 @@ class ConversationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: StoredText | None = Field(default=None, min_length=1, max_length=200)
-    # One of GET /api/v1/assistants; the conversation keeps it.
+    # One of GET /api/v1/assistants: a graph, or (a UUID) an assistant the
+    # caller made of one; the conversation keeps it.
     # None: `chat`, or the first graph of a langgraph.json without it.
     assistant_id: StoredText | None = Field(default=None, min_length=1, max_length=64)
 
@@ -29,6 +30,9 @@ class ConversationUpdate(BaseModel):
 
     title: StoredText | None = Field(default=None, min_length=1, max_length=200)
     archived: bool | None = None
+    # What its next turns run with: one of the caller's assistants of its
+    # graph, or the graph's own id (the graph as it is, no assistant kept).
+    assistant_id: StoredText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ConversationOut(_FromOrm):
@@ -36,7 +40,11 @@ class ConversationOut(_FromOrm):
     title: str | None
     # Set on a fork: the conversation it was forked from (null once that is deleted).
     forked_from: uuid.UUID | None = Field(validation_alias="forked_from_id")
+    # The graph that answers in it.
     assistant_id: str
+    # The caller's assistant (a configuration of that graph) it runs with;
+    # null when it runs the graph as it is, or the assistant was deleted.
+    stored_assistant_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     archived: bool
@@ -190,10 +198,15 @@ class CheckpointStateOut(BaseModel):
 
 
 class AssistantOut(BaseModel):
+    # A graph's id, or the UUID of an assistant the caller made of one.
     id: str
     name: str
     description: str
     uses_tools: bool
+    # The graph it runs: its own id for a graph.
+    graph_id: str
+    # Whether the caller made it (a configuration of `graph_id`), not a shared graph.
+    stored: bool = False
 
 
 class AssistantListOut(BaseModel):

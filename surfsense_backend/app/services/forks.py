@@ -31,6 +31,7 @@ async def fork(
         title=source.title,
         forked_from_id=source.id,
         assistant_id=source.assistant_id,
+        stored_assistant_id=source.stored_assistant_id,
         metadata_=dict(source.metadata_),
     )
     repository = conversations.conversations

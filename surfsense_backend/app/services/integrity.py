@@ -18,6 +18,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import AppError
+from app.services.assistants.errors import AssistantNotFound
 from app.services.auth.errors import UserNotFound
 from app.services.conversations.errors import RunInProgress, RunLost, RunNotFound
 from app.services.persistence import ConversationNotFound
@@ -42,6 +43,8 @@ RACES: dict[tuple[str, str], Callable[[], AppError]] = {
         )
     },
     (FOREIGN_KEY_VIOLATION, "conversations_forked_from_id_fkey"): ConversationNotFound,
+    # The assistant a new conversation (or a fork) keeps was deleted meanwhile.
+    (FOREIGN_KEY_VIOLATION, "conversations_stored_assistant_id_fkey"): AssistantNotFound,
     # The run was deleted (rolled back, or its conversation deleted): its
     # messages or events written after.
     (FOREIGN_KEY_VIOLATION, "messages_run_id_fkey"): RunNotFound,

@@ -128,16 +128,32 @@ async function openFromAddress() {
   if (conversation) await openConversation(conversation);
 }
 
-/** The assistant picker of "New conversation". */
+/** The assistant picker of "New conversation": the graphs, then the user's own assistants. */
 async function loadAssistants() {
   const found = await attempt(() => call("GET", "/api/v1/assistants"));
   if (!found) return;
   const picker = $("assistant");
   const chosen = picker.value;
   state.assistants = new Map(found.items.map((assistant) => [assistant.id, assistant]));
-  picker.replaceChildren(...found.items.map((assistant) =>
-    element("option", { text: assistant.name, attrs: { value: assistant.id, title: assistant.description } })));
+  const option = (assistant) =>
+    element("option", { text: assistant.name, attrs: { value: assistant.id, title: assistant.description } });
+  const group = (label, assistants) => {
+    const made = element("optgroup", { attrs: { label } });
+    made.replaceChildren(...assistants.map(option));
+    return made;
+  };
+  const graphs = found.items.filter((assistant) => !assistant.stored);
+  const mine = found.items.filter((assistant) => assistant.stored);
+  picker.replaceChildren(group("Graphs", graphs), ...(mine.length ? [group("Your assistants", mine)] : []));
   if (state.assistants.has(chosen)) picker.value = chosen;
+}
+
+/** What a conversation runs with: the user's assistant it keeps, else its graph. */
+function assistantLabel(conversation) {
+  const stored = state.assistants.get(conversation.stored_assistant_id);
+  if (stored) return `with ${stored.name} (${stored.graph_id})`;
+  const graph = state.assistants.get(conversation.assistant_id);
+  return graph ? `with ${graph.name}` : "";
 }
 
 function newConversationBody() {
@@ -231,8 +247,7 @@ async function openConversation(conversation, at = null) {
   // In the address, so a reload opens the same conversation.
   history.replaceState(null, "", `#${conversation.id}`);
   $("conversation-title").textContent = conversation.title ?? "New conversation";
-  const assistant = state.assistants.get(conversation.assistant_id);
-  $("conversation-assistant").textContent = assistant ? `with ${assistant.name}` : "";
+  $("conversation-assistant").textContent = assistantLabel(conversation);
   $("messages").replaceChildren();
   $("composer-error").textContent = "";
   for (const item of $("conversation-list").children) {

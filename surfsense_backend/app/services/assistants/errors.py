@@ -2,8 +2,12 @@ from app.errors import AppError, Conflict, InvalidRequest, NotFound
 
 
 class AssistantNotFound(NotFound):
-    def __init__(self, assistant_id: object) -> None:
-        super().__init__(f"Assistant {assistant_id} was not found.")
+    def __init__(self, assistant_id: object = None) -> None:
+        # No id: found gone by a write that referred to it (app.services.integrity).
+        if assistant_id is None:
+            super().__init__("The assistant was deleted while this request was served.")
+        else:
+            super().__init__(f"Assistant {assistant_id} was not found.")
 
 
 class VersionNotFound(NotFound):

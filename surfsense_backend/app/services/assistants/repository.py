@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.models import AssistantVersion, StoredAssistant
+from app.models import AssistantVersion, Conversation, StoredAssistant
 from app.services.assistants.filters import AssistantFilter, SortBy
 
 # An assistant's fields as a search lists them, in this order.
@@ -88,6 +88,22 @@ class AssistantRepository:
             statement = statement.with_for_update()
         found: StoredAssistant | None = await self.session.scalar(statement)
         return found
+
+    async def mine(self) -> Sequence[StoredAssistant]:
+        """The caller's assistants, newest first (as the chat page offers them)."""
+        return (await self.session.scalars(self._owned().order_by(StoredAssistant.created_at.desc()))).all()
+
+    async def of_conversation(self, conversation_id: uuid.UUID) -> tuple[StoredAssistant, str] | None:
+        """The caller's assistant the caller's conversation keeps, with the
+        conversation's graph; None when it keeps none: one statement a turn."""
+        statement = (
+            self._owned()
+            .add_columns(Conversation.assistant_id)
+            .join(Conversation, Conversation.stored_assistant_id == StoredAssistant.assistant_id)
+            .where(Conversation.id == conversation_id, Conversation.user_id == self.user_id)
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        return None if row is None else (row[0], row[1])
 
     async def owner_of(self, assistant_id: uuid.UUID) -> uuid.UUID | None:
         owner: uuid.UUID | None = await self.session.scalar(

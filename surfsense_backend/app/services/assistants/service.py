@@ -27,6 +27,7 @@ from app.services.assistants.errors import (
 from app.services.assistants.filters import AssistantFilter, SortBy
 from app.services.assistants.graphs import drawing, graph_of, schemas, subgraphs
 from app.services.assistants.repository import FIELDS, AssistantRepository
+from app.services.conversations.errors import AssistantOfAnotherGraph
 from app.services.runs.run_config import merged_config
 
 # The graphs are code: they exist from the moment this process compiled them.
@@ -277,6 +278,22 @@ class AssistantService:
             self.agents.registry.get(assistant_id)
             return ResolvedAssistant(assistant_id, assistant_id, {}, {}, 1)
         row = await self._owned(assistant_id)
+        return ResolvedAssistant(str(row.assistant_id), row.graph_id, row.config, row.context, row.version)
+
+    async def mine(self) -> Sequence[StoredAssistant]:
+        """The caller's own assistants, newest first."""
+        return await self.assistants.mine()
+
+    async def of_conversation(self, conversation_id: uuid.UUID) -> ResolvedAssistant | None:
+        """The caller's assistant a conversation of theirs keeps, as a run of it
+        runs it; None when it keeps none. One whose graph is no longer the
+        conversation's (an update moved it) is AssistantOfAnotherGraph (409)."""
+        found = await self.assistants.of_conversation(conversation_id)
+        if found is None:
+            return None
+        row, graph_id = found
+        if row.graph_id != graph_id:
+            raise AssistantOfAnotherGraph(conversation_id, graph_id, row.graph_id)
         return ResolvedAssistant(str(row.assistant_id), row.graph_id, row.config, row.context, row.version)
 
     async def _found(self, assistant_id: str) -> tuple[str, dict[str, Any]]:

@@ -16,6 +16,14 @@ class RunNotFound(NotFound):
             super().__init__(f"Run {run_id} was not found.")
 
 
+class AssistantOfAnotherGraph(Conflict):
+    def __init__(self, conversation_id: uuid.UUID, graph_id: str, theirs: str) -> None:
+        super().__init__(
+            f"Conversation {conversation_id} runs the {graph_id} graph for good: "
+            f"an assistant of the {theirs} graph needs a new conversation."
+        )
+
+
 class RunInProgress(Conflict):
     def __init__(self) -> None:
         super().__init__("A reply is still being generated in this conversation; send again when it is done.")

@@ -11,6 +11,7 @@ from app.errors import InvalidRequest
 from app.models import Checkpoint, Conversation
 from app.services.conversations.archived import ArchivedFilter
 from app.services.conversations.cursor import decode_cursor, encode_cursor
+from app.services.conversations.errors import AssistantOfAnotherGraph
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.persistence import (
     CheckpointNotFound,
@@ -52,12 +53,18 @@ class ConversationService:
             raise ConversationNotFound(conversation_id)
         return conversation
 
-    async def create(self, title: str | None, assistant_id: str | None = None) -> Conversation:
-        """A conversation answered by `assistant_id` (UnknownAssistant, 422,
-        naming the known ones), or by the default assistant."""
-        assistant_id = assistant_id or self.assistants.default
-        self.assistants.get(assistant_id)
-        conversation = Conversation(user_id=self.user_id, title=title, assistant_id=assistant_id)
+    async def create(
+        self, title: str | None, graph_id: str | None = None, stored_assistant_id: uuid.UUID | None = None
+    ) -> Conversation:
+        """A conversation answered by the graph `graph_id` (UnknownAssistant,
+        422, naming the known ones), or by the default graph; with the
+        caller's assistant of that graph it keeps (the caller found it theirs:
+        AssistantService.resolve), whose configuration runs every turn."""
+        graph_id = graph_id or self.assistants.default
+        self.assistants.get(graph_id)
+        conversation = Conversation(
+            user_id=self.user_id, title=title, assistant_id=graph_id, stored_assistant_id=stored_assistant_id
+        )
         self.conversations.add(conversation)
         await self.session.flush()
         await self.session.refresh(conversation)
@@ -83,6 +90,19 @@ class ConversationService:
             conversation.archived = archived
         await self.session.flush()
         await self.session.refresh(conversation)
+        return conversation
+
+    async def keep_assistant(
+        self, conversation_id: uuid.UUID, graph_id: str, stored_assistant_id: uuid.UUID | None
+    ) -> Conversation:
+        """Run its next turns with the caller's assistant `stored_assistant_id`
+        (the caller found it theirs), or with its graph as it is (None). Its
+        graph stays: an assistant of another is AssistantOfAnotherGraph (409)."""
+        conversation = await self.get(conversation_id, for_update=True)
+        if graph_id != conversation.assistant_id:
+            raise AssistantOfAnotherGraph(conversation.id, conversation.assistant_id, graph_id)
+        conversation.stored_assistant_id = stored_assistant_id
+        await self.session.flush()
         return conversation
 
     async def delete(self, conversation_id: uuid.UUID) -> None:

@@ -37,10 +37,10 @@ def _asked(server: OpenAICompatible) -> list[tuple[str, str]]:
     return [(r["model"], r["messages"][0]["content"]) for r in server.requests]
 
 
-async def _refused(sdk: LangGraphClient, thread: str, graph_id: str, **run: Any) -> str:
+async def _refused(sdk: LangGraphClient, thread: str, graph_id: str, status: int = 422, **run: Any) -> str:
     with pytest.raises(httpx.HTTPStatusError) as refused:
         await sdk.runs.wait(thread, graph_id, input=said("hello"), **run)
-    assert refused.value.response.status_code == 422
+    assert refused.value.response.status_code == status
     assert await sdk.runs.list(thread) == []  # nothing stored
     detail: str = refused.value.response.json()["detail"]
     return detail
@@ -79,7 +79,20 @@ class TestContext:
     async def test_configurable_and_context_together_are_refused(self, sdk: LangGraphClient) -> None:
         thread = await _thread(sdk, "react")
         both = {"context": PIRATE, "config": {"configurable": {"model": "openai:x"}}}
-        assert "Cannot specify both configurable and context" in await _refused(sdk, thread, "react", **both)
+        refused = await _refused(sdk, thread, "react", 400, **both)  # 400, as the Agent Server answers
+        assert "Cannot specify both configurable and context" in refused
+
+    async def test_a_run_stopped_before_its_tools_goes_on_to_run_them(
+        self, sdk: LangGraphClient, model_server: OpenAICompatible
+    ) -> None:
+        # The react-agent template's flow: stop before the tools, look, then go on with no input.
+        thread = await _thread(sdk, "react")
+        await sdk.runs.wait(thread, "react", input=said("ahoy"), interrupt_before=["tools"])
+        assert (await sdk.threads.get_state(thread))["next"] == ["tools"]
+        output = await sdk.runs.wait(thread, "react")
+        assert [m["type"] for m in output["messages"]] == ["human", "ai", "tool", "ai"]
+        assert output["messages"][2]["content"] == "AHOY"
+        assert _last_ai(output) == "Done. AHOY"
 
 
 class TestConfig:

@@ -165,7 +165,9 @@ class Admission:
         if at is not None:
             await follow_branch(session, storage, conversation, agent, at)
         given = spec.messages()
-        unanswered = [] if spec.resumes else _unanswered(waiting, given)
+        # Without new messages the graph goes on where it stopped (before its
+        # tools node, say): its pending calls are its own to run, not "not run".
+        unanswered = _unanswered(waiting, given) if given and not spec.resumes else []
         RunRepository(session).lease(run, self.local.owner, self.local.lease)
         handle = RunHandle(run, None, None, agent, waiting, unanswered=unanswered, answers=answers, spec=spec)
         # The calls the new input goes past are answered "not run" first, as its input will.

@@ -32,6 +32,8 @@ class InvalidConfig(InvalidRequest):
 
 
 class ConfigAndContext(InvalidRequest):
+    status_code = 400  # the Agent Server's, so langgraph-sdk raises the same BadRequestError
+
     def __init__(self) -> None:
         super().__init__(
             "Cannot specify both configurable and context: prefer setting context alone "

@@ -101,7 +101,6 @@ class TestAFileThatCannotServe:
             ('{"graphs": {}}', 'no "graphs"'),
             ('["graphs"]', 'no "graphs"'),
             ('{"graphs": {"a": "./graphs.py:graph"}, "env": 3}', '"env" must be a .env file path'),
-            ('{"graphs": {"a": "./graphs.py:graph"}, "env": ".env.missing"}', '"env": no such file'),
             ('{"graphs": {"a": "./missing.py:graph"}}', "no graph loaded"),
         ],
     )
@@ -114,6 +113,18 @@ class TestAFileThatCannotServe:
             await compile_assistants(InMemorySaver(), LocalChatModel(), graphs_file=path)
         assert str(stopped.value).startswith(f"{path.resolve()}: ")
         assert cause in str(stopped.value)
+
+    async def test_a_missing_env_file_is_one_line_and_the_graphs_serve(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        # As `langgraph dev` does: a template's `.env` is made by its user, or the variables set.
+        path = _project(tmp_path, {})
+        path.write_text('{"graphs": {"a": "./graphs.py:graph"}, "env": ".env.missing"}')
+        with caplog.at_level(logging.WARNING, logger="app.agents.graphs_file"):
+            compiled = await compile_assistants(InMemorySaver(), LocalChatModel(), graphs_file=path)
+        assert list(compiled) == ["a"]
+        [line] = [r.getMessage() for r in caplog.records if r.name == "app.agents.graphs_file"]
+        assert line.startswith(f'{path.resolve()}: "env": no such file ')
 
     async def test_a_missing_file_is_named(self, tmp_path: Path) -> None:
         with pytest.raises(GraphsFileError, match="no such file"):

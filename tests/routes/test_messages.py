@@ -365,5 +365,8 @@ class TestLogs:
             assert (await caller.client.post("/auth/jwt/login", data=wrong)).status_code == 400
         logged = "\n".join(record.getMessage() for record in caplog.records)
         assert caplog.records  # the failed run is logged, by its id
+        # Where it failed, for whoever wrote the graph: the frames, not what the run was given.
+        assert 'chat_models.py", line' in logged
+        assert "in _generate" in logged
         assert prompt not in logged
         assert caller.email not in logged

@@ -6,6 +6,7 @@ module and an attribute), `env` (a .env file or a mapping), and `store` and
 """
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
+
+logger = logging.getLogger(__name__)
 
 
 class GraphsFileError(Exception):
@@ -101,13 +104,16 @@ def read_graphs_file(path: Path) -> GraphsFile:
 def apply_env(file: GraphsFile) -> list[str]:
     """Set the file's `env` in this process's environment, as the LangGraph CLI
     does for its server; a variable already set keeps its value. Returns the
-    names it set. A missing .env file is GraphsFileError."""
+    names it set. A missing .env file sets nothing, as on the LangGraph CLI's
+    server (templates name a `.env` their users make from `.env.example`,
+    and a deployment sets the variables itself): one line says so."""
     if file.env is None:
         return []
     if isinstance(file.env, str):
         dotenv = file.folder / file.env
         if not dotenv.is_file():
-            raise GraphsFileError(file.path, f'"env": no such file {dotenv}')
+            logger.warning('%s: "env": no such file %s; no variables set from it', file.path, dotenv)
+            return []
         values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
     else:
         values = {str(k): str(v) for k, v in file.env.items()}

@@ -9,6 +9,7 @@ receiving events, not the run.
 
 import asyncio
 import logging
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any, cast
@@ -225,7 +226,10 @@ class RunExecutor:
             background_failed(logger, "chat_run", f"run {run.run_id} failed storing its work", exc)
             return InternalError()
         # The model or the graph: its provider's sentence is what a person can act on.
-        logger.warning("run %s failed: %s", run.run_id, type(exc).__name__)
+        # The log has where it failed, for the graph's author, but not the sentence,
+        # which may quote the conversation: that is the run's error (its stream, GET run).
+        where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+        logger.warning("run %s failed: %s, in\n%s", run.run_id, type(exc).__name__, where)
         # Capped: it is stored with the run and shown in its stream.
         return AgentFailed(type(exc).__name__, first_line(exc)[:500])
 

@@ -115,7 +115,7 @@ class ThreadRuns:
     ) -> tuple[Conversation, RunSpec]:
         """`prepare`, for the run's assistant: its graph, with its config and
         context under the run's."""
-        _refuse_unserved(body)
+        refuse_unserved(body)
         if body.if_not_exists == "create" and parse_thread_id(thread_id) is not None:
             await self.threads.create(thread_id, {"graph_id": assistant.graph_id}, "do_nothing")
         conversation = await self.thread(thread_id)
@@ -338,7 +338,7 @@ async def _followed(runner: ChatRunner, run_id: uuid.UUID) -> _Ended:
     raise RuntimeError("a run's events always end with its outcome")
 
 
-def _refuse_unserved(body: RunCreateIn) -> None:
+def refuse_unserved(body: RunCreateIn) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
         "webhook": body.webhook,

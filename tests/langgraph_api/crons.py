@@ -8,13 +8,26 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-async def make_due(engine: AsyncEngine, cron_id: str, minutes_ago: int = 1) -> None:
+async def make_due(engine: AsyncEngine, *cron_ids: str, minutes_ago: int = 1) -> None:
+    """The crons due `minutes_ago`, all in one statement: every poller sees them at once."""
     async with engine.begin() as conn:
         moved = await conn.execute(
-            text("UPDATE crons SET next_run_at = now() - make_interval(mins => :ago) WHERE cron_id = :id"),
-            {"ago": minutes_ago, "id": uuid.UUID(cron_id)},
+            text(
+                "UPDATE crons SET next_run_at = now() - make_interval(mins => :ago) WHERE cron_id = ANY(:ids)"
+            ),
+            {"ago": minutes_ago, "ids": [uuid.UUID(cron_id) for cron_id in cron_ids]},
         )
-        assert moved.rowcount == 1
+        assert moved.rowcount == len(cron_ids)
+
+
+async def all_advanced(engine: AsyncEngine, *cron_ids: str) -> bool:
+    """Whether each cron's next due time is past now: its due time was claimed."""
+    async with engine.connect() as conn:
+        due = await conn.scalar(
+            text("SELECT count(*) FROM crons WHERE cron_id = ANY(:ids) AND next_run_at <= now()"),
+            {"ids": [uuid.UUID(cron_id) for cron_id in cron_ids]},
+        )
+    return bool(due == 0)
 
 
 async def next_run_at(engine: AsyncEngine, cron_id: str) -> datetime | None:

@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def make_due(engine: AsyncEngine, *cron_ids: str, minutes_ago: int = 1) -> None:
-    """The crons due `minutes_ago`, all in one statement: every poller sees them at once."""
+    """The crons due, all in one statement (every poller sees them at once):
+    the first `minutes_ago`, each next a second later, so a poll takes them in order."""
     async with engine.begin() as conn:
         moved = await conn.execute(
             text(
-                "UPDATE crons SET next_run_at = now() - make_interval(mins => :ago) WHERE cron_id = ANY(:ids)"
+                "UPDATE crons SET next_run_at = now() - make_interval(mins => :ago)"
+                " + make_interval(secs => array_position(CAST(:ids AS uuid[]), cron_id))"
+                " WHERE cron_id = ANY(:ids)"
             ),
             {"ago": minutes_ago, "ids": [uuid.UUID(cron_id) for cron_id in cron_ids]},
         )

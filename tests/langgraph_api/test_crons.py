@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conditions import until
 from tests.langgraph_api.conftest import token_for
-from tests.langgraph_api.crons import fired, make_due, next_run_at
+from tests.langgraph_api.crons import all_advanced, fired, make_due, next_run_at
 from tests.langgraph_api.test_runs import LONG, said
 from tests.server import Server
 
@@ -202,3 +202,23 @@ async def test_another_users_crons_are_hidden(
     assert await theirs.crons.search(thread_id=thread) == []
     assert await theirs.crons.count(metadata={"who": "me"}) == 0
     assert (await _get(sdk, mine["cron_id"]))["enabled"] is True
+
+
+async def test_a_run_refused_at_its_time_lets_the_others_fire(
+    sdk: LangGraphClient, engine: AsyncEngine
+) -> None:
+    """A thread busy with a run, and a cron of it whose strategy is `reject`:
+    that due time passes, logged; the cron due with it fires all the same."""
+    busy = (await sdk.threads.create())["thread_id"]
+    running = await sdk.runs.create(busy, "chat", input=said(LONG))
+    refused = await sdk.crons.create_for_thread(
+        busy, "chat", schedule=EVERY_HOUR, input=said("refused"), multitask_strategy="reject"
+    )
+    other = await sdk.crons.create("chat", schedule=EVERY_HOUR, input=said("fires"), on_run_completed="keep")
+    await make_due(engine, refused["cron_id"], other["cron_id"])
+    [(run_id, thread)] = await until(lambda: fired(engine, other["cron_id"]), "the other cron fired")
+    assert _reply(await sdk.runs.join(thread, run_id)) == "Reply 1: you said “fires”."
+    assert await all_advanced(engine, refused["cron_id"])
+    assert await fired(engine, refused["cron_id"]) == []
+    assert [run["run_id"] for run in await sdk.runs.list(busy)] == [running["run_id"]]
+    await sdk.runs.cancel(busy, running["run_id"], wait=True)

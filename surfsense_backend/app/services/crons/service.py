@@ -69,7 +69,9 @@ class CronService:
         payload = body.model_dump(include=set(RUN_FIELDS), exclude_none=True)
         await self._check_run(payload)
         schedule = Schedule(body.schedule, body.timezone, body.end_time)
-        next_run_at = schedule.first_after(await CronRepository.now(self.session)) if body.enabled else None
+        # Checked whether enabled or not: a cron enabled later must be able to fire.
+        first = schedule.first_after(await CronRepository.now(self.session))
+        next_run_at = first if body.enabled else None
         return await self.repository.add(
             Cron(
                 conversation_id=conversation_id,
@@ -127,7 +129,8 @@ class CronService:
             cron.enabled = body.enabled
         schedule = Schedule(cron.schedule, cron.timezone, cron.end_time)
         cron.end_time = schedule.end_time
-        cron.next_run_at = schedule.first_after(now) if cron.enabled else None
+        first = schedule.first_after(now)
+        cron.next_run_at = first if cron.enabled else None
 
     async def delete(self, cron_id: str) -> None:
         found = _parsed(cron_id)

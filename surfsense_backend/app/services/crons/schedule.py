@@ -27,7 +27,8 @@ class Schedule:
     def zone(self) -> ZoneInfo:
         try:
             return ZoneInfo(self.timezone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
+        # OSError: a name that is a folder of the zone database ("America").
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise InvalidTimezone(str(self.timezone)) from None
 
     def next_after(self, instant: datetime) -> datetime | None:

@@ -125,7 +125,11 @@ async def test_crons_are_searched_counted_changed_and_deleted(sdk: LangGraphClie
     ended = await sdk.crons.update(on_thread["cron_id"], schedule="0 0 1 1 *", end_time=ends)
     # The first of January comes after the end: it will not fire.
     assert (ended["next_run_date"], ended["schedule"]) == (None, "0 0 1 1 *")
-    unended = await sdk.crons.update(on_thread["cron_id"], end_time=None)
+    # An ended cron can be disabled, and an end in the past is refused.
+    assert (await sdk.crons.update(on_thread["cron_id"], enabled=False))["enabled"] is False
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.crons.update(on_thread["cron_id"], end_time=datetime.now(UTC) - timedelta(hours=1))
+    unended = await sdk.crons.update(on_thread["cron_id"], end_time=None, enabled=True)
     assert unended["end_time"] is None
     assert unended["next_run_date"] is not None
 

@@ -129,8 +129,11 @@ class CronService:
             cron.enabled = body.enabled
         schedule = Schedule(cron.schedule, cron.timezone, cron.end_time)
         cron.end_time = schedule.end_time
-        first = schedule.first_after(now)
-        cron.next_run_at = first if cron.enabled else None
+        cron.next_run_at = None
+        # A cron that ended can still be disabled; a new end must be to come.
+        if cron.enabled or "end_time" in given:
+            first = schedule.first_after(now)
+            cron.next_run_at = first if cron.enabled else None
 
     async def delete(self, cron_id: str) -> None:
         found = _parsed(cron_id)

@@ -95,7 +95,7 @@ class CronScheduler:
                     await self._stopping.wait()
 
     async def tick(self) -> int:
-        """Fire every cron due now; how many fired."""
+        """Fire every cron due now; how many were due (a run refused at its time counts)."""
         fired = 0
         while True:
             claimed = await self._fire_batch()

@@ -1,7 +1,7 @@
 """conversation assistant: a conversation may keep one of its user's assistants
 
-Revision ID: 0017_conversation_assistant
-Revises: 0014_assistants
+Revision ID: 0016_conversation_assistant
+Revises: 0015_crons
 Create Date: 2026-12-05 13:00:00+00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_conversation_assistant"
-down_revision: str | None = "0014_assistants"
+revision: str = "0016_conversation_assistant"
+down_revision: str | None = "0015_crons"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

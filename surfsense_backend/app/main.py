@@ -23,6 +23,7 @@ from app.services.agent_services import AGENT_SERVICES
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.auth.throttle import LoginThrottle
 from app.services.conversations.assistant_of import assistant_of_threads
+from app.services.crons.scheduler import CronScheduler
 from app.services.integrity import install_race_errors
 from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
 from app.services.persistence.schema_status import verify_schema
@@ -64,6 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.checkpointer = None
     app.state.chat_runner = None
     app.state.sweeper = None
+    app.state.crons = None
     try:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
@@ -84,6 +86,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             progress_interval=settings.chat_progress_interval,
         )
         app.state.chat_runner.start_keeping_leases()
+        app.state.crons = CronScheduler(
+            app.state.sessionmaker, app.state.chat_runner, settings.cron_poll_interval
+        )
+        app.state.crons.start()
         app.state.stream_heartbeat = settings.stream_heartbeat
         if checkpointer is not None:
             # Retention snapshots DeltaChannels from the state of the graph that wrote them.
@@ -94,6 +100,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if app.state.sweeper is not None:
             await app.state.sweeper.stop()
+        # Before the runner stops taking runs: a poll cut short fires nothing.
+        if app.state.crons is not None:
+            await app.state.crons.stop()
         if app.state.chat_runner is not None:
             await app.state.chat_runner.shutdown(config.checkpointer_cleanup_timeout)
         await close_checkpointer()

@@ -22,8 +22,11 @@ async def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     engine = create_engine(database_url, Settings(database_url=database_url))
     try:
         data_dir = tmp_path_factory.mktemp("server")
-        # Tokens slow enough that a long reply is still running when a test acts on it.
-        async with running(database_url, data_dir, engine, DOMAIN, LOCAL_TOKEN_DELAY="0.01") as server:
+        # Tokens slow enough that a long reply is still running when a test acts
+        # on it; crons polled often, so a cron made due fires within a test.
+        async with running(
+            database_url, data_dir, engine, DOMAIN, LOCAL_TOKEN_DELAY="0.01", CRON_POLL_INTERVAL="0.2"
+        ) as server:
             yield server
     finally:
         await engine.dispose()

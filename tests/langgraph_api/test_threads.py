@@ -218,12 +218,8 @@ async def test_threads_filtered_by_their_values(sdk: LangGraphClient) -> None:
 async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangGraphClient) -> None:
     """The SDK's calls this server does not serve (docs/agent-server.md's table): a clear
     error that a client raises from, never a 500."""
-    thread = (await sdk.threads.create())["thread_id"]
     calls = [
-        ("POST", "/runs", {"assistant_id": "chat"}),
-        ("POST", "/runs/batch", [{"assistant_id": "chat"}]),
-        ("POST", "/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),
-        ("POST", f"/threads/{thread}/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),
+        ("POST", "/runs/cancel", {"run_ids": []}),
         ("PUT", "/store/items", {"namespace": ["a"], "key": "k", "value": {}}),
         ("POST", "/mcp", {}),
     ]

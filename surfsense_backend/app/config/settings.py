@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # How often a process renews its leases and reads cancels (a cancel stops
     # a run within this), and how often a stream of another process's run polls.
     chat_poll_interval: float = Field(default=0.5, gt=0, le=5)
+    # How often each process looks for due crons. A due cron fires once
+    # whichever process sees it; this is how late after its time it may fire.
+    cron_poll_interval: float = Field(default=5.0, gt=0, le=300)
     # An idle stream sends an SSE comment this often, so proxies keep it open.
     stream_heartbeat: float = Field(default=15.0, gt=0)
     # How often a streaming reply's text so far is stored, for readers who

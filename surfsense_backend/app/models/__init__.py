@@ -4,6 +4,7 @@ from app.models.access_token import AccessToken
 from app.models.assistant import AssistantVersion, StoredAssistant
 from app.models.checkpoint import Checkpoint, CheckpointBlob, CheckpointMigration, CheckpointWrite
 from app.models.conversation import PREVIEW_CHARS, Conversation
+from app.models.cron import Cron
 from app.models.deleted_thread import DeletedThread
 from app.models.login_failure import LoginFailure
 from app.models.message import ROLES, Message
@@ -26,6 +27,7 @@ __all__ = [
     "CheckpointMigration",
     "CheckpointWrite",
     "Conversation",
+    "Cron",
     "DeletedThread",
     "LoginFailure",
     "Message",

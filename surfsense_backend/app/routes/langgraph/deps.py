@@ -9,6 +9,7 @@ from app.db.session import SessionDep
 from app.services.assistants.service import AssistantService
 from app.services.auth.users import CurrentUser
 from app.services.conversations.service import ConversationService
+from app.services.crons.service import CronService
 from app.services.threads.service import ThreadService
 
 
@@ -41,3 +42,10 @@ async def _assistants(session: SessionDep, user: CurrentUser, agents: Assistants
 
 
 AssistantConfigs = Annotated[AssistantService, Depends(_assistants)]
+
+
+async def _crons(session: SessionDep, user: CurrentUser, agents: Assistants) -> CronService:
+    return CronService(session, user.id, agents)
+
+
+Crons = Annotated[CronService, Depends(_crons)]

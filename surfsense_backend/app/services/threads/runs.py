@@ -17,6 +17,7 @@ from app.services.assistants.service import AssistantService, ResolvedAssistant
 from app.services.conversations.errors import RunNotFound
 from app.services.conversations.repository import CheckpointRepository, ConversationRepository
 from app.services.persistence import CheckpointNotFound, ConversationNotFound
+from app.services.runs.admission import Admitted
 from app.services.runs.events import (
     ChatEvent,
     RunCancelled,
@@ -114,7 +115,7 @@ class ThreadRuns:
     ) -> tuple[Conversation, RunSpec]:
         """`prepare`, for the run's assistant: its graph, with its config and
         context under the run's."""
-        _refuse_unserved(body)
+        refuse_unserved(body)
         if body.if_not_exists == "create" and parse_thread_id(thread_id) is not None:
             await self.threads.create(thread_id, {"graph_id": assistant.graph_id}, "do_nothing")
         conversation = await self.thread(thread_id)
@@ -249,14 +250,37 @@ class ThreadRunControl:
         refused by its multitask strategy) in one unit of work; `thread_id`
         None: a stateless run, on a thread made for it."""
         async with session_scope(self.sessions) as session:
-            runs = self._runs(session)
-            if thread_id is None:
-                conversation, spec = await runs.prepare_stateless(body)
-            else:
-                conversation, spec = await runs.prepare(thread_id, body)
-            admitted = await self.runner.admit(session, self.user_id, conversation.id, spec)
+            admitted = await self.admit(session, thread_id, body)
         self.runner.go(admitted)
         return admitted.run
+
+    async def start_stateless(self, bodies: list[RunCreateIn]) -> list[ThreadRun]:
+        """Background stateless runs, each on a thread of its own, admitted in
+        one unit of work (one refused leaves none stored); each thread is
+        deleted once its run ended, unless `on_completion` keeps it."""
+        async with session_scope(self.sessions) as session:
+            admitted = [await self.admit(session, None, body) for body in bodies]
+        for each, body in zip(admitted, bodies, strict=True):
+            self.runner.go(each)
+            if body.on_completion == "delete":
+                self.forget_when_ended(each.run)
+        return [each.run for each in admitted]
+
+    async def admit(self, session: AsyncSession, thread_id: str | None, body: RunCreateIn) -> Admitted:
+        """`start`, in the caller's unit of work (a cron firing): the caller
+        commits, then calls the runner's `go`."""
+        runs = self._runs(session)
+        if thread_id is None:
+            conversation, spec = await runs.prepare_stateless(body)
+        else:
+            conversation, spec = await runs.prepare(thread_id, body)
+        return await self.runner.admit(session, self.user_id, conversation.id, spec)
+
+    def forget_when_ended(self, run: ThreadRun) -> None:
+        """A stateless run's thread, deleted once the run ended, wherever it ran."""
+        self.runner.when_ended(
+            run.run_id, lambda: forget_thread(self.sessions, self.user_id, run.conversation_id)
+        )
 
     async def get(self, thread_id: str, run_id: uuid.UUID) -> ThreadRun:
         async with session_scope(self.sessions) as session:
@@ -314,7 +338,7 @@ async def _followed(runner: ChatRunner, run_id: uuid.UUID) -> _Ended:
     raise RuntimeError("a run's events always end with its outcome")
 
 
-def _refuse_unserved(body: RunCreateIn) -> None:
+def refuse_unserved(body: RunCreateIn) -> None:
     """Features a client asks for by sending them, not served yet: refused, never ignored."""
     unserved = {
         "webhook": body.webhook,

@@ -1,0 +1,44 @@
+"""store: LangGraph's long-term memory, as its setup() creates it, each row owned by a user
+
+Revision ID: 0016_store
+Revises: 0014_assistants
+Create Date: 2026-12-05 13:30:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.services.store.migrations import (
+    DROP_OWNER,
+    OWNER_FUNCTION,
+    OWNER_TRIGGER,
+    STORE_MIGRATIONS_V3,
+    STORE_TABLES,
+    create_store_schema,
+)
+
+revision: str = "0016_store"
+down_revision: str | None = "0014_assistants"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_store_schema(op.execute, STORE_MIGRATIONS_V3)
+    # The table is new and empty: the owner column is NOT NULL from the start.
+    op.add_column("store", sa.Column("user_id", sa.Uuid(), nullable=False))
+    op.create_foreign_key(
+        op.f("store_user_id_fkey"), "store", "users", ["user_id"], ["id"], ondelete="CASCADE"
+    )
+    op.create_index(op.f("ix_store_user_id"), "store", ["user_id"], unique=False)
+    op.execute(OWNER_FUNCTION)
+    op.execute(OWNER_TRIGGER)
+
+
+def downgrade() -> None:
+    for statement in DROP_OWNER:
+        op.execute(statement)
+    for table in STORE_TABLES:
+        op.drop_table(table)

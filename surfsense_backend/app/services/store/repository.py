@@ -1,0 +1,166 @@
+"""Every query of the store's own: search, namespace listing, the TTL sweep.
+
+Gets, puts and deletes are the stock store's SQL (`store.py`); these are
+written here because the stock ones compare filters as text and list every
+user's namespaces. Each runs on the app's psycopg pool, whose connections
+never prepare statements unless PERSISTENCE_PREPARE_THRESHOLD says so
+(PgBouncer-safe by default). Every query names its owner twice: by
+`user_id`, and by the prefix every owned namespace begins with.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg_pool import AsyncConnectionPool
+
+Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
+
+_NOT_EXPIRED = "(store.expires_at IS NULL OR store.expires_at > now())"
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def prefix_text(namespace: tuple[str, ...]) -> str:
+    """A namespace as the stock store keeps it in `prefix`: labels joined by dots."""
+    return ".".join(namespace)
+
+
+@dataclass(frozen=True)
+class Row:
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _within(owned: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """`owned` (owner first) and every namespace below it."""
+    text = prefix_text(owned)
+    return (
+        r"store.user_id = %s::uuid AND (store.prefix = %s OR store.prefix LIKE %s ESCAPE '\')",
+        [owned[0], text, f"{_like_literal(text)}.%"],
+    )
+
+
+async def search(
+    pool: Pool,
+    owned: tuple[str, ...],
+    where: tuple[str, list[Any]],
+    *,
+    limit: int,
+    offset: int,
+    refresh: bool,
+) -> list[Row]:
+    """The items under `owned` (its owner's id first) that match `where`,
+    newest update first; `refresh` restarts the TTL of those returned."""
+    scope, scope_params = _within(owned)
+    condition, condition_params = where
+    query = f"""
+        WITH found AS (
+            SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at,
+                   store.ttl_minutes
+              FROM store
+             WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
+             ORDER BY store.updated_at DESC, store.prefix, store.key
+             LIMIT %s OFFSET %s
+        ), refreshed AS (
+            UPDATE store SET expires_at = now() + make_interval(mins => found.ttl_minutes)
+              FROM found
+             WHERE %s AND found.ttl_minutes IS NOT NULL
+               AND store.prefix = found.prefix AND store.key = found.key
+        )
+        SELECT prefix, key, value, created_at, updated_at FROM found
+         ORDER BY updated_at DESC, prefix, key
+    """  # noqa: S608 - the filter's SQL is built from fixed fragments; its values are parameters
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, [*scope_params, *condition_params, limit, offset, refresh])
+        rows = await cursor.fetchall()
+    return [
+        Row(
+            tuple(row["prefix"].split(".")),
+            row["key"],
+            row["value"],
+            row["created_at"],
+            row["updated_at"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A namespace condition, as LangGraph's MatchCondition: `*` is any one label."""
+
+    kind: str  # "prefix" or "suffix"
+    path: tuple[str, ...]
+
+
+def _match_sql(match: Match) -> tuple[str, list[Any]]:
+    clauses = ["cardinality(labels) >= %s"]
+    params: list[Any] = [len(match.path)]
+    for index, label in enumerate(match.path, start=1):
+        if label == "*":
+            continue
+        if match.kind == "prefix":
+            clauses.append("labels[%s] = %s")
+            params.extend([index, label])
+        else:
+            clauses.append("labels[cardinality(labels) - %s] = %s")
+            params.extend([len(match.path) - index, label])
+    return " AND ".join(clauses), params
+
+
+async def list_namespaces(
+    pool: Pool,
+    owner: str,
+    matches: list[Match],
+    *,
+    max_depth: int | None,
+    limit: int,
+    offset: int,
+) -> list[tuple[str, ...]]:
+    """The owner's namespaces (without the owner's label) that meet every
+    match, cut to `max_depth` labels, distinct and in order."""
+    conditions = ["TRUE"]
+    params: list[Any] = []
+    for match in matches:
+        clause, values = _match_sql(match)
+        conditions.append(clause)
+        params.extend(values)
+    shown = "labels" if max_depth is None else "labels[1:%s]"
+    query = f"""
+        SELECT DISTINCT {shown} AS namespace
+          FROM (SELECT string_to_array(substr(store.prefix, %s), '.') AS labels
+                  FROM store
+                 WHERE store.user_id = %s::uuid AND store.prefix LIKE %s ESCAPE '\\' AND {_NOT_EXPIRED}) owned
+         WHERE {" AND ".join(conditions)}
+         ORDER BY namespace
+         LIMIT %s OFFSET %s
+    """  # noqa: S608 - the conditions are fixed fragments; their labels are parameters
+    head = [] if max_depth is None else [max_depth]
+    arguments = [*head, len(owner) + 2, owner, f"{_like_literal(owner)}.%", *params, limit, offset]
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(query, arguments)).fetchall()
+    return [tuple(row["namespace"]) for row in rows]
+
+
+async def delete_expired(pool: Pool, batch: int) -> int:
+    """Delete at most `batch` expired items: the retention sweep's part."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            """
+            DELETE FROM store
+             WHERE (prefix, key) IN (
+                   SELECT prefix, key FROM store
+                    WHERE expires_at IS NOT NULL AND expires_at <= now()
+                    LIMIT %s)
+            """,
+            [batch],
+        )
+        return cursor.rowcount

@@ -1,0 +1,200 @@
+"""LangGraph's store in PostgreSQL, each user's items private by construction.
+
+`AppStore` is the stock `AsyncPostgresStore` on the app's psycopg pool: its
+gets, puts and deletes are the stock SQL; its search and namespace listing
+are this package's (`repository.py`), since the stock ones compare filters
+as text and list every user's namespaces. It is never handed out bare.
+
+`UserStore` is what a graph and a client get: a `BaseStore` for one user.
+It puts the user's id in front of every namespace it is given, and takes it
+off every namespace it returns, so each sees its namespaces as it wrote
+them and none can name another user's: labels cannot hold the dot that
+joins them, and the owner's label is always first. Everything it is given
+is checked (`checks.py`, `filters.py`) before any statement runs.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+
+from langgraph.store.base import (
+    NOT_PROVIDED,
+    BaseStore,
+    GetOp,
+    Item,
+    ListNamespacesOp,
+    MatchCondition,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    TTLConfig,
+)
+from langgraph.store.postgres import AsyncPostgresStore
+
+from app.config import StoreSettings
+from app.services.store import repository
+from app.services.store.checks import (
+    check_bounds,
+    check_key,
+    check_label,
+    check_namespace,
+    check_ttl,
+    check_value,
+)
+from app.services.store.errors import InvalidStoreInput
+from app.services.store.filters import filter_sql
+
+
+def ttl_config(settings: StoreSettings) -> TTLConfig:
+    # omit_expired: an item past its time is never returned, swept or not.
+    return {
+        "default_ttl": settings.default_ttl,
+        "refresh_on_read": settings.refresh_on_read,
+        "omit_expired": True,
+    }
+
+
+class AppStore(AsyncPostgresStore):
+    """The stock store on the shared pool, and the queries it gets wrong done right."""
+
+    def __init__(self, pool: repository.Pool, settings: StoreSettings) -> None:
+        super().__init__(pool, ttl=ttl_config(settings))
+        self.pool = pool
+        self.settings = settings
+
+    def for_user(self, user_id: uuid.UUID | str) -> "UserStore":
+        return UserStore(self, str(uuid.UUID(str(user_id))))
+
+
+class UserStore(BaseStore):
+    """One user's store: the namespaces it reads and writes are theirs alone."""
+
+    supports_ttl = True
+
+    def __init__(self, store: AppStore, owner: str) -> None:
+        self.store = store
+        self.owner = owner
+        self.ttl_config: TTLConfig = store.ttl_config or {}
+        self._loop = asyncio.get_running_loop()
+
+    def _own(self, namespace: tuple[str, ...]) -> tuple[str, ...]:
+        return (self.owner, *namespace)
+
+    def _checked(self, op: Op) -> Op:
+        """`op` checked and in the owner's namespaces."""
+        settings = self.store.settings
+        if isinstance(op, GetOp):
+            namespace = check_namespace(op.namespace, settings)
+            return op._replace(namespace=self._own(namespace), key=check_key(op.key))
+        if isinstance(op, PutOp):
+            namespace = check_namespace(op.namespace, settings)
+            key = check_key(op.key)
+            if op.value is None:
+                return op._replace(namespace=self._own(namespace), key=key)
+            value = check_value(op.value, settings)
+            # LangGraph's own aput resolves NOT_PROVIDED; an op made by hand may carry it.
+            given: object = op.ttl
+            ttl = self.ttl_config.get("default_ttl") if given is NOT_PROVIDED else check_ttl(given)
+            return op._replace(namespace=self._own(namespace), key=key, value=value, ttl=ttl)
+        if isinstance(op, SearchOp):
+            namespace = check_namespace(op.namespace_prefix, settings, empty=True)
+            check_bounds(op.limit, op.offset, settings)
+            filter_sql(op.filter)  # refused now, not after other ops ran
+            return op._replace(namespace_prefix=self._own(namespace))
+        if isinstance(op, ListNamespacesOp):
+            check_bounds(op.limit, op.offset, settings)
+            depth = op.max_depth
+            if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+                raise InvalidStoreInput(f"max_depth must be a whole number of at least 1, not {depth!r}.")
+            for condition in op.match_conditions or ():
+                _check_condition(condition, settings)
+            return op
+        raise InvalidStoreInput(f"The store does not know the operation {type(op).__name__}.")
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        checked = [self._checked(op) for op in ops]
+        results: list[Result] = [None] * len(checked)
+        stock = [(index, op) for index, op in enumerate(checked) if isinstance(op, GetOp | PutOp)]
+        if stock:
+            found = await self.store.abatch([op for _, op in stock])
+            for (index, _), result in zip(stock, found, strict=True):
+                results[index] = self._shown(result)
+        for index, op in enumerate(checked):
+            if isinstance(op, SearchOp):
+                results[index] = await self._search(op)
+            elif isinstance(op, ListNamespacesOp):
+                results[index] = await self._list_namespaces(op)
+        return results
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """For a graph's sync nodes, which LangGraph runs in threads of their own."""
+        try:
+            if asyncio.get_running_loop() is self._loop:
+                raise asyncio.InvalidStateError(
+                    "Synchronous calls to the store from the event loop would block it: "
+                    "use its async methods (aget, aput, asearch) there."
+                )
+        except RuntimeError:
+            pass  # no loop in this thread: the usual case for a sync node
+        return asyncio.run_coroutine_threadsafe(self.abatch(ops), self._loop).result()
+
+    def _shown(self, result: Result) -> Result:
+        if isinstance(result, Item):
+            return Item(
+                value=result.value,
+                key=result.key,
+                namespace=result.namespace[1:],
+                created_at=result.created_at,
+                updated_at=result.updated_at,
+            )
+        return result
+
+    async def _search(self, op: SearchOp) -> list[SearchItem]:
+        refresh = (
+            op.refresh_ttl if op.refresh_ttl is not None else bool(self.ttl_config.get("refresh_on_read"))
+        )
+        rows = await repository.search(
+            self.store.pool,
+            op.namespace_prefix,
+            filter_sql(op.filter),
+            limit=op.limit,
+            offset=op.offset,
+            refresh=refresh,
+        )
+        # Without an embedding index a query cannot rank by meaning: the
+        # stock store then lists by filter and recency, with no score; so does this.
+        return [
+            SearchItem(
+                namespace=row.namespace[1:],
+                key=row.key,
+                value=row.value,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+
+    async def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
+        matches = [repository.Match(c.match_type, tuple(c.path)) for c in op.match_conditions or ()]
+        return await repository.list_namespaces(
+            self.store.pool,
+            self.owner,
+            matches,
+            max_depth=op.max_depth,
+            limit=op.limit,
+            offset=op.offset,
+        )
+
+
+def _check_condition(condition: object, settings: StoreSettings) -> None:
+    if not isinstance(condition, MatchCondition) or condition.match_type not in ("prefix", "suffix"):
+        raise InvalidStoreInput("A namespace condition is a prefix or a suffix.")
+    if not isinstance(condition.path, list | tuple) or len(condition.path) > settings.max_namespace_depth:
+        raise InvalidStoreInput(
+            f"A namespace {condition.match_type} is a list of at most {settings.max_namespace_depth} labels."
+        )
+    for label in condition.path:
+        if label != "*":
+            check_label(label)

@@ -12,7 +12,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from app.agents import compile_assistants
-from app.config import PersistenceConfig, get_persistence_config, get_settings
+from app.config import PersistenceConfig, get_persistence_config, get_settings, get_store_settings
 from app.db import create_engine, create_sessionmaker, create_statement_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
 from app.routes import auth, conversations, errors, health, search
@@ -24,10 +24,16 @@ from app.services.auth.secret_key import resolve_secret_key
 from app.services.auth.throttle import LoginThrottle
 from app.services.conversations.assistant_of import assistant_of_threads
 from app.services.integrity import install_race_errors
-from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
+from app.services.persistence import (
+    MessageCheckpointer,
+    RetryPolicy,
+    close_checkpointer,
+    setup_checkpointer_tables,
+)
 from app.services.persistence.schema_status import verify_schema
 from app.services.retention import RetentionSweeper
 from app.services.runs.runner import ChatRunner
+from app.services.store import AppStore
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +52,14 @@ async def _agent_saver(
     return InMemorySaver()
 
 
+def _user_stores(checkpointer: MessageCheckpointer | None) -> AppStore | None:
+    """Long-term memory on the saver's pool; none when agent state is in memory only."""
+    if checkpointer is None or checkpointer.pool is None:
+        logger.warning("no durable checkpointer: graphs run without a store, /langgraph/store answers 503")
+        return None
+    return AppStore(checkpointer.pool, get_store_settings())
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start: engine, schema at head, shared checkpointer, agent. Stop: the reverse."""
@@ -62,17 +76,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker, settings.login_max_failures, settings.login_failure_window
     )
     app.state.checkpointer = None
+    app.state.store = None
     app.state.chat_runner = None
     app.state.sweeper = None
     try:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
+        app.state.store = _user_stores(checkpointer)
         agents = await compile_assistants(
             saver,
             app.state.chat_model,
             assistant_of_threads(checkpointer) if checkpointer is not None else None,
             services=AGENT_SERVICES,
             graphs_file=app.state.graphs_file,
+            stores=app.state.store.for_user if app.state.store is not None else None,
         )
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,

@@ -79,6 +79,10 @@ class UserStore(BaseStore):
         self.ttl_config: TTLConfig = store.ttl_config or {}
         self._loop = asyncio.get_running_loop()
 
+    def refreshes(self, given: bool | None) -> bool:
+        """Whether a read restarts the TTL: as asked, else the store's default."""
+        return bool(self.ttl_config.get("refresh_on_read")) if given is None else given
+
     def _own(self, namespace: tuple[str, ...]) -> tuple[str, ...]:
         return (self.owner, *namespace)
 
@@ -152,16 +156,13 @@ class UserStore(BaseStore):
         return result
 
     async def _search(self, op: SearchOp) -> list[SearchItem]:
-        refresh = (
-            op.refresh_ttl if op.refresh_ttl is not None else bool(self.ttl_config.get("refresh_on_read"))
-        )
         rows = await repository.search(
             self.store.pool,
             op.namespace_prefix,
             filter_sql(op.filter),
             limit=op.limit,
             offset=op.offset,
-            refresh=refresh,
+            refresh=self.refreshes(op.refresh_ttl),
         )
         # Without an embedding index a query cannot rank by meaning: the
         # stock store then lists by filter and recency, with no score; so does this.

@@ -14,9 +14,13 @@ from app.services.store.migrations import (
     DROP_OWNER,
     OWNER_FUNCTION,
     OWNER_TRIGGER,
+    PGVECTOR_AVAILABLE,
     STORE_MIGRATIONS_V3,
     STORE_TABLES,
+    VECTOR_MIGRATIONS_V2,
+    VECTOR_TABLES,
     create_store_schema,
+    create_vector_schema,
 )
 
 revision: str = "0016_store"
@@ -35,9 +39,15 @@ def upgrade() -> None:
     op.create_index(op.f("ix_store_user_id"), "store", ["user_id"], unique=False)
     op.execute(OWNER_FUNCTION)
     op.execute(OWNER_TRIGGER)
+    # Search by meaning where the server has pgvector; elsewhere the store
+    # searches by filters and recency (and says so at start-up).
+    if op.get_bind().execute(sa.text(PGVECTOR_AVAILABLE)).scalar():
+        create_vector_schema(op.execute, VECTOR_MIGRATIONS_V2)
 
 
 def downgrade() -> None:
+    for table in VECTOR_TABLES:
+        op.execute(f"DROP TABLE IF EXISTS {table}")
     for statement in DROP_OWNER:
         op.execute(statement)
     for table in STORE_TABLES:

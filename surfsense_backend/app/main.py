@@ -52,12 +52,14 @@ async def _agent_saver(
     return InMemorySaver()
 
 
-def _user_stores(checkpointer: MessageCheckpointer | None) -> AppStore | None:
+async def _user_stores(checkpointer: MessageCheckpointer | None) -> AppStore | None:
     """Long-term memory on the saver's pool; none when agent state is in memory only."""
     if checkpointer is None or checkpointer.pool is None:
         logger.warning("no durable checkpointer: graphs run without a store, /langgraph/store answers 503")
         return None
-    return AppStore(checkpointer.pool, get_store_settings())
+    store = AppStore(checkpointer.pool, get_store_settings())
+    await store.open()
+    return store
 
 
 @asynccontextmanager
@@ -82,7 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
-        app.state.store = _user_stores(checkpointer)
+        app.state.store = await _user_stores(checkpointer)
         agents = await compile_assistants(
             saver,
             app.state.chat_model,

@@ -11,11 +11,12 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import MIGRATIONS
 from langgraph.store.postgres import AsyncPostgresStore
 from langgraph.store.postgres.base import MIGRATIONS as STORE_MIGRATIONS
+from langgraph.store.postgres.base import VECTOR_MIGRATIONS as STORE_VECTOR_MIGRATIONS
 
 from app.config import psycopg_conninfo
 from app.db.migrate import alembic_config
 from app.services.persistence.migrations import LANGGRAPH_MIGRATIONS_V9
-from app.services.store.migrations import STORE_MIGRATIONS_V3
+from app.services.store.migrations import EMBEDDING_DIMS, STORE_MIGRATIONS_V3, VECTOR_MIGRATIONS_V2
 from tests.database import drop_database, recreate_database, scratch_name
 
 SCHEMA_SNAPSHOT_SQL = """
@@ -135,6 +136,23 @@ class TestStoreSchema:
         # statement in a new constant and add an Alembic revision that runs it.
         installed = [m.replace("CONCURRENTLY ", "").strip() for m in STORE_MIGRATIONS]
         assert [m.strip() for m in STORE_MIGRATIONS_V3] == installed
+
+    def test_frozen_vector_ddl_is_the_installed_stores_own_for_this_index(self) -> None:
+        # As the stock setup() renders it for 256 dimensions, cosine, HNSW.
+        params = {
+            "dims": EMBEDDING_DIMS,
+            "vector_type": "vector",
+            "index_type": "hnsw",
+            "ops": "vector_cosine_ops",
+            "index_params": "",
+        }
+        installed = [
+            "\n".join(line.rstrip() for line in (m.sql % params if m.params else m.sql).splitlines())
+            .replace("CONCURRENTLY ", "")
+            .strip()
+            for m in STORE_VECTOR_MIGRATIONS
+        ]
+        assert [m.strip() for m in VECTOR_MIGRATIONS_V2] == installed
 
     async def test_stores_setup_is_a_no_op_after_upgrade(self, empty_database: str) -> None:
         await _alembic(empty_database, "upgrade", "head")

@@ -1,6 +1,7 @@
 """Settings of the long-term memory store (environment prefix `STORE_`)."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,10 @@ class StoreSettings(BaseSettings):
     max_namespace_depth: int = Field(default=16, ge=1)
     # The most items one search or namespace listing returns.
     max_limit: int = Field(default=1000, ge=1)
+    # Search by meaning: `local` embeds with the model bundled in the wordllama
+    # wheel (offline); `none` searches by filters and recency only. Either
+    # way, vectors need pgvector on the server.
+    embeddings: Literal["local", "none"] = "local"
     # Expired items one retention sweep deletes at most.
     sweep_batch: int = Field(default=10_000, ge=1)
 

@@ -19,7 +19,9 @@ MakeStore = Callable[[], Awaitable[UserStore]]
 @pytest.fixture
 async def app_store(checkpointer: MessageCheckpointer) -> AppStore:
     assert checkpointer.pool is not None
-    return AppStore(checkpointer.pool, StoreSettings(max_value_bytes=4096, max_namespace_depth=4))
+    store = AppStore(checkpointer.pool, StoreSettings(max_value_bytes=4096, max_namespace_depth=4))
+    await store.open()
+    return store
 
 
 @pytest.fixture
@@ -205,3 +207,55 @@ class TestTTL:
 async def _later(expiry: Callable[[], Awaitable[object]], first: object, store: UserStore) -> bool:
     await store.asearch(("notes",))
     return bool(await expiry() > first)  # type: ignore[operator]
+
+
+class TestSearchByMeaning:
+    async def test_a_paraphrase_is_found_and_an_unrelated_item_ranks_below_it(
+        self, user_store: MakeStore, app_store: AppStore
+    ) -> None:
+        if app_store.embeddings is None:
+            pytest.skip("the server has no pgvector: TestWithoutVectors covers this one")
+        store, other = await user_store(), await user_store()
+        await store.aput(("memories",), "drink", {"fact": "My favourite drink is green tea"})
+        await store.aput(("memories",), "car", {"fact": "The car needs new winter tyres"})
+        await store.aput(("memories",), "cat", {"fact": "Has a cat called Miso"}, index=False)
+        await other.aput(("memories",), "drink", {"fact": "I like tea a lot"})
+
+        found = await store.asearch(("memories",), query="what beverage do I like?")
+        assert [item.key for item in found] == ["drink", "car"]  # unindexed items have no vector
+        assert found[0].score is not None
+        assert found[1].score is not None
+        assert found[0].score > found[1].score
+
+    async def test_a_narrow_filter_still_gives_limit_items(
+        self, user_store: MakeStore, app_store: AppStore
+    ) -> None:
+        if app_store.embeddings is None:
+            pytest.skip("the server has no pgvector")
+        store = await user_store()
+        for number in range(30):
+            await store.aput(
+                ("notes",), f"n{number}", {"text": f"note about tea number {number}", "n": number}
+            )
+        found = await store.asearch(("notes",), query="tea", filter={"n": {"$gte": 25}}, limit=5)
+        assert sorted(item.key for item in found) == [f"n{n}" for n in range(25, 30)]
+
+
+class TestWithoutVectors:
+    async def test_a_query_lists_by_filters_and_recency(
+        self, checkpointer: MessageCheckpointer, committed: async_sessionmaker[AsyncSession]
+    ) -> None:
+        assert checkpointer.pool is not None
+        plain = AppStore(checkpointer.pool, StoreSettings(embeddings="none"))
+        await plain.open()
+        assert plain.embeddings is None
+        async with committed() as s:
+            user = new_user()
+            s.add(user)
+            await s.commit()
+        store = plain.for_user(user.id)
+        await store.aput(("memories",), "old", {"fact": "green tea"})
+        await store.aput(("memories",), "new", {"fact": "winter tyres"})
+        found = await store.asearch(("memories",), query="tea")
+        assert [item.key for item in found] == ["new", "old"]
+        assert all(item.score is None for item in found)

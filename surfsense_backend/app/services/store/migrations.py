@@ -9,9 +9,11 @@ goes into a new constant and a new revision. As for the saver's tables,
 `CREATE INDEX CONCURRENTLY` becomes a plain `CREATE INDEX`: Alembic runs a
 revision in one transaction, and the table is created empty in it.
 
-Vectors (`store_vectors`, `vector_migrations`) are not created: the app's
-store has no index configuration yet, and the stock store creates them only
-with one.
+The vector tables (`store_vectors`, `vector_migrations`) are the stock
+store's vector migrations as its setup() renders them for this app's index
+(256 dimensions: the bundled embedding model's; cosine distance; HNSW),
+created only where the server has pgvector: without it the store searches
+by filters and recency, and says so at start-up.
 """
 
 from collections.abc import Callable, Sequence
@@ -39,6 +41,34 @@ WHERE expires_at IS NOT NULL;""",
 
 STORE_TABLES = ("store", "store_migrations")
 
+EMBEDDING_DIMS = 256
+
+VECTOR_MIGRATIONS_V2: Sequence[str] = (
+    """DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN
+        CREATE EXTENSION vector;
+    END IF;
+END $$;""",
+    f"""CREATE TABLE IF NOT EXISTS store_vectors (
+    prefix text NOT NULL,
+    key text NOT NULL,
+    field_name text NOT NULL,
+    embedding vector({EMBEDDING_DIMS}),
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (prefix, key, field_name),
+    FOREIGN KEY (prefix, key) REFERENCES store(prefix, key) ON DELETE CASCADE
+);""",
+    """CREATE INDEX IF NOT EXISTS store_vectors_embedding_idx ON store_vectors
+    USING hnsw (embedding vector_cosine_ops);""",
+)
+
+# Present only where pgvector is: Alembic's comparison leaves them out.
+VECTOR_TABLES = ("store_vectors", "vector_migrations")
+
+PGVECTOR_AVAILABLE = "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+
 
 def create_store_schema(execute: Callable[[str], object], migrations: Sequence[str]) -> None:
     """Run the store's migrations and record each, as its setup() would."""
@@ -46,6 +76,14 @@ def create_store_schema(execute: Callable[[str], object], migrations: Sequence[s
     for version, statement in enumerate(migrations):
         execute(statement)
         execute(f"INSERT INTO store_migrations (v) VALUES ({version:d}) ON CONFLICT DO NOTHING")  # noqa: S608
+
+
+def create_vector_schema(execute: Callable[[str], object], migrations: Sequence[str]) -> None:
+    """Run the store's vector migrations and record each, as its setup() would."""
+    execute("CREATE TABLE IF NOT EXISTS vector_migrations (v INTEGER PRIMARY KEY)")
+    for version, statement in enumerate(migrations):
+        execute(statement)
+        execute(f"INSERT INTO vector_migrations (v) VALUES ({version:d}) ON CONFLICT DO NOTHING")  # noqa: S608
 
 
 # Every namespace the app stores begins with its owner's id (app/services/store

@@ -37,6 +37,38 @@ class Row:
     value: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    # Cosine similarity to the query, for a search by meaning.
+    score: float | None = None
+
+
+def _vector(embedding: list[float]) -> str:
+    """pgvector's text form: the driver needs no adapter for it."""
+    return "[" + ",".join(repr(float(x)) for x in embedding) + "]"
+
+
+async def has_vectors(pool: Pool) -> bool:
+    """Whether the vector table exists (the migration made it where pgvector is)."""
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS found")
+        ).fetchone()
+    return bool(row and row["found"])
+
+
+async def replace_vectors(pool: Pool, rows: list[tuple[str, str, str, list[float]]]) -> None:
+    """Each item's embeddings (prefix, key, field, vector) in place of its old ones."""
+    items = sorted({(prefix, key) for prefix, key, _, _ in rows})
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute(
+            "DELETE FROM store_vectors WHERE (prefix, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            [[p for p, _ in items], [k for _, k in items]],
+        )
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO store_vectors (prefix, key, field_name, embedding)"
+                " VALUES (%s, %s, %s, %s::vector)",
+                [(prefix, key, field, _vector(vector)) for prefix, key, field, vector in rows],
+            )
 
 
 def _within(owned: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -48,6 +80,27 @@ def _within(owned: tuple[str, ...]) -> tuple[str, list[Any]]:
     )
 
 
+def _ranked(scope: str, condition: str, near: list[float] | None) -> tuple[str, str, list[Any]]:
+    """The candidate rows and their order: by meaning (the best field of each
+    item, exactly, within the caller's matching items, so a narrow namespace
+    or filter still gives `limit` when that many match), else newest first."""
+    if near is None:
+        select = f"""
+            SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at,
+                   store.ttl_minutes, NULL::float8 AS score
+              FROM store
+             WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})"""  # noqa: S608 - fixed fragments
+        return select, "updated_at DESC, prefix, key", []
+    select = f"""
+            SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at,
+                   store.ttl_minutes, 1 - min(sv.embedding <=> %s::vector) AS score
+              FROM store
+              JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
+             WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
+             GROUP BY store.prefix, store.key"""  # noqa: S608 - fixed fragments; values are parameters
+    return select, "score DESC, prefix, key", [_vector(near)]
+
+
 async def search(
     pool: Pool,
     owned: tuple[str, ...],
@@ -56,18 +109,17 @@ async def search(
     limit: int,
     offset: int,
     refresh: bool,
+    near: list[float] | None = None,
 ) -> list[Row]:
-    """The items under `owned` (its owner's id first) that match `where`,
-    newest update first; `refresh` restarts the TTL of those returned."""
+    """The items under `owned` (its owner's id first) that match `where`:
+    closest to `near` first (a query's embedding), else newest update first;
+    `refresh` restarts the TTL of those returned."""
     scope, scope_params = _within(owned)
     condition, condition_params = where
+    select, order, near_params = _ranked(scope, condition, near)
     query = f"""
-        WITH found AS (
-            SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at,
-                   store.ttl_minutes
-              FROM store
-             WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
-             ORDER BY store.updated_at DESC, store.prefix, store.key
+        WITH found AS ({select}
+             ORDER BY {order}
              LIMIT %s OFFSET %s
         ), refreshed AS (
             UPDATE store SET expires_at = now() + make_interval(mins => found.ttl_minutes)
@@ -75,12 +127,12 @@ async def search(
              WHERE %s AND found.ttl_minutes IS NOT NULL
                AND store.prefix = found.prefix AND store.key = found.key
         )
-        SELECT prefix, key, value, created_at, updated_at FROM found
-         ORDER BY updated_at DESC, prefix, key
+        SELECT prefix, key, value, created_at, updated_at, score FROM found
+         ORDER BY {order}
     """  # noqa: S608 - the filter's SQL is built from fixed fragments; its values are parameters
+    params = [*near_params, *scope_params, *condition_params, limit, offset, refresh]
     async with pool.connection() as conn:
-        cursor = await conn.execute(query, [*scope_params, *condition_params, limit, offset, refresh])
-        rows = await cursor.fetchall()
+        rows = await (await conn.execute(query, params)).fetchall()
     return [
         Row(
             tuple(row["prefix"].split(".")),
@@ -88,6 +140,7 @@ async def search(
             row["value"],
             row["created_at"],
             row["updated_at"],
+            row["score"],
         )
         for row in rows
     ]

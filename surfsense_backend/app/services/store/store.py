@@ -14,9 +14,11 @@ is checked (`checks.py`, `filters.py`) before any statement runs.
 """
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Iterable
 
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
     NOT_PROVIDED,
     BaseStore,
@@ -30,6 +32,7 @@ from langgraph.store.base import (
     SearchItem,
     SearchOp,
     TTLConfig,
+    get_text_at_path,
 )
 from langgraph.store.postgres import AsyncPostgresStore
 
@@ -43,8 +46,11 @@ from app.services.store.checks import (
     check_ttl,
     check_value,
 )
+from app.services.store.embeddings import LocalEmbeddings
 from app.services.store.errors import InvalidStoreInput
 from app.services.store.filters import filter_sql
+
+logger = logging.getLogger(__name__)
 
 
 def ttl_config(settings: StoreSettings) -> TTLConfig:
@@ -57,12 +63,53 @@ def ttl_config(settings: StoreSettings) -> TTLConfig:
 
 
 class AppStore(AsyncPostgresStore):
-    """The stock store on the shared pool, and the queries it gets wrong done right."""
+    """The stock store on the shared pool, and the queries it gets wrong done
+    right. Its vectors are written and searched here too (the stock store
+    would need its index configuration, whose search filters after the
+    vector scan); `open()` finds whether the server has them."""
 
     def __init__(self, pool: repository.Pool, settings: StoreSettings) -> None:
         super().__init__(pool, ttl=ttl_config(settings))
         self.pool = pool
         self.settings = settings
+        self.embeddings: Embeddings | None = None
+
+    async def open(self) -> None:
+        """Search by meaning where the vector table is (and the model is on),
+        else by filters and recency: said once, here, at start-up."""
+        if self.settings.embeddings == "none":
+            logger.info("STORE_EMBEDDINGS=none: the store searches by filters and recency")
+        elif not await repository.has_vectors(self.pool):
+            logger.warning(
+                "the database has no pgvector: the store searches by filters and recency, not by meaning"
+            )
+        else:
+            self.embeddings = await asyncio.to_thread(LocalEmbeddings)
+
+    async def index(self, puts: list[PutOp]) -> None:
+        """Embed what each put stores (its `index` fields, else the whole
+        value), replacing the item's vectors; nothing without embeddings."""
+        if self.embeddings is None:
+            return
+        wanted: list[tuple[str, str, str, str]] = []
+        for op in puts:
+            if op.value is None or op.index is False:
+                continue
+            for field in op.index or ["$"]:
+                texts = get_text_at_path(op.value, field)
+                for number, text in enumerate(texts):
+                    name = f"{field}.{number}" if len(texts) > 1 else field
+                    wanted.append((repository.prefix_text(op.namespace), op.key, name, text))
+        if not wanted:
+            return
+        vectors = await self.embeddings.aembed_documents([text for *_, text in wanted])
+        await repository.replace_vectors(
+            self.pool,
+            [
+                (prefix, key, name, vector)
+                for (prefix, key, name, _), vector in zip(wanted, vectors, strict=True)
+            ],
+        )
 
     def for_user(self, user_id: uuid.UUID | str) -> "UserStore":
         return UserStore(self, str(uuid.UUID(str(user_id))))
@@ -125,6 +172,7 @@ class UserStore(BaseStore):
             found = await self.store.abatch([op for _, op in stock])
             for (index, _), result in zip(stock, found, strict=True):
                 results[index] = self._shown(result)
+            await self.store.index([op for _, op in stock if isinstance(op, PutOp)])
         for index, op in enumerate(checked):
             if isinstance(op, SearchOp):
                 results[index] = await self._search(op)
@@ -156,6 +204,8 @@ class UserStore(BaseStore):
         return result
 
     async def _search(self, op: SearchOp) -> list[SearchItem]:
+        embeddings = self.store.embeddings
+        near = await embeddings.aembed_query(op.query) if op.query and embeddings is not None else None
         rows = await repository.search(
             self.store.pool,
             op.namespace_prefix,
@@ -163,9 +213,10 @@ class UserStore(BaseStore):
             limit=op.limit,
             offset=op.offset,
             refresh=self.refreshes(op.refresh_ttl),
+            near=near,
         )
-        # Without an embedding index a query cannot rank by meaning: the
-        # stock store then lists by filter and recency, with no score; so does this.
+        # Without vectors a query cannot rank by meaning: the stock store
+        # then lists by filter and recency, with no score; so does this.
         return [
             SearchItem(
                 namespace=row.namespace[1:],
@@ -173,6 +224,7 @@ class UserStore(BaseStore):
                 value=row.value,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                score=row.score,
             )
             for row in rows
         ]

@@ -15,7 +15,7 @@ from app.agents import compile_assistants
 from app.config import PersistenceConfig, get_persistence_config, get_settings, get_store_settings
 from app.db import create_engine, create_sessionmaker, create_statement_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
-from app.routes import auth, conversations, errors, health, search
+from app.routes import auth, conversations, errors, health, memories, search
 from app.routes.body_limit import BodyLimit
 from app.routes.langgraph import install_langgraph_api
 from app.routes.web import install_web
@@ -135,6 +135,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(conversations.router)
+    app.include_router(memories.router)
     app.include_router(search.router)
     install_langgraph_api(app)
     install_web(app)

@@ -1,4 +1,4 @@
-from app.errors import AppError, InvalidRequest
+from app.errors import AppError, InvalidRequest, NotFound
 
 
 class InvalidStoreInput(InvalidRequest):
@@ -12,3 +12,8 @@ class StoreUnavailable(AppError):
 
     def __init__(self) -> None:
         super().__init__("Long-term memory is off: the app keeps agent state in memory only.")
+
+
+class MemoryNotFound(NotFound):
+    def __init__(self, namespace: list[str], key: str) -> None:
+        super().__init__(f"No memory {key!r} in namespace {namespace!r}.")

@@ -133,17 +133,7 @@ async def search(
     params = [*near_params, *scope_params, *condition_params, limit, offset, refresh]
     async with pool.connection() as conn:
         rows = await (await conn.execute(query, params)).fetchall()
-    return [
-        Row(
-            tuple(row["prefix"].split(".")),
-            row["key"],
-            row["value"],
-            row["created_at"],
-            row["updated_at"],
-            row["score"],
-        )
-        for row in rows
-    ]
+    return [_row(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -216,4 +206,52 @@ async def delete_expired(pool: Pool, batch: int) -> int:
             """,
             [batch],
         )
+        return cursor.rowcount
+
+
+def _row(row: Any) -> Row:
+    return Row(
+        tuple(row["prefix"].split(".")),
+        row["key"],
+        row["value"],
+        row["created_at"],
+        row["updated_at"],
+        row.get("score"),
+    )
+
+
+async def page(pool: Pool, owner: str, after: tuple[datetime, str, str] | None, limit: int) -> list[Row]:
+    """A page of the owner's unexpired items, newest update first, after
+    the item `after` (its updated_at, prefix, key) of the previous page."""
+    params: list[Any] = [owner, f"{_like_literal(owner)}.%"]
+    keyset = ""
+    if after is not None:
+        keyset = "AND (store.updated_at, store.prefix, store.key) < (%s, %s, %s)"
+        params.extend(after)
+    query = f"""
+        SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at
+          FROM store
+         WHERE store.user_id = %s::uuid AND store.prefix LIKE %s ESCAPE '\\' AND {_NOT_EXPIRED} {keyset}
+         ORDER BY store.updated_at DESC, store.prefix DESC, store.key DESC
+         LIMIT %s
+    """  # noqa: S608 - fixed fragments; values are parameters
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(query, [*params, limit])).fetchall()
+    return [_row(row) for row in rows]
+
+
+async def delete_one(pool: Pool, owned: tuple[str, ...], key: str) -> bool:
+    """Delete the owner's item; whether there was one."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM store WHERE user_id = %s::uuid AND prefix = %s AND key = %s",
+            [owned[0], prefix_text(owned), key],
+        )
+        return cursor.rowcount > 0
+
+
+async def delete_all(pool: Pool, owner: str) -> int:
+    """Delete every item of the owner's; how many."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute("DELETE FROM store WHERE user_id = %s::uuid", [owner])
         return cursor.rowcount

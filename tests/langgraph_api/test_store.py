@@ -132,6 +132,13 @@ class TestClientStore:
         assert cause in response.json()["detail"]
         assert (await alice.sdk.store.search_items([]))["items"] == []
 
+    async def test_info_says_the_store_is_served_and_whether_it_searches_by_meaning(
+        self, users: list[Caller], app: Any
+    ) -> None:
+        flags = (await users[0].http.get("/info")).json()["flags"]
+        assert flags["store"] is True
+        assert flags["store_search_by_meaning"] is (app.state.store.embeddings is not None)
+
     async def test_an_unknown_key_reads_as_null(self, users: list[Caller]) -> None:
         assert await users[0].sdk.store.get_item(["nothing"], "here") is None
 

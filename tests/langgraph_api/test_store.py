@@ -180,3 +180,12 @@ class TestGraphStore:
             "text": "alice's secret"
         }
         assert (await bob.sdk.store.get_item(["notes", alice.id], "last"))["value"] == {"text": "hi"}
+
+    async def test_a_factorys_server_runtime_holds_the_runs_users_store(self, users: list[Caller]) -> None:
+        alice, bob = users
+        for expected in ("seen 0", "seen 1"):
+            thread = await alice.sdk.threads.create()
+            ran = await alice.sdk.runs.wait(thread["thread_id"], "factory", input=said("hi"))
+            assert reply(ran) == expected
+        thread = await bob.sdk.threads.create()
+        assert reply(await bob.sdk.runs.wait(thread["thread_id"], "factory", input=said("hi"))) == "seen 0"

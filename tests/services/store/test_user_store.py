@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from langgraph.store.base import GetOp, PutOp
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import StoreSettings
@@ -43,7 +44,10 @@ class TestIsolation:
         self, user_store: MakeStore
     ) -> None:
         alice, bob = await user_store(), await user_store()
+        puts_before = REGISTRY.get_sample_value("surfsense_store_operations_total", {"operation": "put"}) or 0
         await alice.aput(("memories",), "colour", {"text": "likes green"})
+        puts = REGISTRY.get_sample_value("surfsense_store_operations_total", {"operation": "put"})
+        assert puts == puts_before + 1
 
         assert await bob.aget(("memories",), "colour") is None
         assert await bob.asearch(("memories",)) == []
@@ -180,9 +184,13 @@ class TestTTL:
         async with app_store.pool.connection() as conn:
             row = await (await conn.execute("SELECT count(*) AS n FROM store WHERE key = 'brief'")).fetchone()
         assert row == {"n": 1}  # expired, not yet swept
+        expired_before = REGISTRY.get_sample_value("surfsense_store_items_expired_total") or 0
         report = await RetentionSweeper(checkpointer, committed).sweep_once()
         assert report is not None
         assert report.store_items_expired >= 1
+        assert REGISTRY.get_sample_value("surfsense_store_items_expired_total") == (
+            expired_before + report.store_items_expired
+        )
         async with app_store.pool.connection() as conn:
             row = await (await conn.execute("SELECT count(*) AS n FROM store WHERE key = 'brief'")).fetchone()
         assert row == {"n": 0}

@@ -16,6 +16,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 
+from app.services.store.metrics import STORE_ITEMS_EXPIRED
+
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
 _NOT_EXPIRED = "(store.expires_at IS NULL OR store.expires_at > now())"
@@ -194,7 +196,7 @@ async def list_namespaces(
 
 
 async def delete_expired(pool: Pool, batch: int) -> int:
-    """Delete at most `batch` expired items: the retention sweep's part."""
+    """Delete at most `batch` expired items: the retention sweep's part (counted)."""
     async with pool.connection() as conn:
         cursor = await conn.execute(
             """
@@ -206,7 +208,8 @@ async def delete_expired(pool: Pool, batch: int) -> int:
             """,
             [batch],
         )
-        return cursor.rowcount
+    STORE_ITEMS_EXPIRED.inc(cursor.rowcount)
+    return cursor.rowcount
 
 
 def _row(row: Any) -> Row:

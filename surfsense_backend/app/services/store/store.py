@@ -49,6 +49,7 @@ from app.services.store.checks import (
 from app.services.store.embeddings import LocalEmbeddings
 from app.services.store.errors import InvalidStoreInput
 from app.services.store.filters import filter_sql
+from app.services.store.metrics import STORE_OPERATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ class UserStore(BaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         checked = [self._checked(op) for op in ops]
+        for op in checked:
+            STORE_OPERATIONS.labels(_operation(op)).inc()
         results: list[Result] = [None] * len(checked)
         stock = [(index, op) for index, op in enumerate(checked) if isinstance(op, GetOp | PutOp)]
         if stock:
@@ -239,6 +242,12 @@ class UserStore(BaseStore):
             limit=op.limit,
             offset=op.offset,
         )
+
+
+def _operation(op: Op) -> str:
+    if isinstance(op, PutOp):
+        return "delete" if op.value is None else "put"
+    return {GetOp: "get", SearchOp: "search"}.get(type(op), "list_namespaces")
 
 
 def _check_condition(condition: object, settings: StoreSettings) -> None:

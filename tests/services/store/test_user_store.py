@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable
 
 import pytest
-from langgraph.store.base import GetOp, PutOp
+from langgraph.store.base import GetOp, Op, PutOp, SearchOp
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -152,6 +152,20 @@ class TestBadInput:
             # A good put in the same batch is not stored either.
             await store.abatch([PutOp(("ok",), "k", {"v": 1}), PutOp(namespace, key, value)])
         assert await store.asearch(()) == []
+
+    @pytest.mark.parametrize(
+        ("op", "cause"),
+        [
+            (PutOp(("a",), "k", {"t": 1}, index=["t\x00"]), "NUL"),
+            (PutOp(("a",), "k", {"t": 1}, index=[""]), "empty"),
+            (PutOp(("a",), "k", {"t": 1}, index=[]), "non-empty list"),
+            (SearchOp(("a",), None, 10, 0, "tea\ud800"), "surrogate"),
+        ],
+    )
+    async def test_a_bad_index_or_query_is_refused(self, user_store: MakeStore, op: Op, cause: str) -> None:
+        store = await user_store()
+        with pytest.raises(InvalidStoreInput, match=cause):
+            await store.abatch([op])
 
     @pytest.mark.parametrize(("limit", "offset"), [(0, 0), (1001, 0), (10, -1), (True, 0)])
     async def test_bounds_out_of_range(self, user_store: MakeStore, limit: int, offset: int) -> None:

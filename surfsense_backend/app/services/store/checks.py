@@ -10,7 +10,7 @@ with dots).
 
 import json
 import math
-from typing import Any
+from typing import Any, Literal
 
 from app.config import StoreSettings
 from app.services.store.errors import InvalidStoreInput
@@ -97,6 +97,18 @@ def check_bounds(limit: object, offset: object, settings: StoreSettings) -> tupl
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InvalidStoreInput(f"offset must be a whole number of at least 0, not {offset!r}.")
     return limit, offset
+
+
+def check_index(index: object) -> Literal[False] | list[str] | None:
+    """A put's `index`: None (the default fields), False (none), or field paths."""
+    if index is None or index is False:
+        return index
+    if not isinstance(index, list | tuple) or not index:
+        raise InvalidStoreInput("index must be false, null or a non-empty list of field paths.")
+    paths = [check_text("An index field path", path) for path in index]
+    if not all(paths):
+        raise InvalidStoreInput("An index field path must not be empty.")
+    return paths
 
 
 def check_ttl(ttl: object) -> float | None:

@@ -40,9 +40,11 @@ from app.config import StoreSettings
 from app.services.store import repository
 from app.services.store.checks import (
     check_bounds,
+    check_index,
     check_key,
     check_label,
     check_namespace,
+    check_text,
     check_ttl,
     check_value,
 )
@@ -149,11 +151,14 @@ class UserStore(BaseStore):
             # LangGraph's own aput resolves NOT_PROVIDED; an op made by hand may carry it.
             given: object = op.ttl
             ttl = self.ttl_config.get("default_ttl") if given is NOT_PROVIDED else check_ttl(given)
-            return op._replace(namespace=self._own(namespace), key=key, value=value, ttl=ttl)
+            index = check_index(op.index)
+            return op._replace(namespace=self._own(namespace), key=key, value=value, index=index, ttl=ttl)
         if isinstance(op, SearchOp):
             namespace = check_namespace(op.namespace_prefix, settings, empty=True)
             check_bounds(op.limit, op.offset, settings)
             filter_sql(op.filter)  # refused now, not after other ops ran
+            if op.query is not None:
+                check_text("A query", op.query)
             return op._replace(namespace_prefix=self._own(namespace))
         if isinstance(op, ListNamespacesOp):
             check_bounds(op.limit, op.offset, settings)

@@ -115,6 +115,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await app.state.sweeper.stop()
         if app.state.chat_runner is not None:
             await app.state.chat_runner.shutdown(config.checkpointer_cleanup_timeout)
+        if app.state.store is not None:
+            await app.state.store.close()
         await close_checkpointer()
         await app.state.engine.dispose()
 

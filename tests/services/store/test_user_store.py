@@ -1,6 +1,6 @@
 """The per-user store on real PostgreSQL: isolation, filters, TTL, bad input."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from langgraph.store.base import GetOp, Op, PutOp, SearchOp
@@ -18,11 +18,12 @@ MakeStore = Callable[[], Awaitable[UserStore]]
 
 
 @pytest.fixture
-async def app_store(checkpointer: MessageCheckpointer) -> AppStore:
+async def app_store(checkpointer: MessageCheckpointer) -> AsyncIterator[AppStore]:
     assert checkpointer.pool is not None
     store = AppStore(checkpointer.pool, StoreSettings(max_value_bytes=4096, max_namespace_depth=4))
     await store.open()
-    return store
+    yield store
+    await store.close()
 
 
 @pytest.fixture
@@ -269,15 +270,18 @@ class TestWithoutVectors:
     ) -> None:
         assert checkpointer.pool is not None
         plain = AppStore(checkpointer.pool, StoreSettings(embeddings="none"))
-        await plain.open()
-        assert plain.embeddings is None
-        async with committed() as s:
-            user = new_user()
-            s.add(user)
-            await s.commit()
-        store = plain.for_user(user.id)
-        await store.aput(("memories",), "old", {"fact": "green tea"})
-        await store.aput(("memories",), "new", {"fact": "winter tyres"})
-        found = await store.asearch(("memories",), query="tea")
-        assert [item.key for item in found] == ["new", "old"]
-        assert all(item.score is None for item in found)
+        try:
+            await plain.open()
+            assert plain.embeddings is None
+            async with committed() as s:
+                user = new_user()
+                s.add(user)
+                await s.commit()
+            store = plain.for_user(user.id)
+            await store.aput(("memories",), "old", {"fact": "green tea"})
+            await store.aput(("memories",), "new", {"fact": "winter tyres"})
+            found = await store.asearch(("memories",), query="tea")
+            assert [item.key for item in found] == ["new", "old"]
+            assert all(item.score is None for item in found)
+        finally:
+            await plain.close()

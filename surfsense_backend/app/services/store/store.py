@@ -14,6 +14,7 @@ is checked (`checks.py`, `filters.py`) before any statement runs.
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -88,6 +89,16 @@ class AppStore(AsyncPostgresStore):
             )
         else:
             self.embeddings = await asyncio.to_thread(LocalEmbeddings)
+
+    async def close(self) -> None:
+        """Stop the task the stock store starts to batch its own aget/aput
+        calls: this app calls `abatch`, so it never has work, but left
+        running it outlives the event loop ("Task was destroyed but it is pending")."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def index(self, puts: list[PutOp]) -> None:
         """Embed what each put stores (its `index` fields, else the whole

@@ -250,6 +250,10 @@ class TestSearchByMeaning:
         assert found[1].score is not None
         assert found[0].score > found[1].score
 
+        # Put again without an index, an item leaves the ranking.
+        await store.aput(("memories",), "car", {"fact": "The car needs new winter tyres"}, index=False)
+        assert [item.key for item in await store.asearch(("memories",), query="tyres")] == ["drink"]
+
     async def test_a_narrow_filter_still_gives_limit_items(
         self, user_store: MakeStore, app_store: AppStore
     ) -> None:

@@ -57,14 +57,17 @@ async def has_vectors(pool: Pool) -> bool:
     return bool(row and row["found"])
 
 
-async def replace_vectors(pool: Pool, rows: list[tuple[str, str, str, list[float]]]) -> None:
-    """Each item's embeddings (prefix, key, field, vector) in place of its old ones."""
-    items = sorted({(prefix, key) for prefix, key, _, _ in rows})
+async def replace_vectors(
+    pool: Pool, items: list[tuple[str, str]], rows: list[tuple[str, str, str, list[float]]]
+) -> None:
+    """The items' (prefix, key) embeddings: `rows` (prefix, key, field, vector) in place of their old ones."""
     async with pool.connection() as conn, conn.transaction():
         await conn.execute(
             "DELETE FROM store_vectors WHERE (prefix, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
             [[p for p, _ in items], [k for _, k in items]],
         )
+        if not rows:
+            return
         async with conn.cursor() as cur:
             await cur.executemany(
                 "INSERT INTO store_vectors (prefix, key, field_name, embedding)"

@@ -105,6 +105,8 @@ class AppStore(AsyncPostgresStore):
         value), replacing the item's vectors; nothing without embeddings."""
         if self.embeddings is None:
             return
+        # Every item put loses its old vectors, also one now put with index=False.
+        items = [(repository.prefix_text(op.namespace), op.key) for op in puts if op.value is not None]
         wanted: list[tuple[str, str, str, str]] = []
         for op in puts:
             if op.value is None or op.index is False:
@@ -114,16 +116,14 @@ class AppStore(AsyncPostgresStore):
                 for number, text in enumerate(texts):
                     name = f"{field}.{number}" if len(texts) > 1 else field
                     wanted.append((repository.prefix_text(op.namespace), op.key, name, text))
-        if not wanted:
+        if not items:
             return
-        vectors = await self.embeddings.aembed_documents([text for *_, text in wanted])
-        await repository.replace_vectors(
-            self.pool,
-            [
-                (prefix, key, name, vector)
-                for (prefix, key, name, _), vector in zip(wanted, vectors, strict=True)
-            ],
-        )
+        vectors = await self.embeddings.aembed_documents([text for *_, text in wanted]) if wanted else []
+        rows = [
+            (prefix, key, name, vector)
+            for (prefix, key, name, _), vector in zip(wanted, vectors, strict=True)
+        ]
+        await repository.replace_vectors(self.pool, items, rows)
 
     def for_user(self, user_id: uuid.UUID | str) -> "UserStore":
         return UserStore(self, str(uuid.UUID(str(user_id))))

@@ -224,7 +224,6 @@ async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangG
         ("POST", "/runs/batch", [{"assistant_id": "chat"}]),
         ("POST", "/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),
         ("POST", f"/threads/{thread}/runs/crons", {"assistant_id": "chat", "schedule": "* * * * *"}),
-        ("PUT", "/store/items", {"namespace": ["a"], "key": "k", "value": {}}),
         ("POST", "/mcp", {}),
     ]
     for method, path, body in calls:

@@ -67,3 +67,16 @@ class TestMemories:
         response = await alice.client.delete("/api/v1/memories/item", params={"namespace": "a.b", "key": "k"})
         assert response.status_code == 422
         assert "period" in response.json()["detail"]
+
+    async def test_q_ranks_by_meaning_where_the_database_has_pgvector_else_lists_newest_first(
+        self, alice: Caller
+    ) -> None:
+        await _remember(alice, ["memories"], "tea", {"fact": "My favourite drink is green tea"})
+        await _remember(alice, ["memories"], "car", {"fact": "The car needs new winter tyres"})
+        found = (await alice.client.get("/api/v1/memories", params={"q": "what beverage do I like?"})).json()
+        if alice.app.state.store.embeddings is not None:
+            assert [item["key"] for item in found["items"]] == ["tea", "car"]
+            assert found["items"][0]["score"] > found["items"][1]["score"]
+        else:
+            assert [item["key"] for item in found["items"]] == ["car", "tea"]
+            assert all(item["score"] is None for item in found["items"])

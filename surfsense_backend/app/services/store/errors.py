@@ -14,6 +14,17 @@ class StoreUnavailable(AppError):
         super().__init__("Long-term memory is off: the app keeps agent state in memory only.")
 
 
+class VectorsMismatch(RuntimeError):
+    """The vector table holds vectors of another size than the model makes:
+    the app refuses to start rather than rank by a wrong distance."""
+
+    def __init__(self, stored: int, made: int) -> None:
+        super().__init__(
+            f"store_vectors holds {stored}-dimension vectors and the embedding model makes {made}: "
+            "set STORE_EMBEDDINGS=none, or recreate store_vectors for this model"
+        )
+
+
 class MemoryNotFound(NotFound):
     def __init__(self, namespace: list[str], key: str) -> None:
         super().__init__(f"No memory {key!r} in namespace {namespace!r}.")

@@ -57,6 +57,17 @@ async def has_vectors(pool: Pool) -> bool:
     return bool(row and row["found"])
 
 
+async def vector_dims(pool: Pool) -> int:
+    """The dimensions of the stored vectors (pgvector keeps them as the column's typmod)."""
+    async with pool.connection() as conn:
+        query = (
+            "SELECT atttypmod AS dims FROM pg_attribute"
+            " WHERE attrelid = 'store_vectors'::regclass AND attname = 'embedding'"
+        )
+        row = await (await conn.execute(query)).fetchone()
+    return int(row["dims"]) if row else -1
+
+
 async def replace_vectors(
     pool: Pool, items: list[tuple[str, str]], rows: list[tuple[str, str, str, list[float]]]
 ) -> None:

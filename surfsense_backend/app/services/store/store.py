@@ -50,9 +50,10 @@ from app.services.store.checks import (
     check_value,
 )
 from app.services.store.embeddings import LocalEmbeddings
-from app.services.store.errors import InvalidStoreInput
+from app.services.store.errors import InvalidStoreInput, VectorsMismatch
 from app.services.store.filters import filter_sql
 from app.services.store.metrics import STORE_OPERATIONS
+from app.services.store.migrations import EMBEDDING_DIMS
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ class AppStore(AsyncPostgresStore):
             logger.warning(
                 "the database has no pgvector: the store searches by filters and recency, not by meaning"
             )
+        elif (stored := await repository.vector_dims(self.pool)) != EMBEDDING_DIMS:
+            raise VectorsMismatch(stored, EMBEDDING_DIMS)
         else:
             self.embeddings = await asyncio.to_thread(LocalEmbeddings)
 

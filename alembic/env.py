@@ -15,12 +15,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import app.models  # noqa: F401 - registers every table on Base.metadata
 from app.config import get_settings, sqlalchemy_url
 from app.db import Base, resolve_database_url
+from app.services.store.migrations import VECTOR_TABLES
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+
+
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave out the store's vector tables, which exist only where the server has pgvector."""
+    return not (type_ == "table" and reflected and compare_to is None and name in VECTOR_TABLES)
 
 
 def _database_url() -> str:
@@ -42,7 +48,12 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_object=_include_object,
+    )
     with context.begin_transaction():
         # A migration waiting on a busy table must fail fast, not queue every
         # request of the running app behind its lock.

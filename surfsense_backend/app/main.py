@@ -12,10 +12,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from app.agents import compile_assistants
-from app.config import PersistenceConfig, get_persistence_config, get_settings
+from app.config import PersistenceConfig, get_persistence_config, get_settings, get_store_settings
 from app.db import create_engine, create_sessionmaker, create_statement_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
-from app.routes import auth, conversations, errors, health, search
+from app.routes import auth, conversations, errors, health, memories, search
 from app.routes.body_limit import BodyLimit
 from app.routes.langgraph import install_langgraph_api
 from app.routes.web import install_web
@@ -25,10 +25,16 @@ from app.services.auth.throttle import LoginThrottle
 from app.services.conversations.assistant_of import assistant_of_threads
 from app.services.crons.scheduler import CronScheduler
 from app.services.integrity import install_race_errors
-from app.services.persistence import RetryPolicy, close_checkpointer, setup_checkpointer_tables
+from app.services.persistence import (
+    MessageCheckpointer,
+    RetryPolicy,
+    close_checkpointer,
+    setup_checkpointer_tables,
+)
 from app.services.persistence.schema_status import verify_schema
 from app.services.retention import RetentionSweeper
 from app.services.runs.runner import ChatRunner
+from app.services.store import AppStore
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,16 @@ async def _agent_saver(
     return InMemorySaver()
 
 
+async def _user_stores(checkpointer: MessageCheckpointer | None) -> AppStore | None:
+    """Long-term memory on the saver's pool; none when agent state is in memory only."""
+    if checkpointer is None or checkpointer.pool is None:
+        logger.warning("no durable checkpointer: graphs run without a store, /langgraph/store answers 503")
+        return None
+    store = AppStore(checkpointer.pool, get_store_settings())
+    await store.open()
+    return store
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start: engine, schema at head, shared checkpointer, agent. Stop: the reverse."""
@@ -63,18 +79,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker, settings.login_max_failures, settings.login_failure_window
     )
     app.state.checkpointer = None
+    app.state.store = None
     app.state.chat_runner = None
     app.state.sweeper = None
     app.state.crons = None
     try:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
+        app.state.store = await _user_stores(checkpointer)
         agents = await compile_assistants(
             saver,
             app.state.chat_model,
             assistant_of_threads(checkpointer) if checkpointer is not None else None,
             services=AGENT_SERVICES,
             graphs_file=app.state.graphs_file,
+            stores=app.state.store.for_user if app.state.store is not None else None,
         )
         app.state.chat_runner = ChatRunner(
             app.state.sessionmaker,
@@ -105,6 +124,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await app.state.crons.stop()
         if app.state.chat_runner is not None:
             await app.state.chat_runner.shutdown(config.checkpointer_cleanup_timeout)
+        if app.state.store is not None:
+            await app.state.store.close()
         await close_checkpointer()
         await app.state.engine.dispose()
 
@@ -125,6 +146,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(conversations.router)
+    app.include_router(memories.router)
     app.include_router(search.router)
     install_langgraph_api(app)
     install_web(app)

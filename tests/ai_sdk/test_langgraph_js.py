@@ -120,3 +120,16 @@ async def test_use_stream_sends_an_image_as_content_blocks(node: str, server: Se
         assert seen["first"]["messages"] == [["human", content], ["ai", reply]]
         assert seen["first"]["error"] is None
         assert await _history(client, seen["threadId"]) == [("user", content), ("assistant", reply)]
+
+
+async def test_the_js_client_keeps_each_users_store_items_their_own(node: str, server: Server) -> None:
+    async with _logged_in(server) as (_, alice), _logged_in(server) as (_, bob):
+        mine = await run_node(node, "store_client.mjs", server.url, alice, "alice", "alice")
+        tea = {"likes": "green tea", "cups": 10}
+        assert mine["item"] == {"namespace": ["prefs", "js"], "key": "tea", "value": tea}
+        assert mine["found"] == ["tea"]  # 10 > 9 as numbers
+        assert mine["namespaces"] == [["prefs"], ["secrets"]]
+        assert mine["theirs"] == {"text": "only alice knows"}
+        # Bob reads the key Alice put, under the same namespace: his store has none.
+        theirs = await run_node(node, "store_client.mjs", server.url, bob, "bob", "alice")
+        assert theirs["theirs"] is None

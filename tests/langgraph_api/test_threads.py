@@ -220,7 +220,6 @@ async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangG
     error that a client raises from, never a 500."""
     calls = [
         ("POST", "/runs/cancel", {"run_ids": []}),
-        ("PUT", "/store/items", {"namespace": ["a"], "key": "k", "value": {}}),
         ("POST", "/mcp", {}),
     ]
     for method, path, body in calls:

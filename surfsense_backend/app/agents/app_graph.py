@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 
-from app.agents.context import AgentServices
+from app.agents.context import AgentServices, StoreFor
 from app.agents.graph_agent import Graph
 
 # (model, saver, context_messages) -> the compiled graph.
@@ -35,8 +35,10 @@ class AppGraph:
 @dataclass(frozen=True)
 class AppResources:
     """What the app lends: AppGraphs are built with the model and window; every
-    graph's runs get the services in their AgentContext."""
+    graph's runs get the services in their AgentContext, and the store of the
+    run's user (`stores`; None: graphs run without a store)."""
 
     model: BaseChatModel
     context_messages: int
     services: AgentServices | None = None
+    stores: StoreFor | None = None

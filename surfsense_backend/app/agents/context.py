@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from langgraph.store.base import BaseStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
@@ -33,6 +34,8 @@ class FoundMessage(Protocol):
 MessageSearch = Callable[[AsyncSession, uuid.UUID, str, int, uuid.UUID], Awaitable[Sequence[FoundMessage]]]
 # (session, text) -> why `text` cannot be stored as a message, or None.
 TextCheck = Callable[[AsyncSession, str], str | None]
+# (user id) -> that user's long-term memory (LangGraph's store), private to them.
+StoreFor = Callable[[str], BaseStore]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ where the step's messages are durable.
 """
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -27,7 +27,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
 
-from app.agents.context import AgentContext, AgentServices
+from app.agents.context import AgentContext, AgentServices, StoreFor
 from app.agents.graph_source import AnyGraph, GraphFactory
 from app.agents.run_context import ContextSchema, InvalidContext
 
@@ -284,8 +284,11 @@ class GraphAgent:
         factory: GraphFactory | None = None,
         *,
         app_context: bool = False,
+        stores: StoreFor | None = None,
     ) -> None:
         self.assistant_id = assistant_id
+        # Each run's graph gets the store of the user it runs for.
+        self.stores = stores
         self.graph = graph
         # What the app lends the graph's tools, in every run's AgentContext.
         self.services = services
@@ -305,10 +308,20 @@ class GraphAgent:
             return None
         return self._context_schema.context(given, configurable)
 
-    def _graph_for(self, config: RunnableConfig, context: Any) -> AbstractAsyncContextManager[AnyGraph]:
-        if self.factory is None:
-            return nullcontext(self.graph)
-        return self.factory.open(config, context=context)
+    @asynccontextmanager
+    async def _graph_for(self, config: RunnableConfig, context: Any) -> AsyncIterator[AnyGraph]:
+        """The graph a run runs: with the store of the run's user (the
+        server's `user_id`, never a client's), so `get_store()`,
+        `runtime.store` and a node's `store` argument reach theirs alone."""
+        user_id = config.get("configurable", {}).get("user_id")
+        store = self.stores(str(user_id)) if self.stores is not None and user_id else None
+        made = (
+            nullcontext(self.graph)
+            if self.factory is None
+            else self.factory.open(config, context=context, store=store)
+        )
+        async with made as graph:
+            yield graph if store is None else graph.copy(update={"store": store})
 
     @staticmethod
     def config(

@@ -116,11 +116,11 @@ class GraphFactory:
 
     @asynccontextmanager
     async def open(
-        self, config: RunnableConfig, *, context: Any = None, execution: bool = True
+        self, config: RunnableConfig, *, context: Any = None, store: Any = None, execution: bool = True
     ) -> AsyncIterator[AnyGraph]:
         """The graph the factory makes for `config`: for a run (`execution`,
-        the runtime holds its `context`), or to read its shape and state.
-        This app has no store to lend yet: the runtime's is None."""
-        runtime = execution_runtime(context) if execution else read_runtime()
+        the runtime holds its `context` and its user's `store`), or to read
+        its shape and state (no store: a read acts for nobody)."""
+        runtime = execution_runtime(context, store) if execution else read_runtime()
         async with _made(self.make(**self.arguments(config, runtime))) as made:
             yield on_saver(made, self.saver, self.graph_id)

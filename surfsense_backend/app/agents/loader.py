@@ -77,7 +77,9 @@ async def _agent(
     if isinstance(value, AppGraph):
         graph: Any = value.build(resources.model, saver, resources.context_messages)
         assistant = Assistant(entry.id, value.name, value.description, value.uses_tools, value.resume_schema)
-        return assistant, GraphAgent(entry.id, graph, resources.services, app_context=True)
+        return assistant, GraphAgent(
+            entry.id, graph, resources.services, app_context=True, stores=resources.stores
+        )
     factory = None
     if isinstance(value, Pregel | StateGraph):
         graph = on_saver(value, saver, entry.id)
@@ -90,7 +92,9 @@ async def _agent(
     else:
         raise NotAGraph(value)
     assistant = Assistant(entry.id, graph.name, entry.description or "")
-    return assistant, GraphAgent(entry.id, graph, resources.services, factory=factory)
+    return assistant, GraphAgent(
+        entry.id, graph, resources.services, factory=factory, stores=resources.stores
+    )
 
 
 def _cause(exc: BaseException) -> str:

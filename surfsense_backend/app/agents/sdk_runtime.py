@@ -32,9 +32,10 @@ def _check() -> None:
 _check()
 
 
-def execution_runtime(context: Any) -> Any:
-    """The runtime of a factory called to execute a run, holding its `context`."""
-    return _ExecutionRuntime(access_context="threads.create_run", store=None, context=context)  # type: ignore[arg-type]
+def execution_runtime(context: Any, store: Any = None) -> Any:
+    """The runtime of a factory called to execute a run, holding its `context`
+    and its user's `store`."""
+    return _ExecutionRuntime(access_context="threads.create_run", store=store, context=context)
 
 
 def read_runtime() -> Any:

@@ -12,6 +12,7 @@ from app.models.note import Note
 from app.models.run_event import RunEvent
 from app.models.run_status import CancelAction, MultitaskStrategy, RunStatus
 from app.models.search_config import SearchConfig
+from app.models.store_item import StoreItem, StoreMigration
 from app.models.thread_run import SENTIMENTS, ThreadRun
 from app.models.user import User
 
@@ -36,6 +37,8 @@ __all__ = [
     "RunEvent",
     "RunStatus",
     "SearchConfig",
+    "StoreItem",
+    "StoreMigration",
     "StoredAssistant",
     "ThreadRun",
     "User",

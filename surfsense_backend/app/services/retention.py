@@ -5,8 +5,9 @@ Every PERSISTENCE_CHECKPOINT_CLEANUP_INTERVAL seconds: keep the newest
 PERSISTENCE_MAX_CHECKPOINT_HISTORY checkpoints per conversation (the
 checkpointer), delete archived conversations past PERSISTENCE_ARCHIVE_TTL_DAYS
 (`ConversationRepository`), delete the stored events of runs that ended
-PERSISTENCE_RUN_EVENTS_TTL_HOURS ago (`RunRepository`), and forget tombstones
-old enough that no run can still be writing (the checkpointer).
+PERSISTENCE_RUN_EVENTS_TTL_HOURS ago (`RunRepository`), delete the store's
+items past their TTL (`app.services.store`: reads never return them before), and
+forget tombstones old enough that no run can still be writing (the checkpointer).
 
 One process sweeps at a time (`Sweeper`'s advisory lock), and every part
 runs inside it: the domain deletes run in sessions of their own while the
@@ -20,11 +21,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import get_store_settings
 from app.db import session_scope
 from app.services.conversations.repository import ConversationRepository
 from app.services.persistence import MessageCheckpointer
 from app.services.persistence.sweeper import Sweeper
 from app.services.runs.repository import RunRepository
+from app.services.store import delete_expired
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class SweepReport:
     checkpoints_deleted: int
     archived_conversations_deleted: int
     run_events_deleted: int
+    store_items_expired: int
     tombstones_forgotten: int
 
 
@@ -56,14 +60,16 @@ class RetentionSweeper(Sweeper[SweepReport]):
             ),
             archived_conversations_deleted=await self._expire_archived(),
             run_events_deleted=await self._expire_run_events(),
+            store_items_expired=await self._expire_store_items(),
             tombstones_forgotten=await self.checkpointer.forget_tombstones(TOMBSTONE_DAYS),
         )
         logger.info(
             "retention sweep: %d checkpoint(s), %d archived conversation(s), %d run event batch(es), "
-            "%d tombstone(s) removed",
+            "%d expired store item(s), %d tombstone(s) removed",
             report.checkpoints_deleted,
             report.archived_conversations_deleted,
             report.run_events_deleted,
+            report.store_items_expired,
             report.tombstones_forgotten,
         )
         return report
@@ -81,3 +87,9 @@ class RetentionSweeper(Sweeper[SweepReport]):
             return await RunRepository(session).expire_events(
                 self.config.run_events_ttl_hours, RUN_EVENT_BATCH
             )
+
+    async def _expire_store_items(self) -> int:
+        pool = self.checkpointer.pool
+        if pool is None:
+            return 0
+        return await delete_expired(pool, get_store_settings().sweep_batch)

@@ -5,7 +5,7 @@ conversation of the chat API; the same tokens, tables and tenancy."""
 from fastapi import APIRouter, FastAPI
 
 from app.config import get_cors_settings
-from app.routes.langgraph import assistants, crons, info, runs, stateless, threads
+from app.routes.langgraph import assistants, crons, info, runs, stateless, store, threads
 from app.routes.langgraph.cors import AgentServerCors
 from app.routes.langgraph.requests import AgentServerRequests
 
@@ -18,6 +18,7 @@ router.include_router(threads.router)
 router.include_router(runs.router)
 router.include_router(stateless.router)
 router.include_router(crons.router)
+router.include_router(store.router)
 
 
 def install_langgraph_api(app: FastAPI) -> None:

@@ -1,0 +1,26 @@
+"""The store's embedding model by default: wordllama's bundled 256-dimension
+model, loaded from its package folder, so search by meaning works offline
+(no download, no network, no key)."""
+
+from pathlib import Path
+
+import wordllama
+from langchain_core.embeddings import Embeddings
+from wordllama import WordLlama
+
+from app.services.store.migrations import EMBEDDING_DIMS
+
+
+class LocalEmbeddings(Embeddings):
+    """LangChain's Embeddings over the model that ships inside the wheel."""
+
+    def __init__(self) -> None:
+        self._model = WordLlama.load(
+            cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=EMBEDDING_DIMS
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[float(x) for x in row] for row in self._model.embed(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]

@@ -1,0 +1,30 @@
+from app.errors import AppError, InvalidRequest, NotFound
+
+
+class InvalidStoreInput(InvalidRequest):
+    """A namespace, key, value, filter or bound the store refuses, with its cause (422)."""
+
+
+class StoreUnavailable(AppError):
+    """The app runs without a durable database for agent state (PERSISTENCE_ENABLE_CHECKPOINTING=false)."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("Long-term memory is off: the app keeps agent state in memory only.")
+
+
+class VectorsMismatch(RuntimeError):
+    """The vector table holds vectors of another size than the model makes:
+    the app refuses to start rather than rank by a wrong distance."""
+
+    def __init__(self, stored: int, made: int) -> None:
+        super().__init__(
+            f"store_vectors holds {stored}-dimension vectors and the embedding model makes {made}: "
+            "set STORE_EMBEDDINGS=none, or recreate store_vectors for this model"
+        )
+
+
+class MemoryNotFound(NotFound):
+    def __init__(self, namespace: list[str], key: str) -> None:
+        super().__init__(f"No memory {key!r} in namespace {namespace!r}.")

@@ -7,6 +7,7 @@ deleted; the same conversations the chat API shows, and only the caller's."""
 import json
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -218,7 +219,7 @@ async def test_threads_filtered_by_their_values(sdk: LangGraphClient) -> None:
 async def test_routes_not_served_answer_404_or_405_in_the_error_shape(sdk: LangGraphClient) -> None:
     """The SDK's calls this server does not serve (docs/agent-server.md's table): a clear
     error that a client raises from, never a 500."""
-    calls = [
+    calls: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", "/runs/cancel", {"run_ids": []}),
         ("POST", "/mcp", {}),
     ]

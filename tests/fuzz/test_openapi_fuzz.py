@@ -63,8 +63,11 @@ async def test_every_operation_answers_as_documented(server: Server, tmp_path: P
         EXAMPLES,
         "--seed",
         SEED,
+        # One worker: with two threads, hypothesis's ast.parse (a lambda's repr) failed
+        # twice here inside the fuzzer with "AST constructor recursion depth mismatch",
+        # a CPython 3.11 fault seen in threaded programs (python/cpython#106905), not a response.
         "--workers",
-        "2",
+        "1",
         "--exclude-path",
         "/auth/jwt/logout",
         "--no-color",

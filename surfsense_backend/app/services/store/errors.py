@@ -21,7 +21,8 @@ class VectorsMismatch(RuntimeError):
     def __init__(self, stored: int, made: int) -> None:
         super().__init__(
             f"store_vectors holds {stored}-dimension vectors and the embedding model makes {made}: "
-            "set STORE_EMBEDDINGS=none, or recreate store_vectors for this model"
+            "run `surfsense-db store-reindex` to embed the items again with this model, "
+            "or set STORE_EMBEDDINGS=none"
         )
 
 

@@ -89,7 +89,7 @@ async def test_a_model_making_another_size_is_one_clear_error(
         await store.open()
         try:
             user = store.for_user(await a_user(committed))
-            mismatch = "holds 256-dimension vectors and the embedding model makes 8"
+            mismatch = "makes 8-dimension vectors, not the 256 configured"
             with pytest.raises(VectorsMismatch, match=mismatch):
                 await user.asearch(("notes",), query="apples")
         finally:

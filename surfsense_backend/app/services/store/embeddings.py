@@ -10,6 +10,7 @@ from langchain_core.embeddings import Embeddings
 from wordllama import WordLlama
 
 from app.config import StoreSettings
+from app.services.store.errors import ModelMismatch
 from app.services.store.migrations import EMBEDDING_DIMS
 
 
@@ -40,3 +41,12 @@ def load_embeddings(settings: StoreSettings) -> Embeddings:
     if settings.embeddings == "local":
         return LocalEmbeddings()
     return init_embeddings(settings.embeddings, **settings.embeddings_options)
+
+
+def sized(vectors: list[list[float]], dims: int) -> list[list[float]]:
+    """`vectors` if the model made them of the `dims` it is configured for
+    (the vector column's): others are one clear error, never a wrong ranking."""
+    for vector in vectors:
+        if len(vector) != dims:
+            raise ModelMismatch(dims, len(vector))
+    return vectors

@@ -26,6 +26,17 @@ class VectorsMismatch(RuntimeError):
         )
 
 
+class ModelMismatch(VectorsMismatch):
+    """The model answered with vectors of another size than it is configured to make."""
+
+    def __init__(self, configured: int, made: int) -> None:
+        RuntimeError.__init__(
+            self,
+            f"the embedding model makes {made}-dimension vectors, not the {configured} configured "
+            "(STORE_EMBEDDINGS_DIMS, or store.index.dims in langgraph.json)",
+        )
+
+
 class MemoryNotFound(NotFound):
     def __init__(self, namespace: list[str], key: str) -> None:
         super().__init__(f"No memory {key!r} in namespace {namespace!r}.")

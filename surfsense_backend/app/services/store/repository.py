@@ -43,7 +43,7 @@ class Row:
     score: float | None = None
 
 
-def _vector(embedding: list[float]) -> str:
+def vector_text(embedding: list[float]) -> str:
     """pgvector's text form: the driver needs no adapter for it."""
     return "[" + ",".join(repr(float(x)) for x in embedding) + "]"
 
@@ -83,7 +83,7 @@ async def replace_vectors(
             await cur.executemany(
                 "INSERT INTO store_vectors (prefix, key, field_name, embedding)"
                 " VALUES (%s, %s, %s, %s::vector)",
-                [(prefix, key, field, _vector(vector)) for prefix, key, field, vector in rows],
+                [(prefix, key, field, vector_text(vector)) for prefix, key, field, vector in rows],
             )
 
 
@@ -112,9 +112,10 @@ def _ranked(scope: str, condition: str, near: list[float] | None) -> tuple[str, 
                    store.ttl_minutes, 1 - min(sv.embedding <=> %s::vector) AS score
               FROM store
               JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
+                   AND sv.embedding IS NOT NULL
              WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
              GROUP BY store.prefix, store.key"""  # noqa: S608 - fixed fragments; values are parameters
-    return select, "score DESC, prefix, key", [_vector(near)]
+    return select, "score DESC, prefix, key", [vector_text(near)]
 
 
 async def search(

@@ -49,7 +49,7 @@ from app.services.store.checks import (
     check_ttl,
     check_value,
 )
-from app.services.store.embeddings import load_embeddings, model_dims
+from app.services.store.embeddings import load_embeddings, model_dims, sized
 from app.services.store.errors import InvalidStoreInput, VectorsMismatch
 from app.services.store.filters import filter_sql
 from app.services.store.metrics import STORE_OPERATIONS
@@ -93,14 +93,6 @@ class AppStore(AsyncPostgresStore):
         else:
             self.embeddings = await asyncio.to_thread(load_embeddings, self.settings)
 
-    def sized(self, vectors: list[list[float]]) -> list[list[float]]:
-        """`vectors` if the model made them of the configured size: a model
-        that makes others is one clear error, never a wrong ranking."""
-        for vector in vectors:
-            if len(vector) != self.dims:
-                raise VectorsMismatch(self.dims, len(vector))
-        return vectors
-
     async def close(self) -> None:
         """Stop the task the stock store starts to batch its own aget/aput
         calls: this app calls `abatch`, so it never has work, but left
@@ -130,7 +122,7 @@ class AppStore(AsyncPostgresStore):
         if not items:
             return
         texts = [text for *_, text in wanted]
-        vectors = self.sized(await self.embeddings.aembed_documents(texts)) if wanted else []
+        vectors = sized(await self.embeddings.aembed_documents(texts), self.dims) if wanted else []
         rows = [
             (prefix, key, name, vector)
             for (prefix, key, name, _), vector in zip(wanted, vectors, strict=True)
@@ -238,7 +230,7 @@ class UserStore(BaseStore):
         embeddings = self.store.embeddings
         near = None
         if op.query and embeddings is not None:
-            near = self.store.sized([await embeddings.aembed_query(op.query)])[0]
+            near = sized([await embeddings.aembed_query(op.query)], self.store.dims)[0]
         rows = await repository.search(
             self.store.pool,
             op.namespace_prefix,

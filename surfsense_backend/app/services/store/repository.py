@@ -118,8 +118,7 @@ def _ranked(scope: str, condition: str, near: list[float] | None) -> tuple[str, 
     return select, "score DESC, prefix, key", [vector_text(near)]
 
 
-async def search(
-    pool: Pool,
+def search_statement(
     owned: tuple[str, ...],
     where: tuple[str, list[Any]],
     *,
@@ -127,10 +126,8 @@ async def search(
     offset: int,
     refresh: bool,
     near: list[float] | None = None,
-) -> list[Row]:
-    """The items under `owned` (its owner's id first) that match `where`:
-    closest to `near` first (a query's embedding), else newest update first;
-    `refresh` restarts the TTL of those returned."""
+) -> tuple[str, list[Any]]:
+    """The statement `search` runs, and its parameters (also for EXPLAIN)."""
     scope, scope_params = _within(owned)
     condition, condition_params = where
     select, order, near_params = _ranked(scope, condition, near)
@@ -147,7 +144,23 @@ async def search(
         SELECT prefix, key, value, created_at, updated_at, score FROM found
          ORDER BY {order}
     """  # noqa: S608 - the filter's SQL is built from fixed fragments; its values are parameters
-    params = [*near_params, *scope_params, *condition_params, limit, offset, refresh]
+    return query, [*near_params, *scope_params, *condition_params, limit, offset, refresh]
+
+
+async def search(
+    pool: Pool,
+    owned: tuple[str, ...],
+    where: tuple[str, list[Any]],
+    *,
+    limit: int,
+    offset: int,
+    refresh: bool,
+    near: list[float] | None = None,
+) -> list[Row]:
+    """The items under `owned` (its owner's id first) that match `where`:
+    closest to `near` first (a query's embedding), else newest update first;
+    `refresh` restarts the TTL of those returned."""
+    query, params = search_statement(owned, where, limit=limit, offset=offset, refresh=refresh, near=near)
     async with pool.connection() as conn:
         rows = await (await conn.execute(query, params)).fetchall()
     return [_row(row) for row in rows]

@@ -388,3 +388,20 @@ class TestStoreReindex:
         code, _, err = await surfsense_db(database_url, "store-reindex", env={"STORE_EMBEDDINGS": "none"})
         assert code == 1
         assert err.strip() == "error: STORE_EMBEDDINGS=none: there is no model to embed with"
+
+    async def test_without_pgvector_it_is_refused(self, test_server_url: str) -> None:
+        name = scratch_name("store-reindex-plain")
+        url = await recreate_database(test_server_url, name)
+        try:
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with await psycopg.AsyncConnection.connect(psycopg_conninfo(url)) as conn:
+                row = await (await conn.execute("SELECT to_regclass('store_vectors') IS NULL")).fetchone()
+            if not (row and row[0]):
+                pytest.skip("the server has pgvector: the refusal is for servers without it")
+            code, _, err = await surfsense_db(url, "store-reindex")
+            assert code == 1
+            assert err.strip().splitlines()[-1] == (
+                "error: the database has no pgvector: the store keeps no vectors"
+            )
+        finally:
+            await drop_database(test_server_url, name)

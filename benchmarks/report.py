@@ -114,6 +114,7 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
     )
     print(_w8(results["w8"]))
     print(_w9(results["w9"], results["w9_write_cost"]))
+    print(w10_table(results["w10"]))
 
 
 def _w9(w9: dict[str, Any], cost: dict[str, float]) -> str:
@@ -134,6 +135,29 @@ def _w9(w9: dict[str, Any], cost: dict[str, float]) -> str:
         f"W9 write cost: JSON chat turns through the routes, {cost['turns_per_s_with']:.1f} turns/s "
         f"with the search trigger and index, {cost['turns_per_s_without']:.1f} without: "
         f"{cost['cost_pct']:.1f}% slower"
+    )
+    return "\n".join(lines)
+
+
+def w10_table(w10: dict[str, Any]) -> str:
+    """W10's rows: the heavy user's searches on both stores, their result
+    counts, recall against the exact top k, and the plans; then puts/s."""
+    lines = [
+        f"\n| W10, memory: {w10['items']:,} items, {w10['users']:,} users, the user with "
+        f"{w10['user_items']:,} | store | p50 ms | p95 ms | results (min / mean of {w10['k']}) "
+        f"| recall@{w10['k']} | plan (scans) |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for shape in ("query", "filter", "both"):
+        for name, m in w10[shape].items():
+            recall = "-" if m["recall_at_k"] is None else f"{m['recall_at_k']:.2f}"
+            lines.append(
+                f"| {shape} | {name} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} "
+                f"| {m['results_min']} / {m['results_mean']:.1f} | {recall} | {'; '.join(m['plan'])} |"
+            )
+    puts = w10["puts_per_s"]
+    lines.append(
+        f"W10 puts (embedded, one at a time): ours {puts['ours']:.0f}/s, stock {puts['stock']:.0f}/s"
     )
     return "\n".join(lines)
 

@@ -2,10 +2,15 @@
 `LLM_PROVIDER=openai` takes: LangChain's ChatOpenAI, its tool binding, its
 streamed tool calls. It plays a model that follows the research agent's
 prompt: search, then save the summary as a note, then answer; offered no
-tools, it repeats what it was told; offered others, it calls the first."""
+tools, it repeats what it was told; offered others, it calls the first.
+Its embeddings (for `STORE_EMBEDDINGS=openai:...`) are made from the text:
+each word adds to one dimension chosen by its hash, so texts that share
+words are near, and the same text always gets the same vector."""
 
 import asyncio
+import hashlib
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -77,15 +82,39 @@ def _reply(body: dict[str, Any], n: int) -> list[bytes]:
     return _answer(f"Done. {last['content']}")
 
 
+def embedding(text: str, dims: int) -> list[float]:
+    """A unit vector with a weight on each word's dimension (by its hash)."""
+    vector = [0.0] * dims
+    for word in text.lower().split():
+        digest = hashlib.sha256(word.strip(".,!?").encode()).digest()
+        vector[int.from_bytes(digest[:4], "big") % dims] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
 class OpenAICompatible:
     """Records each request it was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedding_dims: int = 256) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.embedding_dims = embedding_dims
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.app = FastAPI()
         self.app.post("/v1/chat/completions")(self._complete)
+        self.app.post("/v1/embeddings")(self._embed)
+
+    async def _embed(self, request: Request) -> dict[str, Any]:
+        body = await request.json()
+        self.requests.append(body)
+        given = body["input"]
+        texts = [given] if isinstance(given, str) else given
+        data = [
+            {"object": "embedding", "index": i, "embedding": embedding(text, self.embedding_dims)}
+            for i, text in enumerate(texts)
+        ]
+        usage = {"prompt_tokens": 0, "total_tokens": 0}
+        return {"object": "list", "data": data, "model": body["model"], "usage": usage}
 
     async def _complete(self, request: Request) -> StreamingResponse:
         body = await request.json()

@@ -5,28 +5,41 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agents import compile_assistants
 from app.agents.local_model import LocalChatModel
+from app.config import PersistenceConfig, Settings, StoreSettings, psycopg_conninfo
+from app.db import create_engine
+from app.db.migrate import upgrade_to_head
 from app.models import Checkpoint, User
 from app.services.persistence import ConversationStorage, MessageCheckpointer
+from app.services.persistence.pool import build_pool
+from app.services.store import AppStore
 from tests.conftest import Owner
+from tests.database import drop_database, recreate_database, scratch_name
+from tests.factories import new_user
 from tests.graphs import chat, echo_graph, reply_to
+from tests.openai_compatible import OpenAICompatible, embedding
 
 CLI = str(Path(sys.executable).parent / "surfsense-db")
 
 
-async def surfsense_db(database_url: str, *args: str) -> tuple[int, str, str]:
+async def surfsense_db(
+    database_url: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     # One connection attempt: the retry budget is tested elsewhere.
-    env = {**os.environ, "DATABASE_URL": database_url, "PERSISTENCE_RETRY_ATTEMPTS": "1"}
+    given = {**os.environ, "DATABASE_URL": database_url, "PERSISTENCE_RETRY_ATTEMPTS": "1", **(env or {})}
     process = await asyncio.create_subprocess_exec(
         CLI,
         *args,
-        env=env,
+        env=given,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -256,3 +269,139 @@ class TestSearchReindex:
         code, _, err = await surfsense_db(database_url, "search-reindex", "--language", "klingon")
         assert code == 1
         assert "No text search configuration 'klingon'" in err
+
+
+@pytest.fixture
+async def store_database(test_server_url: str) -> AsyncIterator[str]:
+    """A database of its own: the reindex retypes its vector column."""
+    url = await recreate_database(test_server_url, scratch_name("store-reindex"))
+    await asyncio.to_thread(upgrade_to_head, url)
+    async with await psycopg.AsyncConnection.connect(psycopg_conninfo(url)) as conn:
+        row = await (await conn.execute("SELECT to_regclass('store_vectors') IS NOT NULL")).fetchone()
+    try:
+        if not (row and row[0]):
+            pytest.skip("the server has no pgvector: the store keeps no vectors to embed again")
+        yield url
+    finally:
+        await drop_database(test_server_url, scratch_name("store-reindex"))
+
+
+def _named(server: OpenAICompatible, dims: int) -> dict[str, str]:
+    options = {"base_url": server.base_url, "api_key": "test", "check_embedding_ctx_length": "false"}
+    return {
+        "STORE_EMBEDDINGS": "openai:text-embedding-3-small",
+        "STORE_EMBEDDINGS_DIMS": str(dims),
+        "STORE_EMBEDDINGS_OPTIONS": json.dumps(options).replace('"false"', "false"),
+    }
+
+
+async def _vectors(url: str) -> dict[tuple[str, str], list[float] | None]:
+    async with await psycopg.AsyncConnection.connect(psycopg_conninfo(url)) as conn:
+        rows = await (
+            await conn.execute("SELECT key, field_name, embedding::text FROM store_vectors")
+        ).fetchall()
+    return {(k, f): json.loads(e) if e is not None else None for k, f, e in rows}
+
+
+class TestStoreReindex:
+    async def test_another_model_and_size_embeds_every_item_again(self, store_database: str) -> None:
+        engine = create_engine(store_database, Settings(database_url=store_database))
+        try:
+            async with AsyncSession(engine, expire_on_commit=False) as s:
+                user = new_user()
+                s.add(user)
+                await s.commit()
+        finally:
+            await engine.dispose()
+        pool = build_pool(psycopg_conninfo(store_database), PersistenceConfig())
+        await pool.open()
+        store = AppStore(pool, StoreSettings())
+        await store.open()
+        try:
+            mine = store.for_user(user.id)
+            for n, text_ in enumerate(["apples and pears", "sailing the sea", "green apples", "rain"]):
+                await mine.aput(("notes",), f"k{n}", {"text": text_, "n": n}, index=["text"])
+            await mine.aput(("notes",), "tags", {"tags": ["red apples", "blue boat"]}, index=["tags[*]"])
+            await mine.aput(("notes",), "secret", {"text": "apples"}, index=False)
+        finally:
+            await store.close()
+        async with OpenAICompatible(embedding_dims=8).serving() as model:
+            code, out, err = await surfsense_db(
+                store_database, "store-reindex", "--batch", "2", env=_named(model, 8)
+            )
+            assert code == 0, err
+            assert "256 to 8 dimensions" in err
+            assert "embedding" in err  # the progress bar
+            assert "openai:text-embedding-3-small (8 dimensions): 5 item(s)" in out
+            vectors = await _vectors(store_database)
+            expected = {
+                (f"k{n}", "text"): t
+                for n, t in enumerate(["apples and pears", "sailing the sea", "green apples", "rain"])
+            }
+            expected |= {("tags", "tags[*].0"): "red apples", ("tags", "tags[*].1"): "blue boat"}
+            assert set(vectors) == set(expected)  # the unindexed item still has none
+            for name, text_ in expected.items():
+                assert vectors[name] == pytest.approx(embedding(text_, 8), abs=1e-6)
+            named = StoreSettings(
+                embeddings="openai:text-embedding-3-small",
+                embeddings_dims=8,
+                embeddings_options={
+                    "base_url": model.base_url,
+                    "api_key": "t",
+                    "check_embedding_ctx_length": False,
+                },
+            )
+            store = AppStore(pool, named)
+            await store.open()  # the column has the model's size now
+            try:
+                found = await store.for_user(user.id).asearch(("notes",), query="apples", limit=10)
+                # Ranked by the new vectors; the item put with index=False has none.
+                assert {item.key for item in found} == {"k0", "k1", "k2", "k3", "tags"}
+                assert all(item.score is not None for item in found)
+            finally:
+                await store.close()
+                await pool.close()
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(store_database)) as conn:
+            index = await (await conn.execute("SELECT to_regclass('store_vectors_embedding_idx')")).fetchone()
+        assert index is not None
+        assert index[0] is not None
+
+    async def test_a_model_of_another_size_than_configured_changes_nothing(self, store_database: str) -> None:
+        async with OpenAICompatible(embedding_dims=5).serving() as model:
+            code, _, err = await surfsense_db(store_database, "store-reindex", env=_named(model, 8))
+        assert code == 1
+        assert "Traceback" not in err
+        assert err.strip().splitlines()[-1] == (
+            "error: the embedding model makes 5-dimension vectors, not the 8 configured "
+            "(STORE_EMBEDDINGS_DIMS, or store.index.dims in langgraph.json)"
+        )
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(store_database)) as conn:
+            dims = await (
+                await conn.execute(
+                    "SELECT atttypmod FROM pg_attribute"
+                    " WHERE attrelid = 'store_vectors'::regclass AND attname = 'embedding'"
+                )
+            ).fetchone()
+        assert dims == (256,)
+
+    async def test_without_a_model_it_is_refused(self, database_url: str) -> None:
+        code, _, err = await surfsense_db(database_url, "store-reindex", env={"STORE_EMBEDDINGS": "none"})
+        assert code == 1
+        assert err.strip() == "error: STORE_EMBEDDINGS=none: there is no model to embed with"
+
+    async def test_without_pgvector_it_is_refused(self, test_server_url: str) -> None:
+        name = scratch_name("store-reindex-plain")
+        url = await recreate_database(test_server_url, name)
+        try:
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with await psycopg.AsyncConnection.connect(psycopg_conninfo(url)) as conn:
+                row = await (await conn.execute("SELECT to_regclass('store_vectors') IS NULL")).fetchone()
+            if not (row and row[0]):
+                pytest.skip("the server has pgvector: the refusal is for servers without it")
+            code, _, err = await surfsense_db(url, "store-reindex")
+            assert code == 1
+            assert err.strip().splitlines()[-1] == (
+                "error: the database has no pgvector: the store keeps no vectors"
+            )
+        finally:
+            await drop_database(test_server_url, name)

@@ -10,7 +10,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from app.agents.graphs_file import GraphsFileError, read_graphs_file
-from app.config import describe_settings_error, get_persistence_config, get_settings
+from app.config import describe_settings_error, get_persistence_config, get_settings, get_store_settings
 from app.db import resolve_database_url
 from app.db.migrate import upgrade_to_head
 from app.errors import first_line
@@ -20,6 +20,7 @@ from app.serve import PortUnavailable, bind, serve
 from app.services.auth.secret_key import resolve_secret_key
 from app.services.persistence import PersistenceError, RetryPolicy, is_database_error, is_transient
 from app.services.persistence.message_checkpointer import describe_server
+from app.services.store.index_config import StoreIndexError, with_index
 from app.workers import Workers
 
 logger = logging.getLogger("app")
@@ -68,9 +69,12 @@ def main(argv: list[str] | None = None) -> None:
         _refuse(str(exc))
     try:
         # Read before anything starts: a file with no graph to serve is one line, not a traceback.
-        read_graphs_file(settings.langgraph_json)
-    except GraphsFileError as exc:
+        graphs = read_graphs_file(settings.langgraph_json)
+        with_index(get_store_settings(), graphs.store, graphs.path)
+    except (GraphsFileError, StoreIndexError) as exc:
         _refuse(str(exc))
+    except ValidationError as exc:
+        _refuse(describe_settings_error(exc))
     database_url = resolve_database_url(settings)
     _migrate(database_url)
     grace = config.checkpointer_cleanup_timeout

@@ -14,9 +14,17 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from langchain_core.embeddings import Embeddings
 
 from app.agents import compile_assistants
-from app.config import get_persistence_config, get_settings
+from app.agents.graphs_file import GraphsFileError, read_graphs_file
+from app.config import (
+    StoreSettings,
+    get_persistence_config,
+    get_settings,
+    get_store_settings,
+    psycopg_conninfo,
+)
 from app.db import create_engine, create_sessionmaker, resolve_database_url, session_scope
 from app.db.migrate import upgrade_to_head
 from app.errors import AppError, first_line
@@ -31,9 +39,15 @@ from app.services.persistence import (
     ThreadsNotPruned,
     is_database_outage,
 )
+from app.services.persistence.pool import build_pool
 from app.services.persistence.retention import ThreadPruner
 from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_threads, older_than
 from app.services.search import reindex
+from app.services.store import reindex as re_embed
+from app.services.store.embeddings import load_embeddings, model_dims, sized
+from app.services.store.errors import VectorsMismatch
+from app.services.store.index_config import StoreIndexError, with_index
+from app.services.store.repository import Pool, has_vectors
 
 T = TypeVar("T")
 
@@ -233,3 +247,64 @@ async def search_reindex(language: str | None, batch: int) -> None:
     finally:
         await engine.dispose()
     click.echo(f"search indexed in {chosen}: {total} message(s)")
+
+
+def _store_settings() -> StoreSettings:
+    """The model the app embeds with: langgraph.json's `store.index`, else STORE_EMBEDDINGS."""
+    path = get_settings().langgraph_json
+    try:
+        return with_index(get_store_settings(), read_graphs_file(path).store, path)
+    except (GraphsFileError, StoreIndexError) as exc:
+        _fail(str(exc), EXIT_REFUSED)
+        raise
+
+
+@main.command("store-reindex")
+@click.option(
+    "--batch", default=500, show_default=True, type=click.IntRange(min=1), help="Items a transaction."
+)
+@_runs_async
+async def store_reindex(batch: int) -> None:
+    """Embed every store item again with the configured model, in batches, while the app runs."""
+    chosen = _store_settings()
+    if chosen.embeddings == "none":
+        _fail("STORE_EMBEDDINGS=none: there is no model to embed with", EXIT_REFUSED)
+    dims = model_dims(chosen)
+    settings = get_settings()
+    pool = build_pool(psycopg_conninfo(resolve_database_url(settings)), get_persistence_config())
+    await pool.open()
+    try:
+        if not await has_vectors(pool):
+            _fail("the database has no pgvector: the store keeps no vectors", EXIT_REFUSED)
+        model = await asyncio.to_thread(load_embeddings, chosen)
+        # A model making another size than configured is refused before anything changes.
+        sized([await model.aembed_query("the size of this model's vectors")], dims)
+        stored = await re_embed.resize(pool, dims)
+        if stored != dims:
+            click.echo(f"store_vectors: {stored} to {dims} dimensions; emptied, embedding again", err=True)
+        total = await re_embed.embedded_items(pool)
+        written = await _embed_again(pool, model, dims, batch, total)
+        if stored != dims and not await re_embed.index_vectors(pool, dims):
+            click.echo(f"no HNSW index: pgvector indexes at most {re_embed.HNSW_MAX_DIMS}", err=True)
+    except VectorsMismatch as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    finally:
+        await pool.close()
+    click.echo(f"store embedded with {chosen.embeddings} ({dims} dimensions): {written} item(s)")
+
+
+async def _embed_again(pool: Pool, model: Embeddings, dims: int, batch: int, total: int) -> int:
+    """Every item with vectors embedded again, a committed batch at a time; how many."""
+    after, written = ("", ""), 0
+    with click.progressbar(length=total, label="embedding", file=sys.stderr) as bar:
+        while items := await re_embed.next_items(pool, after, batch):
+            wanted = [(item, name, text) for item in items for name, text in item.texts()]
+            vectors = sized(await model.aembed_documents([text for *_, text in wanted]), dims)
+            rows = [
+                (item.prefix, item.key, name, vector)
+                for (item, name, _), vector in zip(wanted, vectors, strict=True)
+            ]
+            written += await re_embed.write_vectors(pool, items, rows)
+            after = (items[-1].prefix, items[-1].key)
+            bar.update(len(items))
+    return written

@@ -12,6 +12,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from app.agents import compile_assistants
+from app.agents.graphs_file import read_graphs_file
 from app.config import PersistenceConfig, get_persistence_config, get_settings, get_store_settings
 from app.db import create_engine, create_sessionmaker, create_statement_sessionmaker, resolve_database_url
 from app.observability.metrics import install_metrics
@@ -35,6 +36,7 @@ from app.services.persistence.schema_status import verify_schema
 from app.services.retention import RetentionSweeper
 from app.services.runs.runner import ChatRunner
 from app.services.store import AppStore
+from app.services.store.index_config import with_index
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +55,14 @@ async def _agent_saver(
     return InMemorySaver()
 
 
-async def _user_stores(checkpointer: MessageCheckpointer | None) -> AppStore | None:
-    """Long-term memory on the saver's pool; none when agent state is in memory only."""
+async def _user_stores(checkpointer: MessageCheckpointer | None, graphs_file: Path) -> AppStore | None:
+    """Long-term memory on the saver's pool, embedding as the graphs file's
+    `store.index` says, else as STORE_EMBEDDINGS; none when agent state is in memory only."""
     if checkpointer is None or checkpointer.pool is None:
         logger.warning("no durable checkpointer: graphs run without a store, /langgraph/store answers 503")
         return None
-    store = AppStore(checkpointer.pool, get_store_settings())
+    settings = with_index(get_store_settings(), read_graphs_file(graphs_file).store, graphs_file)
+    store = AppStore(checkpointer.pool, settings)
     await store.open()
     return store
 
@@ -86,7 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         saver = await _agent_saver(app, database_url, config)
         checkpointer = app.state.checkpointer
-        app.state.store = await _user_stores(checkpointer)
+        app.state.store = await _user_stores(checkpointer, app.state.graphs_file or settings.langgraph_json)
         agents = await compile_assistants(
             saver,
             app.state.chat_model,

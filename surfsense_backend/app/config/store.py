@@ -1,9 +1,9 @@
 """Settings of the long-term memory store (environment prefix `STORE_`)."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,11 +22,31 @@ class StoreSettings(BaseSettings):
     # The most items one search or namespace listing returns.
     max_limit: int = Field(default=1000, ge=1)
     # Search by meaning: `local` embeds with the model bundled in the wordllama
-    # wheel (offline); `none` searches by filters and recency only. Either
-    # way, vectors need pgvector on the server.
-    embeddings: Literal["local", "none"] = "local"
+    # wheel (offline); `provider:model` is any LangChain embeddings by name
+    # (`openai:text-embedding-3-small`, as LangChain's init_embeddings takes
+    # it), of `embeddings_dims` dimensions, built with `embeddings_options`
+    # (JSON: base_url, check_embedding_ctx_length, ...); `none` searches by
+    # filters and recency only. Vectors need pgvector on the server.
+    embeddings: str = "local"
+    embeddings_dims: int | None = Field(default=None, ge=1, le=16_000)
+    embeddings_options: dict[str, Any] = Field(default_factory=dict)
+    # The value fields embedded when a put names none (LangGraph's index
+    # `fields`, JSON paths); None: the whole value.
+    index_fields: list[str] | None = None
     # Expired items one retention sweep deletes at most.
     sweep_batch: int = Field(default=10_000, ge=1)
+
+    @model_validator(mode="after")
+    def _named_model_has_dims(self) -> Self:
+        if self.embeddings not in ("local", "none"):
+            provider, colon, model = self.embeddings.partition(":")
+            if not colon or not provider or not model:
+                raise ValueError(
+                    f"STORE_EMBEDDINGS={self.embeddings!r}: expected local, none or provider:model"
+                )
+            if self.embeddings_dims is None:
+                raise ValueError(f"STORE_EMBEDDINGS={self.embeddings!r} needs STORE_EMBEDDINGS_DIMS")
+        return self
 
 
 @lru_cache

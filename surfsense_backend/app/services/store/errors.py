@@ -21,7 +21,19 @@ class VectorsMismatch(RuntimeError):
     def __init__(self, stored: int, made: int) -> None:
         super().__init__(
             f"store_vectors holds {stored}-dimension vectors and the embedding model makes {made}: "
-            "set STORE_EMBEDDINGS=none, or recreate store_vectors for this model"
+            "run `surfsense-db store-reindex` to embed the items again with this model, "
+            "or set STORE_EMBEDDINGS=none"
+        )
+
+
+class ModelMismatch(VectorsMismatch):
+    """The model answered with vectors of another size than it is configured to make."""
+
+    def __init__(self, configured: int, made: int) -> None:
+        RuntimeError.__init__(
+            self,
+            f"the embedding model makes {made}-dimension vectors, not the {configured} configured "
+            "(STORE_EMBEDDINGS_DIMS, or store.index.dims in langgraph.json)",
         )
 
 

@@ -43,7 +43,7 @@ class Row:
     score: float | None = None
 
 
-def _vector(embedding: list[float]) -> str:
+def vector_text(embedding: list[float]) -> str:
     """pgvector's text form: the driver needs no adapter for it."""
     return "[" + ",".join(repr(float(x)) for x in embedding) + "]"
 
@@ -83,7 +83,7 @@ async def replace_vectors(
             await cur.executemany(
                 "INSERT INTO store_vectors (prefix, key, field_name, embedding)"
                 " VALUES (%s, %s, %s, %s::vector)",
-                [(prefix, key, field, _vector(vector)) for prefix, key, field, vector in rows],
+                [(prefix, key, field, vector_text(vector)) for prefix, key, field, vector in rows],
             )
 
 
@@ -112,13 +112,13 @@ def _ranked(scope: str, condition: str, near: list[float] | None) -> tuple[str, 
                    store.ttl_minutes, 1 - min(sv.embedding <=> %s::vector) AS score
               FROM store
               JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
+                   AND sv.embedding IS NOT NULL
              WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
              GROUP BY store.prefix, store.key"""  # noqa: S608 - fixed fragments; values are parameters
-    return select, "score DESC, prefix, key", [_vector(near)]
+    return select, "score DESC, prefix, key", [vector_text(near)]
 
 
-async def search(
-    pool: Pool,
+def search_statement(
     owned: tuple[str, ...],
     where: tuple[str, list[Any]],
     *,
@@ -126,10 +126,8 @@ async def search(
     offset: int,
     refresh: bool,
     near: list[float] | None = None,
-) -> list[Row]:
-    """The items under `owned` (its owner's id first) that match `where`:
-    closest to `near` first (a query's embedding), else newest update first;
-    `refresh` restarts the TTL of those returned."""
+) -> tuple[str, list[Any]]:
+    """The statement `search` runs, and its parameters (also for EXPLAIN)."""
     scope, scope_params = _within(owned)
     condition, condition_params = where
     select, order, near_params = _ranked(scope, condition, near)
@@ -146,7 +144,23 @@ async def search(
         SELECT prefix, key, value, created_at, updated_at, score FROM found
          ORDER BY {order}
     """  # noqa: S608 - the filter's SQL is built from fixed fragments; its values are parameters
-    params = [*near_params, *scope_params, *condition_params, limit, offset, refresh]
+    return query, [*near_params, *scope_params, *condition_params, limit, offset, refresh]
+
+
+async def search(
+    pool: Pool,
+    owned: tuple[str, ...],
+    where: tuple[str, list[Any]],
+    *,
+    limit: int,
+    offset: int,
+    refresh: bool,
+    near: list[float] | None = None,
+) -> list[Row]:
+    """The items under `owned` (its owner's id first) that match `where`:
+    closest to `near` first (a query's embedding), else newest update first;
+    `refresh` restarts the TTL of those returned."""
+    query, params = search_statement(owned, where, limit=limit, offset=offset, refresh=refresh, near=near)
     async with pool.connection() as conn:
         rows = await (await conn.execute(query, params)).fetchall()
     return [_row(row) for row in rows]

@@ -49,11 +49,10 @@ from app.services.store.checks import (
     check_ttl,
     check_value,
 )
-from app.services.store.embeddings import LocalEmbeddings
+from app.services.store.embeddings import load_embeddings, model_dims, sized
 from app.services.store.errors import InvalidStoreInput, VectorsMismatch
 from app.services.store.filters import filter_sql
 from app.services.store.metrics import STORE_OPERATIONS
-from app.services.store.migrations import EMBEDDING_DIMS
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +77,7 @@ class AppStore(AsyncPostgresStore):
         self.pool = pool
         self.settings = settings
         self.embeddings: Embeddings | None = None
+        self.dims = model_dims(settings)
 
     async def open(self) -> None:
         """Search by meaning where the vector table is (and the model is on),
@@ -88,10 +88,10 @@ class AppStore(AsyncPostgresStore):
             logger.warning(
                 "the database has no pgvector: the store searches by filters and recency, not by meaning"
             )
-        elif (stored := await repository.vector_dims(self.pool)) != EMBEDDING_DIMS:
-            raise VectorsMismatch(stored, EMBEDDING_DIMS)
+        elif (stored := await repository.vector_dims(self.pool)) != self.dims:
+            raise VectorsMismatch(stored, self.dims)
         else:
-            self.embeddings = await asyncio.to_thread(LocalEmbeddings)
+            self.embeddings = await asyncio.to_thread(load_embeddings, self.settings)
 
     async def close(self) -> None:
         """Stop the task the stock store starts to batch its own aget/aput
@@ -114,14 +114,15 @@ class AppStore(AsyncPostgresStore):
         for op in puts:
             if op.value is None or op.index is False:
                 continue
-            for field in op.index or ["$"]:
+            for field in op.index or self.settings.index_fields or ["$"]:
                 texts = get_text_at_path(op.value, field)
                 for number, text in enumerate(texts):
                     name = f"{field}.{number}" if len(texts) > 1 else field
                     wanted.append((repository.prefix_text(op.namespace), op.key, name, text))
         if not items:
             return
-        vectors = await self.embeddings.aembed_documents([text for *_, text in wanted]) if wanted else []
+        texts = [text for *_, text in wanted]
+        vectors = sized(await self.embeddings.aembed_documents(texts), self.dims) if wanted else []
         rows = [
             (prefix, key, name, vector)
             for (prefix, key, name, _), vector in zip(wanted, vectors, strict=True)
@@ -227,7 +228,9 @@ class UserStore(BaseStore):
 
     async def _search(self, op: SearchOp) -> list[SearchItem]:
         embeddings = self.store.embeddings
-        near = await embeddings.aembed_query(op.query) if op.query and embeddings is not None else None
+        near = None
+        if op.query and embeddings is not None:
+            near = sized([await embeddings.aembed_query(op.query)], self.store.dims)[0]
         rows = await repository.search(
             self.store.pool,
             op.namespace_prefix,

@@ -1,0 +1,270 @@
+"""W10: long-term memory at scale, ours against the stock store on the same rows.
+
+Seeded with COPY: BENCH_W10_ITEMS items (default 1,000,000, the issue's)
+across BENCH_W10_USERS users (default 10,000), one of whom has
+BENCH_W10_HEAVY (default 10,000); every item embedded with the bundled
+model (256 dimensions), the HNSW index built after the rows. Both stores
+read the same tables: ours (`UserStore`: exact ranking within the user's
+matching items) and the stock `AsyncPostgresStore` with its index
+configuration (an ANN scan over everyone's vectors, then the namespace
+filter). For the heavy user: puts/s, search with a query, with a filter,
+and both (p50/p95), result counts, the plans, and recall at k=10 against
+the exact top 10 computed here from the user's vectors. Needs pgvector.
+Run alone (its table, and the JSON in benchmarks/results/w10.json):
+`python -m benchmarks.w10_memory`.
+"""
+
+import asyncio
+import json
+import math
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from langgraph.store.base import SearchItem, SearchOp
+from langgraph.store.postgres import AsyncPostgresStore
+from langgraph.store.postgres.base import PLACEHOLDER
+
+from app.config import PersistenceConfig, StoreSettings, psycopg_conninfo
+from app.services.persistence.pool import build_pool
+from app.services.store import AppStore
+from app.services.store.embeddings import LocalEmbeddings
+from app.services.store.filters import filter_sql
+from app.services.store.migrations import EMBEDDING_DIMS, VECTOR_MIGRATIONS_V2
+from app.services.store.repository import Pool, search_statement, vector_text
+from benchmarks.database import fresh_database, server_url
+from benchmarks.report import w10_table
+from benchmarks.w9_search import _plan_summary
+from benchmarks.workloads import median_ms, percentile_ms
+
+ITEMS = int(os.environ.get("BENCH_W10_ITEMS", "1000000"))
+USERS = int(os.environ.get("BENCH_W10_USERS", "10000"))
+HEAVY = int(os.environ.get("BENCH_W10_HEAVY", "10000"))
+REPEAT = int(os.environ.get("BENCH_W10_REPEAT", "30"))
+PUTS = 200
+RESULTS = Path(__file__).parent / "results"
+K = 10
+NAMESPACE = "memories"
+KINDS = ("work", "home", "health", "travel", "food")
+_TOPICS = (
+    "coffee", "tea", "hiking", "python", "postgres", "cats", "dogs", "jazz", "piano", "paris",
+    "tokyo", "running", "swimming", "gardening", "tomatoes", "chess", "novels", "poetry", "cycling",
+    "sushi", "pasta", "yoga", "sleep", "allergies", "meetings", "deadlines", "taxes", "movies",
+)  # fmt: skip
+_VERBS = ("likes", "dislikes", "asked about", "plans", "mentioned", "is learning", "worries about")
+QUERIES = (
+    "what drinks does the user like",
+    "outdoor sports",
+    "travel plans in Asia",
+    "music the user plays",
+    "food preferences",
+    "health problems",
+    "work deadlines",
+    "pets at home",
+)
+
+
+def _text(rng: random.Random) -> str:
+    a, b = rng.sample(_TOPICS, 2)
+    return f"the user {rng.choice(_VERBS)} {a} and {rng.choice(_VERBS)} {b}"
+
+
+async def seed(database_url: str, model: LocalEmbeddings) -> str:
+    """Users, items and their vectors by COPY, the HNSW index after; the heavy user's id."""
+    rng = random.Random(20261205)  # noqa: S311 - reproducible text, not secrets
+    users = [str(uuid.uuid4()) for _ in range(USERS)]
+    heavy = users[0]
+    now = datetime.now(UTC)
+    async with await psycopg.AsyncConnection.connect(psycopg_conninfo(database_url)) as conn:
+        await conn.execute("DROP INDEX IF EXISTS store_vectors_embedding_idx")
+        async with conn.cursor() as cur:
+            async with cur.copy("COPY users (id, email, hashed_password) FROM STDIN") as copy:
+                for u in users:
+                    await copy.write_row((u, f"w10-{u}@example.com", "-"))
+            rest = max(ITEMS - HEAVY, 0)
+            chunk = 20_000
+            for start in range(0, HEAVY + rest, chunk):
+                rows: list[tuple[str, str, dict[str, Any]]] = []
+                texts: list[str] = []
+                for n in range(start, min(start + chunk, HEAVY + rest)):
+                    owner = heavy if n < HEAVY else users[1 + (n - HEAVY) % max(USERS - 1, 1)]
+                    texts.append(_text(rng))
+                    value = {"text": texts[-1], "kind": KINDS[n % len(KINDS)], "n": n}
+                    rows.append((f"{owner}.{NAMESPACE}", f"m{n}", value))
+                vectors = await asyncio.to_thread(model.embed_documents, texts)
+                async with cur.copy(
+                    "COPY store (prefix, key, value, created_at, updated_at) FROM STDIN"
+                ) as copy:
+                    for prefix, key, value in rows:
+                        await copy.write_row((prefix, key, json.dumps(value), now, now))
+                async with cur.copy(
+                    "COPY store_vectors (prefix, key, field_name, embedding) FROM STDIN"
+                ) as copy:
+                    for (prefix, key, _), vector in zip(rows, vectors, strict=True):
+                        await copy.write_row((prefix, key, "text", vector_text(vector)))
+                print(f"W10 seeded {min(start + chunk, HEAVY + rest):,} items", file=sys.stderr)
+        await conn.commit()
+        await conn.execute("SET maintenance_work_mem = '512MB'")
+        await conn.execute(VECTOR_MIGRATIONS_V2[-1])
+        await conn.execute("ANALYZE users, store, store_vectors")
+        await conn.commit()
+    return heavy
+
+
+async def _timed(call: Any) -> tuple[list[float], Any]:
+    result = await call()  # warm
+    samples = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - start)
+    return samples, result
+
+
+Exact = dict[tuple[str, str | None], dict[str, float]]
+
+
+async def _exact(pool: Pool, heavy: str, model: LocalEmbeddings) -> Exact:
+    """Each query's (and with the `work` filter) cosine similarity to each of
+    the user's items, computed here from their vectors, not by the database."""
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT s.key, s.value->>'kind' AS kind, sv.embedding::text AS e FROM store s"
+                " JOIN store_vectors sv USING (prefix, key) WHERE s.user_id = %s::uuid",
+                [heavy],
+            )
+        ).fetchall()
+    items = [(r["key"], r["kind"], json.loads(r["e"])) for r in rows]
+    norms = [math.sqrt(sum(x * x for x in e)) or 1.0 for *_, e in items]
+    found: Exact = {}
+    for q in QUERIES:
+        v = model.embed_query(q)
+        vn = math.sqrt(sum(x * x for x in v)) or 1.0
+        scores = {
+            key: sum(a * b for a, b in zip(v, e, strict=True)) / (vn * n)
+            for (key, _, e), n in zip(items, norms, strict=True)
+        }
+        found[(q, None)] = scores
+        found[(q, "work")] = {key: scores[key] for key, kind, _ in items if kind == "work"}
+    return found
+
+
+def _recall(found: list[SearchItem], scores: dict[str, float]) -> float:
+    """The share of the exact top K found: an item tied with the K-th best
+    counts (many memories say the same thing, and ties may come in any order)."""
+    kth = sorted(scores.values(), reverse=True)[:K][-1]
+    hits = sum(1 for item in found if scores.get(item.key, -2.0) >= kth - 1e-6)
+    return min(hits, K) / min(K, len(scores))
+
+
+async def _explain(pool: Pool, sql: str, params: list[Any]) -> list[str]:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)).fetchone()
+    assert row is not None
+    return _plan_summary(row["QUERY PLAN"][0]["Plan"])
+
+
+Search = Callable[[str | None, dict[str, Any] | None], Awaitable[list[SearchItem]]]
+
+
+async def _measure(
+    search: Search,
+    with_query: bool,
+    given: dict[str, Any] | None,
+    exact: Exact,
+) -> dict[str, Any]:
+    """p50/p95 over every query (the first only, without one), result counts, recall at K."""
+    recalls, counts, samples = [], [], []
+    for q in QUERIES if with_query else QUERIES[:1]:
+        query = q if with_query else None
+        timed, found = await _timed(lambda query=query: search(query, given))
+        samples += timed
+        counts.append(len(found))
+        if with_query:
+            recalls.append(_recall(found, exact[(q, "work" if given else None)]))
+    return {
+        "p50_ms": median_ms(samples),
+        "p95_ms": percentile_ms(samples, 0.95),
+        "results_min": min(counts),
+        "results_mean": sum(counts) / len(counts),
+        "recall_at_k": sum(recalls) / len(recalls) if recalls else None,
+    }
+
+
+async def _puts_per_s(put: Any) -> float:
+    start = time.perf_counter()
+    for n in range(PUTS):
+        await put(
+            f"p{n}",
+            {"text": f"the user mentioned item {n} about {_TOPICS[n % len(_TOPICS)]}", "kind": "work"},
+        )
+    return PUTS / (time.perf_counter() - start)
+
+
+async def w10_memory(database_url: str) -> dict[str, Any]:
+    model = await asyncio.to_thread(LocalEmbeddings)
+    started = time.perf_counter()
+    heavy = await seed(database_url, model)
+    results: dict[str, Any] = {
+        "items": ITEMS, "users": USERS, "user_items": HEAVY, "k": K, "seed_s": time.perf_counter() - started,
+    }  # fmt: skip
+    pool = build_pool(psycopg_conninfo(database_url), PersistenceConfig())
+    await pool.open()
+    ours_store = AppStore(pool, StoreSettings(refresh_on_read=False))
+    await ours_store.open()
+    stock = AsyncPostgresStore(pool, index={"dims": EMBEDDING_DIMS, "embed": model, "fields": ["text"]})
+    try:
+        ours = ours_store.for_user(heavy)
+        exact = await _exact(pool, heavy, model)
+        shapes = {
+            "query": (True, None),
+            "filter": (False, {"kind": "work"}),
+            "both": (True, {"kind": "work"}),
+        }
+        searches: dict[str, Search] = {
+            "ours": lambda query, given: ours.asearch((NAMESPACE,), query=query, filter=given, limit=K),
+            "stock": lambda query, given: stock.asearch(
+                (heavy, NAMESPACE), query=query, filter=given, limit=K
+            ),
+        }
+        for shape, (with_query, given) in shapes.items():
+            row = {
+                name: await _measure(search, with_query, given, exact) for name, search in searches.items()
+            }
+            near = model.embed_query(QUERIES[0]) if with_query else None
+            sql, params = search_statement(
+                (heavy, NAMESPACE), filter_sql(given), limit=K, offset=0, refresh=False, near=near
+            )
+            row["ours"]["plan"] = await _explain(pool, sql, params)
+            op = SearchOp((heavy, NAMESPACE), given, K, 0, QUERIES[0] if with_query else None)
+            [(stock_sql, stock_params)], _ = stock._prepare_batch_search_queries([(0, op)])
+            # The stock store fills its query's vector in where it left a placeholder.
+            filled = [vector_text(near) if p is PLACEHOLDER and near else p for p in stock_params]
+            row["stock"]["plan"] = await _explain(pool, stock_sql, filled)
+            results[shape] = row
+        ours_puts = await _puts_per_s(lambda key, value: ours.aput(("puts",), key, value, index=["text"]))
+        stock_puts = await _puts_per_s(lambda key, value: stock.aput((heavy, "stock-puts"), key, value))
+        results["puts_per_s"] = {"ours": ours_puts, "stock": stock_puts}
+    finally:
+        await ours_store.close()
+        await pool.close()
+    return results
+
+
+async def _alone() -> dict[str, Any]:
+    return await w10_memory(await fresh_database(server_url()))
+
+
+if __name__ == "__main__":
+    found = asyncio.run(_alone())
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "w10.json").write_text(json.dumps(found, indent=2))
+    print(w10_table(found))

@@ -188,7 +188,7 @@ class TestVersions:
         moved = await sdk.assistants.update(made["assistant_id"], graph_id="persona", context={"voice": "Ed"})
         assert (moved["graph_id"], moved["context"]) == ("persona", {"voice": "Ed"})
         assert moved["config"] == {"configurable": {"voice": "Ed"}}
-        # Configurable and context together, as the Agent Server answers a run with both: 400, nothing changed.
+        # Configurable and context together, as the Agent Server answers a run: 400, nothing changed.
         with pytest.raises(BadRequestError):
             await sdk.assistants.update(
                 made["assistant_id"], graph_id="tools", context={"x": 1}, config={"configurable": {"y": 2}}

@@ -1,7 +1,8 @@
 """`langgraph.json`, the configuration file the LangGraph CLI and the Agent
 Server read, as this app reads it: `graphs` (an id each, naming a file or a
-module and an attribute), `env` (a .env file or a mapping), and `store` and
-`checkpointer`, kept for when the app acts on them. Its other keys
+module and an attribute), `env` (a .env file or a mapping), `store` (its
+`index`, read where the app builds its store) and `checkpointer` (kept, not
+acted on). Its other keys
 (`dependencies`, `python_version`, `http`, ...) are the CLI's: ignored here.
 """
 

@@ -102,13 +102,9 @@ def _cause(exc: BaseException) -> str:
 
 
 def _note_unused(file: GraphsFile) -> None:
-    for key, value in (("store", file.store), ("checkpointer", file.checkpointer)):
-        if value is not None:
-            logger.info(
-                "%s: %r is read but not acted on yet: graphs run on the app's own saver, with no store",
-                file.path,
-                key,
-            )
+    # `store.index` is acted on where the app builds its store; a checkpointer setting is not.
+    if file.checkpointer is not None:
+        logger.info("%s: 'checkpointer' is read but not acted on: graphs run on the app's own saver", file.path)
 
 
 async def load_assistants(

@@ -63,6 +63,24 @@ class TestChatMemory:
         await _reply(alice, second, "Please remember that my favourite colour is  TEAL")
         assert len((await alice.client.get("/api/v1/memories")).json()["items"]) == 1
 
+    async def test_recall_is_by_meaning_with_pgvector_else_the_newest_few(self, alice: Caller) -> None:
+        conversation = await alice.conversation()
+        facts = [
+            "my favourite drink is green tea",
+            "the car needs new winter tyres",
+            "my sister is called Ana",
+            "my favourite colour is teal",
+        ]
+        for fact in facts:
+            await _reply(alice, conversation, f"remember that {fact}")
+        asked = await _reply(alice, await alice.conversation(), "which beverage do I like?")
+        recalled = asked["metadata"]["recalled"]  # type: ignore[index]
+        if alice.app.state.store.embeddings is not None:
+            assert len(recalled) == 3
+            assert recalled[0] == "my favourite drink is green tea"
+        else:
+            assert recalled == list(reversed(facts))[:3]
+
     async def test_another_users_memories_are_not_recalled(self, alice: Caller, bob: Caller) -> None:
         await _reply(alice, await alice.conversation(), "remember that my favourite colour is teal")
         asked = await _reply(bob, await bob.conversation(), "what is my favourite colour?")

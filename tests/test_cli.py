@@ -91,6 +91,43 @@ class TestInspect:
         assert exported["conversation"]["title"] == "exported"
         assert [m["content"] for m in exported["messages"]] == ["keep this", "kept"]
         assert exported["runs"] == []
+        assert exported["memories"] == []
+
+    async def test_export_includes_the_users_memories_and_no_one_elses(
+        self,
+        database_url: str,
+        make_conversation: Owner,
+        committed: async_sessionmaker[AsyncSession],
+    ) -> None:
+        user, conversation = await make_conversation()
+        other, _ = await make_conversation()
+        rows = [
+            (f"{user.id}.memories", "teal", '{"text": "my favourite colour is teal"}', 60),
+            (f"{user.id}.notes.work", "n1", '{"fact": "standup at nine"}', None),
+            (f"{user.id}.memories", "gone", '{"text": "expired"}', -1),
+            (f"{other.id}.memories", "theirs", '{"text": "not yours"}', None),
+        ]
+        async with committed() as s:
+            for prefix, key, value, minutes in rows:
+                await s.execute(
+                    text(
+                        "INSERT INTO store (prefix, key, value, expires_at)"
+                        " VALUES (:prefix, :key, CAST(:value AS jsonb),"
+                        " now() + make_interval(mins => :minutes))"
+                    ),
+                    {"prefix": prefix, "key": key, "value": value, "minutes": minutes},
+                )
+            await s.commit()
+        code, out, _ = await surfsense_db(database_url, "export", str(conversation.id))
+        assert code == 0
+        memories = json.loads(out)["memories"]
+        assert sorted((m["namespace"], m["key"], m["value"]) for m in memories) == [
+            (["memories"], "teal", {"text": "my favourite colour is teal"}),
+            (["notes", "work"], "n1", {"fact": "standup at nine"}),
+        ]
+        expiring = next(m for m in memories if m["key"] == "teal")
+        assert expiring["expires_at"] is not None
+        assert expiring["updated_at"] is not None
 
 
 class TestPrune:

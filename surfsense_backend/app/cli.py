@@ -197,7 +197,7 @@ async def _prune(checkpointer: MessageCheckpointer, sweep: Sweep, apply: bool) -
 @click.argument("conversation_id")
 @_runs_async
 async def export(conversation_id: str) -> None:
-    """Print a conversation's messages, runs and feedback as JSON."""
+    """Print a conversation's messages, runs and feedback, and its user's memories, as JSON."""
     found = await _with_session(lambda s: export_conversation(s, _uuid(conversation_id, "conversation")))
     click.echo(json.dumps(found, indent=2, ensure_ascii=False))
 

@@ -24,11 +24,13 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.runtime import Runtime
 
 # typing_extensions': pydantic reads it for the graphs' JSON schemas on Python < 3.12.
 from typing_extensions import TypedDict
 
 from app.agents.graph_agent import Graph, GraphAgent
+from app.agents.memory import recall_and_remember
 
 SNAPSHOT_EVERY = 50
 
@@ -102,10 +104,16 @@ def chat_state(context_messages: int) -> type:
 def build_chat_graph(
     model: BaseChatModel, saver: BaseCheckpointSaver[Any], context_messages: int = 0
 ) -> Graph:
-    """One node: the model answers the conversation."""
+    """One node: the model answers the conversation, with what it remembers
+    of the user where the run has their store (`memory.py`)."""
 
-    async def respond(state: Any) -> dict[str, list[AnyMessage]]:
-        return {"messages": [await model.ainvoke(state["messages"])]}
+    async def respond(state: Any, runtime: Runtime[Any]) -> dict[str, list[AnyMessage]]:
+        memory = await recall_and_remember(runtime.store, state["messages"])
+        if memory is None:
+            return {"messages": [await model.ainvoke(state["messages"])]}
+        reply = await model.ainvoke([*memory.prompt(), *state["messages"]])
+        shown = {**reply.response_metadata, **memory.metadata()}
+        return {"messages": [reply.model_copy(update={"response_metadata": shown})]}
 
     builder: StateGraph[Any] = StateGraph(chat_state(context_messages))
     builder.add_node("respond", respond)

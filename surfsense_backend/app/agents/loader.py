@@ -104,7 +104,7 @@ def _cause(exc: BaseException) -> str:
 def _note_unused(file: GraphsFile) -> None:
     # `store.index` is acted on where the app builds its store; a checkpointer setting is not.
     if file.checkpointer is not None:
-        logger.info("%s: 'checkpointer' is read but not acted on: graphs run on the app's own saver", file.path)
+        logger.info("%s: 'checkpointer' is read, not acted on: graphs run on the app's saver", file.path)
 
 
 async def load_assistants(

@@ -30,6 +30,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from app.agents.memory import RECALLED_PREFIX, REMEMBERED_PREFIX
+
 _TOKEN = re.compile(r"\S+\s*|\s+")
 # What a message must say for the model to call each tool, and what it asks for.
 _SEARCH = re.compile(
@@ -40,12 +42,24 @@ _NOTE_TEXT = re.compile(r"\bnote(?:\s+that)?[:\s]+(?P<text>.+?)[.?!]*$", re.I)
 SUMMARY_PREFIX = "Summary of the search results: "
 
 
+def _memories(messages: Sequence[BaseMessage], prefix: str) -> list[str]:
+    """The memories a system message starting with `prefix` lists, one a line."""
+    told = [m.text for m in messages if isinstance(m, SystemMessage) and m.text.startswith(prefix)]
+    return [line.removeprefix("- ") for text in told for line in text.splitlines()[1:]]
+
+
 def local_reply(messages: Sequence[BaseMessage]) -> str:
-    """The reply to a conversation: which user message this is, and its words."""
+    """The reply to a conversation: which user message this is, and its words;
+    then what it stored and what it recalled of the user, if anything."""
     asked = [m for m in messages if isinstance(m, HumanMessage)]
     if not asked:
         return "Hello! Send me a message."
-    return f"Reply {len(asked)}: you said “{asked[-1].text}”."
+    said = [f"Reply {len(asked)}: you said “{asked[-1].text}”."]
+    said += [f"I will remember that {fact}." for fact in _memories(messages, REMEMBERED_PREFIX)]
+    recalled = _memories(messages, RECALLED_PREFIX)
+    if recalled:
+        said.append("I remember: " + "; ".join(recalled) + ".")
+    return " ".join(said)
 
 
 def tokens(text: str) -> list[str]:

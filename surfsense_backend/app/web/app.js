@@ -5,6 +5,7 @@ import { addToolCall, setToolResult, toolCalls } from "./agent_parts.js";
 import { approvalCard } from "./approval.js";
 import { ApiError, Unreachable, call, joinRun, streamReply, token } from "./api.js";
 import { WHO, button, element, showContent } from "./dom.js";
+import { memoryPanel } from "./memory.js";
 import { searchBox } from "./search.js";
 
 const PAGE_SIZE = 20;
@@ -23,6 +24,7 @@ const state = {
   running: null, // the promise of the run being sent, settled once its reply is shown
   joining: null, // the AbortController of a join in progress
   assistants: new Map(), // id -> {name, description, ...}
+  memory: null, // the Memory panel's { refresh }
 };
 
 // ---- errors: one place decides what the user is told ----
@@ -108,6 +110,7 @@ async function showChat() {
   await loadAssistants();
   await loadConversations();
   await openFromAddress();
+  await state.memory.refresh();
   $("message-input").focus();
 }
 
@@ -548,6 +551,7 @@ async function sendAndShow(body, user) {
   $("send").disabled = false;
   await attempt(loadNewest);
   await loadConversations();
+  await state.memory.refresh(); // a reply may have remembered something
   return sent;
 }
 
@@ -607,6 +611,8 @@ function wire() {
     call("POST", "/auth/jwt/logout").catch(() => {});
     token.clear();
     closeConversation();
+    $("memory-panel").open = false;
+    $("memory-list").replaceChildren(); // the next user's are not these
     showAuth();
   });
   $("new-conversation").addEventListener("click", newConversation);
@@ -619,6 +625,12 @@ function wire() {
     results: $("search-results"),
     archived: () => ($("show-archived").checked ? "all" : "false"),
     open: openResult,
+    attempt,
+  });
+  state.memory = memoryPanel({
+    panel: $("memory-panel"),
+    input: $("memory-search"),
+    list: $("memory-list"),
     attempt,
   });
   $("composer").addEventListener("submit", sendMessage);

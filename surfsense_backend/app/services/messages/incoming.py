@@ -10,6 +10,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from app.db.content import Content, label_of, text_of
 from app.services.messages.errors import InvalidMessage
 
+# What a chat agent's reply says of its memory (app/agents/memory.py), kept with it.
+_MEMORY_KEYS = ("recalled", "remembered")
 # LangChain's message types, by the role the chat history shows.
 _ROLE_OF_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
@@ -51,12 +53,16 @@ def role_of(message: BaseMessage) -> str:
 
 def message_metadata(message: BaseMessage) -> dict[str, Any]:
     """What the history keeps of a LangChain message besides its text: its id,
-    an assistant's tool calls, a tool result's call id, tool name and status."""
+    an assistant's tool calls and what it recalled and remembered, a tool
+    result's call id, tool name and status."""
     metadata: dict[str, Any] = {"lc_id": message.id} if message.id else {}
     if isinstance(message, AIMessage) and message.tool_calls:
         metadata["tool_calls"] = [
             {"id": c["id"], "name": c["name"], "args": c["args"]} for c in message.tool_calls
         ]
+    if isinstance(message, AIMessage):
+        shown = message.response_metadata
+        metadata.update({key: shown[key] for key in _MEMORY_KEYS if key in shown})
     if isinstance(message, ToolMessage):
         metadata.update(tool_call_id=message.tool_call_id, name=message.name, status=message.status)
     return metadata

@@ -38,7 +38,7 @@ from langgraph.store.base import (
 from langgraph.store.postgres import AsyncPostgresStore
 
 from app.config import StoreSettings
-from app.services.store import repository
+from app.services.store import reindex, repository
 from app.services.store.checks import (
     check_bounds,
     check_index,
@@ -88,10 +88,24 @@ class AppStore(AsyncPostgresStore):
             logger.warning(
                 "the database has no pgvector: the store searches by filters and recency, not by meaning"
             )
-        elif (stored := await repository.vector_dims(self.pool)) != self.dims:
-            raise VectorsMismatch(stored, self.dims)
         else:
+            await self._fit_vectors()
             self.embeddings = await asyncio.to_thread(load_embeddings, self.settings)
+
+    async def _fit_vectors(self) -> None:
+        """The vector column at the model's size. The migration makes it for the
+        bundled model; a project whose model has another size (langgraph.json's
+        `store.index.dims`, say 1536) gets it retyped while nothing is embedded.
+        Vectors of another size already stored are VectorsMismatch: only
+        `store-reindex` may drop them."""
+        stored = await repository.vector_dims(self.pool)
+        if stored == self.dims:
+            return
+        if await reindex.embedded_items(self.pool):
+            raise VectorsMismatch(stored, self.dims)
+        await reindex.resize(self.pool, self.dims)
+        await reindex.index_vectors(self.pool, self.dims)
+        logger.info("the store's empty vector column: retyped from %d to %d dimensions", stored, self.dims)
 
     async def close(self) -> None:
         """Stop the task the stock store starts to batch its own aget/aput

@@ -109,6 +109,8 @@ class OpenAICompatible:
         self.requests.append(body)
         given = body["input"]
         texts = [given] if isinstance(given, str) else given
+        # langchain-openai sends token ids (tiktoken's) unless told not to: each id a word.
+        texts = [" ".join(map(str, text)) if isinstance(text, list) else text for text in texts]
         data = [
             {"object": "embedding", "index": i, "embedding": embedding(text, self.embedding_dims)}
             for i, text in enumerate(texts)

@@ -15,7 +15,7 @@ from app.config import StoreSettings, get_store_settings, psycopg_conninfo
 from app.main import create_app
 from app.services.persistence import MessageCheckpointer
 from app.services.store import AppStore
-from app.services.store.errors import VectorsMismatch
+from app.services.store.errors import EmbeddingFailed, VectorsMismatch
 from app.services.store.index_config import StoreIndexError, with_index
 from tests.factories import new_user
 from tests.openai_compatible import OpenAICompatible
@@ -94,6 +94,27 @@ async def test_a_model_making_another_size_is_one_clear_error(
                 await user.asearch(("notes",), query="apples")
         finally:
             await store.close()
+
+
+async def test_a_model_that_is_down_is_a_502_not_ours(
+    checkpointer: MessageCheckpointer, committed: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    if not await has_vectors(database_url):
+        pytest.skip("the server has no pgvector: nothing is embedded")
+    assert checkpointer.pool is not None
+    async with OpenAICompatible().serving() as gone:
+        store = AppStore(checkpointer.pool, named(gone))
+        await store.open()
+    try:  # the provider stopped after the start: a put and a search meet it down
+        user = store.for_user(await a_user(committed))
+        with pytest.raises(EmbeddingFailed) as failed:
+            await user.aput(("notes",), "fruit", {"text": "apples"})
+        assert failed.value.status_code == 502
+        with pytest.raises(EmbeddingFailed):
+            await user.asearch(("notes",), query="apples")
+        assert await user.aget(("notes",), "fruit") is None  # nothing half-stored
+    finally:
+        await store.close()
 
 
 async def test_the_app_embeds_as_its_graphs_file_says(

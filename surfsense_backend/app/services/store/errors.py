@@ -1,4 +1,4 @@
-from app.errors import AppError, InvalidRequest, NotFound
+from app.errors import AppError, InvalidRequest, NotFound, first_line
 
 
 class InvalidStoreInput(InvalidRequest):
@@ -12,6 +12,16 @@ class StoreUnavailable(AppError):
 
     def __init__(self) -> None:
         super().__init__("Long-term memory is off: the app keeps agent state in memory only.")
+
+
+class EmbeddingFailed(AppError):
+    """The embedding model's provider failed: the put or search is not done."""
+
+    status_code = 502
+
+    def __init__(self, exc: Exception) -> None:
+        # Capped, as a run's model failure is: the provider's sentence, not a traceback.
+        super().__init__(f"The embedding model failed: {type(exc).__name__}: {first_line(exc)[:300]}")
 
 
 class VectorsMismatch(RuntimeError):

@@ -17,7 +17,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
@@ -50,7 +52,7 @@ from app.services.store.checks import (
     check_value,
 )
 from app.services.store.embeddings import load_embeddings, model_dims, sized
-from app.services.store.errors import InvalidStoreInput, VectorsMismatch
+from app.services.store.errors import EmbeddingFailed, InvalidStoreInput, VectorsMismatch
 from app.services.store.filters import filter_sql
 from app.services.store.metrics import STORE_OPERATIONS
 
@@ -64,6 +66,26 @@ def ttl_config(settings: StoreSettings) -> TTLConfig:
         "refresh_on_read": settings.refresh_on_read,
         "omit_expired": True,
     }
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """Vectors made for a batch's puts: the items whose old ones go, the new rows."""
+
+    items: list[tuple[str, str]]
+    rows: list[tuple[str, str, str, list[float]]]
+
+
+async def from_model(call: Awaitable[T]) -> T:
+    """What the embedding model answers; its provider failing (down, refusing,
+    rate-limited) is EmbeddingFailed (502), not a fault of the app's."""
+    try:
+        return await call
+    except Exception as exc:
+        raise EmbeddingFailed(exc) from exc
 
 
 class AppStore(AsyncPostgresStore):
@@ -117,11 +139,12 @@ class AppStore(AsyncPostgresStore):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def index(self, puts: list[PutOp]) -> None:
-        """Embed what each put stores (its `index` fields, else the whole
-        value), replacing the item's vectors; nothing without embeddings."""
+    async def vectors(self, puts: list[PutOp]) -> Vectors | None:
+        """The vectors of what each put stores (its `index` fields, else the
+        whole value), embedded before anything is stored, so a model that
+        fails stores nothing; None without embeddings."""
         if self.embeddings is None:
-            return
+            return None
         # Every item put loses its old vectors, also one now put with index=False.
         items = [(repository.prefix_text(op.namespace), op.key) for op in puts if op.value is not None]
         wanted: list[tuple[str, str, str, str]] = []
@@ -134,14 +157,17 @@ class AppStore(AsyncPostgresStore):
                     name = f"{field}.{number}" if len(texts) > 1 else field
                     wanted.append((repository.prefix_text(op.namespace), op.key, name, text))
         if not items:
-            return
+            return None
         texts = [text for *_, text in wanted]
-        vectors = sized(await self.embeddings.aembed_documents(texts), self.dims) if wanted else []
+        made = sized(await from_model(self.embeddings.aembed_documents(texts)), self.dims) if wanted else []
         rows = [
-            (prefix, key, name, vector)
-            for (prefix, key, name, _), vector in zip(wanted, vectors, strict=True)
+            (prefix, key, name, vector) for (prefix, key, name, _), vector in zip(wanted, made, strict=True)
         ]
-        await repository.replace_vectors(self.pool, items, rows)
+        return Vectors(items, rows)
+
+    async def index(self, vectors: Vectors) -> None:
+        """Replace the items' vectors with those made for them."""
+        await repository.replace_vectors(self.pool, vectors.items, vectors.rows)
 
     def for_user(self, user_id: uuid.UUID | str) -> "UserStore":
         return UserStore(self, str(uuid.UUID(str(user_id))))
@@ -206,10 +232,12 @@ class UserStore(BaseStore):
         results: list[Result] = [None] * len(checked)
         stock = [(index, op) for index, op in enumerate(checked) if isinstance(op, GetOp | PutOp)]
         if stock:
+            vectors = await self.store.vectors([op for _, op in stock if isinstance(op, PutOp)])
             found = await self.store.abatch([op for _, op in stock])
             for (index, _), result in zip(stock, found, strict=True):
                 results[index] = self._shown(result)
-            await self.store.index([op for _, op in stock if isinstance(op, PutOp)])
+            if vectors is not None:
+                await self.store.index(vectors)
         for index, op in enumerate(checked):
             if isinstance(op, SearchOp):
                 results[index] = await self._search(op)
@@ -244,7 +272,7 @@ class UserStore(BaseStore):
         embeddings = self.store.embeddings
         near = None
         if op.query and embeddings is not None:
-            near = sized([await embeddings.aembed_query(op.query)], self.store.dims)[0]
+            near = sized([await from_model(embeddings.aembed_query(op.query))], self.store.dims)[0]
         rows = await repository.search(
             self.store.pool,
             op.namespace_prefix,

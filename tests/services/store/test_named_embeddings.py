@@ -90,8 +90,9 @@ async def test_a_model_making_another_size_is_one_clear_error(
         try:
             user = store.for_user(await a_user(committed))
             mismatch = "makes 8-dimension vectors, not the 256 configured"
-            with pytest.raises(VectorsMismatch, match=mismatch):
+            with pytest.raises(VectorsMismatch, match=mismatch) as failed:
                 await user.asearch(("notes",), query="apples")
+            assert failed.value.status_code == 502  # type: ignore[attr-defined]
         finally:
             await store.close()
 

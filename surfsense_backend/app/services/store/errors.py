@@ -36,8 +36,11 @@ class VectorsMismatch(RuntimeError):
         )
 
 
-class ModelMismatch(VectorsMismatch):
-    """The model answered with vectors of another size than it is configured to make."""
+class ModelMismatch(VectorsMismatch, AppError):
+    """The model answered with vectors of another size than it is configured to
+    make: on a put or search, 502, as the model's answer is what is wrong."""
+
+    status_code = 502
 
     def __init__(self, configured: int, made: int) -> None:
         RuntimeError.__init__(

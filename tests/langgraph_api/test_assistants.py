@@ -8,7 +8,6 @@ shared and read-only."""
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,10 @@ from app.agents.registry import UnknownAssistant
 from app.models import AssistantVersion, StoredAssistant, User
 from app.services.assistants.errors import AssistantNotFound
 from app.services.assistants.service import AssistantService
-from tests.http_client import AppFactory, asgi_client, register
+from tests.http_client import AppFactory
+from tests.langgraph_api.in_process import SdkUser, sdk_users
 
 PROJECT = Path(__file__).parent / "assistants_project" / "langgraph.json"
-
-
-@dataclass
-class User_:
-    id: uuid.UUID
-    sdk: LangGraphClient
-    http: httpx.AsyncClient
 
 
 @pytest.fixture
@@ -48,30 +41,19 @@ async def app(app_factory: AppFactory) -> Any:
 
 
 @pytest.fixture
-async def users(app: Any) -> AsyncIterator[list[User_]]:
-    """Two users of the app, each with an SDK client of the Agent Server API."""
-    made: list[User_] = []
-    for _ in range(2):
-        anonymous = asgi_client(app)
-        token = await register(anonymous, f"{uuid.uuid4().hex[:12]}@http.example.com")
-        await anonymous.aclose()
-        headers = {"Authorization": f"Bearer {token}"}
-        me = asgi_client(app, headers=headers)
-        user_id = uuid.UUID((await me.get("/users/me")).json()["id"])
-        http = asgi_client(app, base_url="http://test/langgraph", headers=headers)
-        made.append(User_(user_id, LangGraphClient(http), http))
-    yield made
-    for user in made:
-        await user.http.aclose()
+async def users(app: Any) -> AsyncIterator[list[SdkUser]]:
+    """Two users, each with an SDK client of the Agent Server API."""
+    async with sdk_users(app) as made:
+        yield made
 
 
 @pytest.fixture
-def sdk(users: list[User_]) -> LangGraphClient:
+def sdk(users: list[SdkUser]) -> LangGraphClient:
     return users[0].sdk
 
 
 @pytest.fixture
-def other(users: list[User_]) -> LangGraphClient:
+def other(users: list[SdkUser]) -> LangGraphClient:
     return users[1].sdk
 
 
@@ -328,7 +310,7 @@ class TestPrivate:
         assert await sdk.assistants.get(aid) == made
 
     async def test_delete_takes_every_version_and_the_user_s_deletion_every_assistant(
-        self, sdk: LangGraphClient, users: list[User_], engine: AsyncEngine
+        self, sdk: LangGraphClient, users: list[SdkUser], engine: AsyncEngine
     ) -> None:
         first = await sdk.assistants.create("persona", context={"voice": "Ada"})
         await sdk.assistants.update(first["assistant_id"], name="again")
@@ -351,13 +333,13 @@ class TestPrivate:
         assert await left(first["assistant_id"]) == (0, 0)
         assert await left(second["assistant_id"]) == (1, 1)
         async with engine.begin() as conn:
-            await conn.execute(delete(User).where(User.id == users[0].id))
+            await conn.execute(delete(User).where(User.id == users[0].uuid))
         assert await left(second["assistant_id"]) == (0, 0)
 
 
 class TestBadInput:
     async def test_what_cannot_be_an_assistant_is_a_clear_4xx_and_stores_nothing(
-        self, sdk: LangGraphClient, users: list[User_], engine: AsyncEngine
+        self, sdk: LangGraphClient, users: list[SdkUser], engine: AsyncEngine
     ) -> None:
         post = users[0].http.post
         bad: list[tuple[dict[str, Any] | bytes, int, str]] = [
@@ -418,19 +400,19 @@ class TestBadInput:
         assert (answer.status_code, "voice" in answer.json()["detail"]) == (422, True)
         assert await sdk.assistants.get(aid) == made
         async with engine.connect() as conn:
-            mine = await conn.scalar(select(func.count()).where(StoredAssistant.user_id == users[0].id))
+            mine = await conn.scalar(select(func.count()).where(StoredAssistant.user_id == users[0].uuid))
         assert mine == 1
 
 
 class TestResolve:
     async def test_a_run_s_assistant_resolves_to_its_graph_and_configuration(
-        self, app: Any, sdk: LangGraphClient, users: list[User_], engine: AsyncEngine
+        self, app: Any, sdk: LangGraphClient, users: list[SdkUser], engine: AsyncEngine
     ) -> None:
         made = await sdk.assistants.create("persona", context={"voice": "Ada"})
         await sdk.assistants.update(made["assistant_id"], context={"voice": "Bo"})
         agents = app.state.chat_runner.agents
         async with AsyncSession(engine) as session:
-            mine = AssistantService(session, users[0].id, agents)
+            mine = AssistantService(session, users[0].uuid, agents)
             resolved = await mine.resolve(made["assistant_id"])
             assert (resolved.graph_id, resolved.context, resolved.version) == ("persona", {"voice": "Bo"}, 2)
             assert resolved.config == {"configurable": {"voice": "Bo"}}
@@ -439,7 +421,7 @@ class TestResolve:
             with pytest.raises(UnknownAssistant):
                 await mine.resolve("nope")
             with pytest.raises(AssistantNotFound):
-                await AssistantService(session, users[1].id, agents).resolve(made["assistant_id"])
+                await AssistantService(session, users[1].uuid, agents).resolve(made["assistant_id"])
 
 
 def said(text: str) -> dict[str, Any]:

@@ -5,27 +5,17 @@ user's items their own through `client.store` and through a graph
 (tests/langgraph_api/memory_project), filters right, bad input a 422."""
 
 import json
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from langgraph_sdk.client import LangGraphClient
 
 from app.agents.local_model import LocalChatModel
-from tests.http_client import AppFactory, asgi_client, register
+from tests.http_client import AppFactory
+from tests.langgraph_api.in_process import SdkUser, sdk_users
 
 PROJECT = Path(__file__).parent / "memory_project" / "langgraph.json"
-
-
-@dataclass
-class Caller:
-    id: str
-    sdk: LangGraphClient
-    http: httpx.AsyncClient
 
 
 @pytest.fixture
@@ -34,22 +24,10 @@ async def app(app_factory: AppFactory) -> Any:
 
 
 @pytest.fixture
-async def users(app: Any) -> AsyncIterator[list[Caller]]:
+async def users(app: Any) -> AsyncIterator[list[SdkUser]]:
     """Two users, each with an SDK client of the Agent Server API."""
-    made: list[Caller] = []
-    for _ in range(2):
-        anonymous = asgi_client(app)
-        token = await register(anonymous, f"{uuid.uuid4().hex[:12]}@http.example.com")
-        await anonymous.aclose()
-        headers = {"Authorization": f"Bearer {token}"}
-        me = asgi_client(app, headers=headers)
-        user_id = (await me.get("/users/me")).json()["id"]
-        await me.aclose()
-        http = asgi_client(app, base_url="http://test/langgraph", headers=headers)
-        made.append(Caller(user_id, LangGraphClient(http), http))
-    yield made
-    for user in made:
-        await user.http.aclose()
+    async with sdk_users(app) as made:
+        yield made
 
 
 def said(text: str) -> dict[str, list[dict[str, str]]]:
@@ -62,7 +40,7 @@ def reply(state: Any) -> str:
 
 class TestClientStore:
     async def test_items_are_put_read_searched_listed_and_deleted_by_their_owner_alone(
-        self, users: list[Caller]
+        self, users: list[SdkUser]
     ) -> None:
         alice, bob = users
         await alice.sdk.store.put_item(["prefs", "food"], "tea", {"likes": "green tea", "cups": 3})
@@ -84,7 +62,7 @@ class TestClientStore:
         await alice.sdk.store.delete_item(["prefs", "food"], "tea")
         assert await alice.sdk.store.get_item(["prefs", "food"], "tea") is None
 
-    async def test_filters_compare_numbers_as_numbers(self, users: list[Caller]) -> None:
+    async def test_filters_compare_numbers_as_numbers(self, users: list[SdkUser]) -> None:
         alice, _ = users
         for key, score in (("nine", 9), ("ten", 10), ("text", "10")):
             await alice.sdk.store.put_item(["scores"], key, {"score": score})
@@ -120,7 +98,7 @@ class TestClientStore:
         ],
     )
     async def test_bad_input_is_a_422_with_its_cause_and_nothing_is_stored(
-        self, users: list[Caller], method: str, path: str, body: dict[str, Any], cause: str
+        self, users: list[SdkUser], method: str, path: str, body: dict[str, Any], cause: str
     ) -> None:
         alice, _ = users
         # As JSON escapes, so a lone surrogate reaches the server as a client can send it.
@@ -133,19 +111,19 @@ class TestClientStore:
         assert (await alice.sdk.store.search_items([]))["items"] == []
 
     async def test_info_says_the_store_is_served_and_whether_it_searches_by_meaning(
-        self, users: list[Caller], app: Any
+        self, users: list[SdkUser], app: Any
     ) -> None:
         flags = (await users[0].http.get("/info")).json()["flags"]
         assert flags["store"] is True
         assert flags["store_search_by_meaning"] is (app.state.store.embeddings is not None)
 
-    async def test_an_unknown_key_reads_as_null(self, users: list[Caller]) -> None:
+    async def test_an_unknown_key_reads_as_null(self, users: list[SdkUser]) -> None:
         assert await users[0].sdk.store.get_item(["nothing"], "here") is None
 
 
 class TestGraphStore:
     async def test_a_memory_graph_recalls_across_threads_for_its_user_alone(
-        self, users: list[Caller]
+        self, users: list[SdkUser]
     ) -> None:
         alice, bob = users
         first = await alice.sdk.threads.create()
@@ -166,7 +144,7 @@ class TestGraphStore:
         assert (await bob.sdk.store.search_items(["memories"]))["items"] == []
 
     async def test_get_store_and_an_injected_store_reach_the_runs_user_whatever_the_context_says(
-        self, users: list[Caller]
+        self, users: list[SdkUser]
     ) -> None:
         alice, bob = users
         await alice.sdk.store.put_item(["notes", alice.id], "last", {"text": "alice's secret"})
@@ -181,7 +159,7 @@ class TestGraphStore:
         }
         assert (await bob.sdk.store.get_item(["notes", alice.id], "last"))["value"] == {"text": "hi"}
 
-    async def test_a_factorys_server_runtime_holds_the_runs_users_store(self, users: list[Caller]) -> None:
+    async def test_a_factorys_server_runtime_holds_the_runs_users_store(self, users: list[SdkUser]) -> None:
         alice, bob = users
         for expected in ("seen 0", "seen 1"):
             thread = await alice.sdk.threads.create()

@@ -30,6 +30,8 @@ async def _reply(caller: Caller, conversation: str, content: str) -> dict[str, o
         ("remember what I told you about Lyon?", None),
         ("I can't remember that film's name", None),
         ("what colour do I like?", None),
+        ("remember this", None),
+        ("Please remember that!", None),
     ],
 )
 def test_a_fact_is_what_follows_remember_at_the_start(said: str, fact: str | None) -> None:

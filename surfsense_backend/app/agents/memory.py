@@ -38,6 +38,8 @@ _REMEMBER = re.compile(
 )
 # "Remember what I said?" asks about a memory; it is not one.
 _QUESTION = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|how|if|whether)\b", re.I)
+# "Remember this" points at something else: a word like that is no fact.
+_POINTER = re.compile(r"^(?:this|that|it|these|those|me)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Memory:
 def fact_to_remember(text: str) -> str | None:
     """The fact a message asks to be remembered, or None."""
     found = _REMEMBER.match(text.strip())
-    if found is None or _QUESTION.match(found["fact"]):
+    if found is None or _QUESTION.match(found["fact"]) or _POINTER.match(found["fact"]):
         return None
     return found["fact"]
 

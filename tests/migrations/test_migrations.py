@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -45,6 +46,20 @@ async def _snapshot(url: str) -> list[tuple[object, ...]]:
         return await (await conn.execute(SCHEMA_SNAPSHOT_SQL)).fetchall()
 
 
+async def _stock_setup_after_upgrade(url: str, stock: Any, recorded_in: str) -> dict[str, Any]:
+    """Upgrade to head, then run the stock saver's or store's own setup():
+    the schema stays as it was; returns what its migrations table records."""
+    await _alembic(url, "upgrade", "head")
+    before = await _snapshot(url)
+    async with stock.from_conn_string(psycopg_conninfo(url)) as opened:
+        await opened.setup()
+        async with opened._cursor() as cur:
+            await cur.execute(f"SELECT count(*) AS n, max(v) AS v FROM {recorded_in}")
+            recorded: dict[str, Any] = await cur.fetchone()
+    assert await _snapshot(url) == before
+    return recorded
+
+
 class TestRoundTrip:
     async def test_upgrade_downgrade_upgrade_on_an_empty_database(self, empty_database: str) -> None:
         await _alembic(empty_database, "upgrade", "head")
@@ -79,15 +94,10 @@ class TestLangGraphSchema:
         assert [m.strip() for m in LANGGRAPH_MIGRATIONS_V9] == installed
 
     async def test_savers_setup_is_a_no_op_after_upgrade(self, empty_database: str) -> None:
-        await _alembic(empty_database, "upgrade", "head")
-        before = await _snapshot(empty_database)
-        async with AsyncPostgresSaver.from_conn_string(psycopg_conninfo(empty_database)) as saver:
-            await saver.setup()
-            async with saver._cursor() as cur:
-                await cur.execute("SELECT count(*) AS n, max(v) AS v FROM checkpoint_migrations")
-                recorded = await cur.fetchone()
+        recorded = await _stock_setup_after_upgrade(
+            empty_database, AsyncPostgresSaver, "checkpoint_migrations"
+        )
         assert recorded == {"n": len(MIGRATIONS), "v": len(MIGRATIONS) - 1}
-        assert await _snapshot(empty_database) == before
 
 
 class TestSearchMigration:
@@ -155,15 +165,8 @@ class TestStoreSchema:
         assert [m.strip() for m in VECTOR_MIGRATIONS_V2] == installed
 
     async def test_stores_setup_is_a_no_op_after_upgrade(self, empty_database: str) -> None:
-        await _alembic(empty_database, "upgrade", "head")
-        before = await _snapshot(empty_database)
-        async with AsyncPostgresStore.from_conn_string(psycopg_conninfo(empty_database)) as store:
-            await store.setup()
-            async with store._cursor() as cur:
-                await cur.execute("SELECT count(*) AS n, max(v) AS v FROM store_migrations")
-                recorded = await cur.fetchone()
+        recorded = await _stock_setup_after_upgrade(empty_database, AsyncPostgresStore, "store_migrations")
         assert recorded == {"n": len(STORE_MIGRATIONS), "v": len(STORE_MIGRATIONS) - 1}
-        assert await _snapshot(empty_database) == before
 
     async def test_deleting_a_user_deletes_their_items_in_the_same_statement(
         self, empty_database: str

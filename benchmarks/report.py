@@ -145,15 +145,17 @@ def w10_table(w10: dict[str, Any]) -> str:
     lines = [
         f"\n| W10, memory: {w10['items']:,} items, {w10['users']:,} users, the user with "
         f"{w10['user_items']:,} | store | p50 ms | p95 ms | results (min / mean of {w10['k']}) "
-        f"| recall@{w10['k']} | plan (scans) |",
-        "|---|---|---:|---:|---:|---:|---|",
+        f"| recall@{w10['k']} | answered by the index | plan (scans) |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for shape in ("query", "filter", "both"):
         for name, m in w10[shape].items():
             recall = "-" if m["recall_at_k"] is None else f"{m['recall_at_k']:.2f}"
+            by_index = f"{m['by_index']:.0%}" if "by_index" in m else "-"
             lines.append(
                 f"| {shape} | {name} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} "
-                f"| {m['results_min']} / {m['results_mean']:.1f} | {recall} | {'; '.join(m['plan'])} |"
+                f"| {m['results_min']} / {m['results_mean']:.1f} | {recall} | {by_index} "
+                f"| {'; '.join(m['plan'])} |"
             )
     puts = w10["puts_per_s"]
     lines.append(

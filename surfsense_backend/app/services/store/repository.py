@@ -41,6 +41,22 @@ class Row:
     updated_at: datetime
     # Cosine similarity to the query, for a search by meaning.
     score: float | None = None
+    # How many vectors its search by meaning ranked.
+    scanned: int | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search: under `owned` (its owner's id first), what matches `where`
+    (a filter's SQL and values), a page of it, closest to `near` (a query's
+    embedding) first or else newest first; `refresh` restarts their TTL."""
+
+    owned: tuple[str, ...]
+    where: tuple[str, list[Any]]
+    limit: int
+    offset: int
+    refresh: bool
+    near: list[float] | None = None
 
 
 def vector_text(embedding: list[float]) -> str:
@@ -50,10 +66,17 @@ def vector_text(embedding: list[float]) -> str:
 
 async def has_vectors(pool: Pool) -> bool:
     """Whether the vector table exists (the migration made it where pgvector is)."""
+    return await _exists(pool, "store_vectors")
+
+
+async def has_vector_index(pool: Pool) -> bool:
+    """Whether the vectors have their HNSW index (not above 2,000 dimensions)."""
+    return await _exists(pool, "store_vectors_embedding_idx")
+
+
+async def _exists(pool: Pool, relation: str) -> bool:
     async with pool.connection() as conn:
-        row = await (
-            await conn.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS found")
-        ).fetchone()
+        row = await (await conn.execute("SELECT to_regclass(%s) IS NOT NULL AS found", [relation])).fetchone()
     return bool(row and row["found"])
 
 
@@ -87,51 +110,104 @@ async def replace_vectors(
             )
 
 
-def _within(owned: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """`owned` (owner first) and every namespace below it."""
+def _within(owned: tuple[str, ...], table: str = "store") -> tuple[str, list[Any]]:
+    """`owned` (owner first) and every namespace below it: by owner too, for `store`."""
     text = prefix_text(owned)
-    return (
-        r"store.user_id = %s::uuid AND (store.prefix = %s OR store.prefix LIKE %s ESCAPE '\')",
-        [owned[0], text, f"{_like_literal(text)}.%"],
-    )
+    by_prefix = rf"({table}.prefix = %s OR {table}.prefix LIKE %s ESCAPE '\')"
+    params: list[Any] = [text, f"{_like_literal(text)}.%"]
+    if table != "store":
+        return by_prefix, params
+    return f"store.user_id = %s::uuid AND {by_prefix}", [owned[0], *params]
 
 
-def _ranked(scope: str, condition: str, near: list[float] | None) -> tuple[str, str, list[Any]]:
-    """The candidate rows and their order: by meaning (the best field of each
-    item, exactly, within the caller's matching items, so a narrow namespace
-    or filter still gives `limit` when that many match), else newest first."""
-    if near is None:
-        select = f"""
-            SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at,
-                   store.ttl_minutes, NULL::float8 AS score
-              FROM store
-             WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})"""  # noqa: S608 - fixed fragments
-        return select, "updated_at DESC, prefix, key", []
+_COLUMNS = "store.prefix, store.key, store.value, store.created_at, store.updated_at, store.ttl_minutes"
+
+# Search by meaning reads the HNSW index when the caller has this many
+# matching items at least (fewer are ranked exactly, in less time than an
+# index scan takes)...
+EXACT_UP_TO = 1000
+# ...and when the index scan should find its candidates within this many
+# vectors, at the matching items' share of everyone's. Past that it would
+# read much of the index for a few rows: the exact ranking is cheaper.
+SCAN_BUDGET = 10_000
+# The nearest vectors fetched per result asked, then ranked by item: more
+# than one, as an item with several fields has several, and the index scan
+# returns them only roughly in order.
+CANDIDATES_PER_RESULT = 2
+# The index scan's settings, in its transaction only (SET LOCAL: PgBouncer-
+# safe). An iterative scan goes on past ef_search until enough rows pass
+# the owner and the filter, instead of returning what one pass found; in
+# relaxed order, since the candidates are re-ranked anyway; and gives up
+# at twice the budget, where the exact ranking takes over.
+APPROXIMATE_SETTINGS = (
+    f"SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.max_scan_tuples = {2 * SCAN_BUDGET:d}"
+)
+
+
+def _ranked(query: Query, candidates: int | None, approximate: bool) -> tuple[str, str, list[Any]]:
+    """The rows to rank, their order and their parameters: newest first
+    without `near`, else the items of the nearest `candidates` vectors."""
+    scope, scope_params = _within(query.owned)
+    condition, condition_params = query.where
+    matching = f"{scope} AND {_NOT_EXPIRED} AND ({condition})"
+    params = [*scope_params, *condition_params]
+    if query.near is None:
+        select = (
+            f"SELECT {_COLUMNS}, NULL::float8 AS score, NULL::bigint AS scanned FROM store WHERE {matching}"  # noqa: S608 - fixed fragments
+        )
+        return select, "updated_at DESC, prefix, key", params
+    vector = vector_text(query.near)
+    nearest = _by_index(query.owned, matching) if approximate else _exactly(matching)
+    # Each item ranked by its best field; `scanned`: how many vectors came,
+    # fewer than `candidates` when the caller's matching ones ran out first.
     select = f"""
-            SELECT store.prefix, store.key, store.value, store.created_at, store.updated_at,
-                   store.ttl_minutes, 1 - min(sv.embedding <=> %s::vector) AS score
-              FROM store
-              JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
-                   AND sv.embedding IS NOT NULL
-             WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
-             GROUP BY store.prefix, store.key"""  # noqa: S608 - fixed fragments; values are parameters
-    return select, "score DESC, prefix, key", [vector_text(near)]
+            SELECT * FROM (
+                SELECT DISTINCT ON (store.prefix, store.key) {_COLUMNS},
+                       1 - (nearest.embedding <=> %s::vector) AS score, nearest.scanned
+                  FROM (SELECT vectors.*, count(*) OVER () AS scanned FROM ({nearest}) vectors) nearest
+                  JOIN store ON store.prefix = nearest.prefix AND store.key = nearest.key
+                 ORDER BY store.prefix, store.key, score DESC) best"""  # noqa: S608 - fixed fragments
+    vectors_params = _within(query.owned, "sv")[1] if approximate else []
+    return select, "score DESC, prefix, key", [vector, *vectors_params, *params, vector, candidates]
+
+
+def _exactly(matching: str) -> str:
+    """The nearest vectors of the caller's matching items, each compared:
+    ordered by similarity, which the HNSW index cannot serve (its scan,
+    without the settings above, would stop at ef_search rows)."""
+    return f"""
+        SELECT sv.prefix, sv.key, sv.embedding
+          FROM store
+          JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
+         WHERE {matching} AND sv.embedding IS NOT NULL
+         ORDER BY 1 - (sv.embedding <=> %s::vector) DESC
+         LIMIT %s"""  # noqa: S608 - fixed fragments; values are parameters
+
+
+def _by_index(owned: tuple[str, ...], matching: str) -> str:
+    """The nearest vectors of the caller's matching items, as the HNSW index
+    finds them. The vectors' own prefix drops everyone else's rows in the
+    index scan; the item's conditions are a subplan per vector (OFFSET 0
+    keeps it one): as a join, the planner would rank exactly instead."""
+    scope, _ = _within(owned, "sv")
+    return f"""
+        SELECT sv.prefix, sv.key, sv.embedding
+          FROM store_vectors sv
+         WHERE {scope} AND sv.embedding IS NOT NULL
+           AND EXISTS (SELECT FROM store
+                        WHERE store.prefix = sv.prefix AND store.key = sv.key AND {matching}
+                       OFFSET 0)
+         ORDER BY sv.embedding <=> %s::vector
+         LIMIT %s"""  # noqa: S608 - fixed fragments; values are parameters
 
 
 def search_statement(
-    owned: tuple[str, ...],
-    where: tuple[str, list[Any]],
-    *,
-    limit: int,
-    offset: int,
-    refresh: bool,
-    near: list[float] | None = None,
+    query: Query, candidates: int | None = None, *, approximate: bool = False
 ) -> tuple[str, list[Any]]:
-    """The statement `search` runs, and its parameters (also for EXPLAIN)."""
-    scope, scope_params = _within(owned)
-    condition, condition_params = where
-    select, order, near_params = _ranked(scope, condition, near)
-    query = f"""
+    """The statement `search` runs, and its parameters (also for EXPLAIN):
+    by meaning, among the nearest `candidates` vectors (None: all)."""
+    select, order, params = _ranked(query, candidates, approximate)
+    statement = f"""
         WITH found AS ({select}
              ORDER BY {order}
              LIMIT %s OFFSET %s
@@ -141,29 +217,87 @@ def search_statement(
              WHERE %s AND found.ttl_minutes IS NOT NULL
                AND store.prefix = found.prefix AND store.key = found.key
         )
-        SELECT prefix, key, value, created_at, updated_at, score FROM found
+        SELECT prefix, key, value, created_at, updated_at, score, scanned FROM found
          ORDER BY {order}
     """  # noqa: S608 - the filter's SQL is built from fixed fragments; its values are parameters
-    return query, [*near_params, *scope_params, *condition_params, limit, offset, refresh]
+    return statement, [*params, query.limit, query.offset, query.refresh]
 
 
-async def search(
-    pool: Pool,
-    owned: tuple[str, ...],
-    where: tuple[str, list[Any]],
-    *,
-    limit: int,
-    offset: int,
-    refresh: bool,
-    near: list[float] | None = None,
-) -> list[Row]:
-    """The items under `owned` (its owner's id first) that match `where`:
-    closest to `near` first (a query's embedding), else newest update first;
-    `refresh` restarts the TTL of those returned."""
-    query, params = search_statement(owned, where, limit=limit, offset=offset, refresh=refresh, near=near)
+async def reads_index(conn: AsyncConnection[DictRow], query: Query) -> bool:
+    """Whether the HNSW index should find the candidates for `query`: the
+    caller's matching items are at least EXACT_UP_TO, and so large a share of
+    everyone's vectors that SCAN_BUDGET of them hold the candidates (counted
+    only that far, against the vectors' planner statistics)."""
+    scope, scope_params = _within(query.owned)
+    condition, condition_params = query.where
+    statement = f"""
+        WITH enough AS (
+            SELECT greatest(%s, %s, ceil(%s * greatest(reltuples, 0) / %s))::bigint AS n
+              FROM pg_class WHERE oid = 'store_vectors'::regclass
+        )
+        SELECT count(*) >= (SELECT n FROM enough) AS many
+          FROM (SELECT FROM store
+                 WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
+                 LIMIT (SELECT n FROM enough)) matching
+    """  # noqa: S608 - fixed fragments; values are parameters
+    candidates = _candidates(query)
+    params = [EXACT_UP_TO, candidates, candidates, SCAN_BUDGET, *scope_params, *condition_params]
+    row = await (await conn.execute(statement, params)).fetchone()
+    return bool(row and row["many"])
+
+
+def _candidates(query: Query) -> int:
+    return (query.limit + query.offset) * CANDIDATES_PER_RESULT
+
+
+async def search(pool: Pool, query: Query, *, indexed: bool = False) -> list[Row]:
+    """The page of items `query` asks for: by meaning through the HNSW index
+    (`indexed`) when it can answer, else exactly."""
     async with pool.connection() as conn:
-        rows = await (await conn.execute(query, params)).fetchall()
-    return [_row(row) for row in rows]
+        if query.near is None:
+            return await _rows(conn, search_statement(query))
+        if indexed and (found := await through_index(conn, query)) is not None:
+            return found
+        return await _exactly_ranked(conn, query)
+
+
+async def through_index(conn: AsyncConnection[DictRow], query: Query) -> list[Row] | None:
+    """The page by the HNSW index when the caller has many matching items and
+    the scan brings every candidate asked; else None. A narrow filter,
+    near-identical vectors the graph cannot get past, or items of many
+    fields can end a scan early."""
+    if not await reads_index(conn, query):
+        return None
+    candidates = _candidates(query)
+    async with conn.transaction():
+        await conn.execute(APPROXIMATE_SETTINGS)
+        rows = await _rows(conn, search_statement(query, candidates, approximate=True))
+    return rows if len(rows) == query.limit and rows[0].scanned == candidates else None
+
+
+async def _exactly_ranked(conn: AsyncConnection[DictRow], query: Query) -> list[Row]:
+    """The page ranked exactly: among the nearest vectors, more of them until
+    they fill the page or are all there are."""
+    candidates: int | None = _candidates(query)
+    while True:
+        rows = await _rows(conn, search_statement(query, candidates))
+        # The nearest vectors hold the nearest items of any page they fill.
+        if len(rows) == query.limit or candidates is None or _all_seen(rows, query, candidates):
+            return rows
+        # No row of a later page: it is past the end, or past the candidates' items.
+        candidates = candidates * 4 if rows else None
+
+
+def _all_seen(rows: list[Row], query: Query, candidates: int) -> bool:
+    """Whether the candidates were every matching vector: fewer came than
+    asked, or none at all for a first page."""
+    if not rows:
+        return query.offset == 0
+    return (rows[0].scanned or 0) < candidates
+
+
+async def _rows(conn: AsyncConnection[DictRow], statement: tuple[str, list[Any]]) -> list[Row]:
+    return [_row(row) for row in await (await conn.execute(*statement)).fetchall()]
 
 
 @dataclass(frozen=True)
@@ -248,6 +382,7 @@ def _row(row: Any) -> Row:
         row["created_at"],
         row["updated_at"],
         row.get("score"),
+        row.get("scanned"),
     )
 
 

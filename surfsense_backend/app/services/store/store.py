@@ -100,6 +100,8 @@ class AppStore(AsyncPostgresStore):
         self.settings = settings
         self.embeddings: Embeddings | None = None
         self.dims = model_dims(settings)
+        # Whether searches by meaning may read the HNSW index (`open()` finds out).
+        self.indexed = False
 
     async def open(self) -> None:
         """Search by meaning where the vector table is (and the model is on),
@@ -112,6 +114,7 @@ class AppStore(AsyncPostgresStore):
             )
         else:
             await self._fit_vectors()
+            self.indexed = await repository.has_vector_index(self.pool)
             self.embeddings = await asyncio.to_thread(load_embeddings, self.settings)
 
     async def _fit_vectors(self) -> None:
@@ -273,15 +276,15 @@ class UserStore(BaseStore):
         near = None
         if op.query and embeddings is not None:
             near = sized([await from_model(embeddings.aembed_query(op.query))], self.store.dims)[0]
-        rows = await repository.search(
-            self.store.pool,
+        query = repository.Query(
             op.namespace_prefix,
             filter_sql(op.filter),
-            limit=op.limit,
-            offset=op.offset,
-            refresh=self.refreshes(op.refresh_ttl),
-            near=near,
+            op.limit,
+            op.offset,
+            self.refreshes(op.refresh_ttl),
+            near,
         )
+        rows = await repository.search(self.store.pool, query, indexed=self.store.indexed)
         # Without vectors a query cannot rank by meaning: the stock store
         # then lists by filter and recency, with no score; so does this.
         return [

@@ -33,7 +33,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # The app's items have no owner the old schema can hold: they go (the
     # operator loads them again with `surfsense-db store-load`).
-    op.execute(f"DELETE FROM store WHERE split_part(prefix, '.', 1) = '{APP_OWNER}'")  # noqa: S608
+    op.execute(f"DELETE FROM store WHERE split_part(prefix, '.', 1) = '{APP_OWNER}'")
     op.drop_constraint(op.f("store_owner_check"), "store", type_="check")
     for statement in (*DROP_OWNER, OWNER_FUNCTION, OWNER_TRIGGER):
         op.execute(statement)

@@ -216,7 +216,7 @@ class TestStoreSchema:
             # user, and the app's never gains one.
             for statement in (
                 "UPDATE store SET user_id = NULL WHERE prefix <> 'app.handbook'",
-                f"UPDATE store SET user_id = '{owner}' WHERE prefix = 'app.handbook'",  # noqa: S608
+                f"UPDATE store SET user_id = '{owner}' WHERE prefix = 'app.handbook'",
             ):
                 with pytest.raises(psycopg.errors.CheckViolation):
                     async with conn.transaction():
@@ -246,4 +246,6 @@ class TestStoreSchema:
             left = await (await conn.execute("SELECT prefix FROM store")).fetchall()
             assert left == [(f"{owner}.memories",)]
             with pytest.raises(psycopg.errors.InvalidTextRepresentation):
-                await conn.execute("INSERT INTO store (prefix, key, value) VALUES ('app.handbook', 'k', '{}')")
+                await conn.execute(
+                    "INSERT INTO store (prefix, key, value) VALUES ('app.handbook', 'k', '{}')"
+                )

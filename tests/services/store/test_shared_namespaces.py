@@ -25,9 +25,10 @@ HANDBOOK = [
 ]
 
 
-async def _open(checkpointer: MessageCheckpointer, **settings: object) -> AppStore:
+async def _open(checkpointer: MessageCheckpointer, embeddings: str = "local") -> AppStore:
     assert checkpointer.pool is not None
-    store = AppStore(checkpointer.pool, StoreSettings(shared_namespaces="handbook,policies", **settings))
+    settings = StoreSettings(shared_namespaces="handbook,policies", embeddings=embeddings)
+    store = AppStore(checkpointer.pool, settings)
     await store.open()
     return store
 

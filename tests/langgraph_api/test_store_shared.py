@@ -1,5 +1,5 @@
 # The SDK types its JSON loosely: the tests index what this server returns.
-# mypy: disable-error-code="index,call-overload,typeddict-item,arg-type"
+# mypy: disable-error-code="index,call-overload,typeddict-item,arg-type,dict-item"
 """The app's shared, read-only namespaces (STORE_SHARED_NAMESPACES) through
 langgraph-sdk's `client.store`, the chat API's memories and a graph run:
 every user reads the app's items, none puts or deletes them."""

@@ -227,15 +227,15 @@ async def list_namespaces(
                  UNION ALL
                 SELECT string_to_array(substr(store.prefix, %s), '.')
                   FROM store
-                 WHERE store.user_id IS NULL AND split_part(store.prefix, '.', 2) = ANY(%s::text[])
-                   AND {_NOT_EXPIRED}) visible
+                 WHERE store.user_id IS NULL AND store.prefix LIKE %s
+                   AND split_part(store.prefix, '.', 2) = ANY(%s::text[]) AND {_NOT_EXPIRED}) visible
          WHERE {" AND ".join(conditions)}
          ORDER BY namespace
          LIMIT %s OFFSET %s
     """  # noqa: S608 - the conditions are fixed fragments; their labels are parameters
     head = [] if max_depth is None else [max_depth]
     own = [len(owner) + 2, owner, f"{_like_literal(owner)}.%"]
-    apps = [len(APP_OWNER) + 2, sorted(shared)]
+    apps = [len(APP_OWNER) + 2, f"{APP_OWNER}.%", sorted(shared)]
     arguments = [*head, *own, *apps, *params, limit, offset]
     async with pool.connection() as conn:
         rows = await (await conn.execute(query, arguments)).fetchall()

@@ -481,6 +481,31 @@ class TestStoreLoad:
         )
         assert code == 0, err
         assert out.strip() == "store loaded 2 item(s) into the app's namespace handbook.staff"
+        # Loaded again with one line gone, --replace deletes its item.
+        file.write_text(json.dumps(lines[0]) + "\n")
+        code, out, err = await surfsense_db(
+            database_url,
+            "store-load",
+            "--replace",
+            "handbook.staff",
+            str(file),
+            env={"STORE_SHARED_NAMESPACES": "handbook"},
+        )
+        assert code == 0, err
+        assert out.splitlines() == [
+            "store loaded 1 item(s) into the app's namespace handbook.staff",
+            "deleted 1 item(s) the file does not hold",
+        ]
+        assert await self._app_rows(store) == [("app.handbook.staff", "leave")]
+        file.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
+        code, _, err = await surfsense_db(
+            database_url,
+            "store-load",
+            "handbook.staff",
+            str(file),
+            env={"STORE_SHARED_NAMESPACES": "handbook"},
+        )
+        assert code == 0, err
 
         async with committed() as s:
             user = new_user()

@@ -335,8 +335,9 @@ def _jsonl_items(path: Path) -> list[tuple[str, object]]:
 @main.command("store-load")
 @click.argument("namespace")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Also delete the namespace's items that FILE does not hold.")
 @_runs_async
-async def store_load(namespace: str, file: Path) -> None:
+async def store_load(namespace: str, file: Path, replace: bool) -> None:
     """Put FILE's items (JSON lines of "key" and "value") into the app's shared
     NAMESPACE (labels joined by dots; its first in STORE_SHARED_NAMESPACES),
     embedded, all or none; an item there with the same key is replaced."""
@@ -347,10 +348,12 @@ async def store_load(namespace: str, file: Path) -> None:
     store = AppStore(pool, _store_settings())
     try:
         await store.open()
-        loaded = await store.load_shared(namespace.split("."), items)
+        loaded = await store.load_shared(namespace.split("."), items, replace=replace)
     except VectorsMismatch as exc:
         _fail(str(exc), EXIT_REFUSED)
     finally:
         await store.close()
         await pool.close()
-    click.echo(f"store loaded {loaded} item(s) into the app's namespace {namespace}")
+    click.echo(f"store loaded {loaded.put} item(s) into the app's namespace {namespace}")
+    if replace:
+        click.echo(f"deleted {loaded.deleted} item(s) the file does not hold")

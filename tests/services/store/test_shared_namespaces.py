@@ -15,6 +15,7 @@ from app.services.persistence import MessageCheckpointer
 from app.services.store import AppStore, UserStore
 from app.services.store.errors import InvalidStoreInput, MemoryNotFound, NotShared, SharedNamespaceReadOnly
 from app.services.store.memories import MemoryService
+from app.services.store.store import Loaded
 from tests.factories import new_user
 
 MakeStore = Callable[[], Awaitable[UserStore]]
@@ -191,7 +192,10 @@ class TestLoading:
         assert await _app_rows(app_store) == before
 
     async def test_loading_again_replaces_an_item(self, app_store: AppStore, user_store: MakeStore) -> None:
-        await app_store.load_shared(["handbook", "staff"], [("leave", {"text": "Staff get 30 days"})])
+        loaded = await app_store.load_shared(
+            ["handbook", "staff"], [("leave", {"text": "Staff get 30 days"})]
+        )
+        assert loaded == Loaded(put=1, deleted=0)
         item = await (await user_store()).aget(("handbook", "staff"), "leave")
         assert item is not None
         assert item.value == {"text": "Staff get 30 days"}
@@ -199,3 +203,20 @@ class TestLoading:
             ("app.handbook.staff", "bikes", None),
             ("app.handbook.staff", "leave", None),
         ]
+
+    async def test_replacing_deletes_that_namespaces_items_the_load_does_not_hold(
+        self, app_store: AppStore, user_store: MakeStore
+    ) -> None:
+        store = await user_store()
+        await store.aput(("handbook-notes",), "bikes", {"text": "mine"})
+        await app_store.load_shared(["handbook", "staff", "old"], [("bikes", {"text": "below"})])
+        loaded = await app_store.load_shared(
+            ["handbook", "staff"], [("leave", {"text": "30 days"})], replace=True
+        )
+        assert loaded == Loaded(put=1, deleted=1)
+        assert await _app_rows(app_store) == [
+            ("app.handbook.staff", "leave", None),
+            ("app.handbook.staff.old", "bikes", None),
+        ]
+        assert [i.key for i in await store.asearch(("handbook", "staff"))] == ["leave", "bikes"]
+        assert [i.value for i in await store.asearch(())] == [{"text": "mine"}]

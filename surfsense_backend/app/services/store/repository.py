@@ -300,6 +300,17 @@ async def delete_one(pool: Pool, owned: tuple[str, ...], key: str) -> bool:
         return cursor.rowcount > 0
 
 
+async def delete_app_items_except(pool: Pool, owned: tuple[str, ...], keys: list[str]) -> int:
+    """Delete the app's items in the namespace `owned` (the app's label first)
+    whose key is not in `keys`; how many."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM store WHERE user_id IS NULL AND prefix = %s AND NOT (key = ANY(%s::text[]))",
+            [prefix_text(owned), keys],
+        )
+        return cursor.rowcount
+
+
 async def delete_all(pool: Pool, owner: str) -> int:
     """Delete every item of the owner's; how many."""
     async with pool.connection() as conn:

@@ -99,6 +99,14 @@ async def from_model(call: Awaitable[T]) -> T:
         raise EmbeddingFailed(exc) from exc
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What loading a shared namespace did: items put, and deleted (with `replace`)."""
+
+    put: int
+    deleted: int
+
+
 class AppStore(AsyncPostgresStore):
     """The stock store on the shared pool, and the queries it gets wrong done
     right. Its vectors are written and searched here too (the stock store
@@ -193,20 +201,30 @@ class AppStore(AsyncPostgresStore):
         """Whether `namespace` is the app's (its first label in STORE_SHARED_NAMESPACES)."""
         return bool(namespace) and namespace[0] in self.settings.shared_namespaces
 
-    async def load_shared(self, namespace: Sequence[str], items: Sequence[tuple[str, object]]) -> int:
+    async def load_shared(
+        self, namespace: Sequence[str], items: Sequence[tuple[str, object]], *, replace: bool = False
+    ) -> "Loaded":
         """Put `items` (key, value) into the app's shared `namespace`, each
         embedded as a user's put is, without TTL: the operator's path
-        (`surfsense-db store-load`); how many. A namespace the settings do not
-        share is NotShared, and any bad key or value refuses them all."""
+        (`surfsense-db store-load`). With `replace`, the namespace's items
+        not among them are deleted after (a reader meanwhile may see an old
+        one still, never miss a new one). A namespace
+        the settings do not share is NotShared, and any bad key or value
+        refuses them all."""
         checked = check_namespace(namespace, self.settings)
         if not self.is_shared(checked):
             raise NotShared(checked, self.settings.shared_namespaces)
+        owned = (APP_OWNER, *checked)
         puts = [
-            PutOp((APP_OWNER, *checked), check_key(key), check_value(value, self.settings), ttl=None)
-            for key, value in items
+            PutOp(owned, check_key(key), check_value(value, self.settings), ttl=None) for key, value in items
         ]
         await self.abatch_owned(puts)
-        return len(puts)
+        deleted = (
+            await repository.delete_app_items_except(self.pool, owned, [op.key for op in puts])
+            if replace
+            else 0
+        )
+        return Loaded(len(puts), deleted)
 
     def for_user(self, user_id: uuid.UUID | str) -> "UserStore":
         return UserStore(self, str(uuid.UUID(str(user_id))))

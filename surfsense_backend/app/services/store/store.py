@@ -203,14 +203,14 @@ class AppStore(AsyncPostgresStore):
 
     async def load_shared(
         self, namespace: Sequence[str], items: Sequence[tuple[str, object]], *, replace: bool = False
-    ) -> "Loaded":
+    ) -> Loaded:
         """Put `items` (key, value) into the app's shared `namespace`, each
         embedded as a user's put is, without TTL: the operator's path
-        (`surfsense-db store-load`). With `replace`, the namespace's items
-        not among them are deleted after (a reader meanwhile may see an old
-        one still, never miss a new one). A namespace
-        the settings do not share is NotShared, and any bad key or value
-        refuses them all."""
+        (`surfsense-db store-load`). A namespace the settings do not share is
+        NotShared, and any bad key or value refuses them all before anything
+        is stored. With `replace`, the namespace's items not among them are
+        deleted after the puts (a reader meanwhile may still see an old one,
+        never miss a new one)."""
         checked = check_namespace(namespace, self.settings)
         if not self.is_shared(checked):
             raise NotShared(checked, self.settings.shared_namespaces)

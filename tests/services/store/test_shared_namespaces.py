@@ -181,6 +181,31 @@ class TestPrivate:
         assert await bob.asearch((alice.owner,)) == []
         assert await alice.alist_namespaces() == [("app", "handbook"), ("handbook", "staff"), ("notes",)]
 
+    async def test_a_label_taken_off_the_setting_is_the_users_own_again(
+        self,
+        checkpointer: MessageCheckpointer,
+        committed: async_sessionmaker[AsyncSession],
+        app_store: AppStore,
+    ) -> None:
+        assert checkpointer.pool is not None
+        unshared = AppStore(checkpointer.pool, StoreSettings(shared_namespaces="policies"))
+        try:
+            async with committed() as s:
+                user = new_user()
+                s.add(user)
+                await s.commit()
+            store = unshared.for_user(user.id)
+            assert await store.aget(("handbook", "staff"), "leave") is None
+            assert await store.asearch(("handbook",)) == []
+            assert await store.alist_namespaces() == []
+            await store.aput(("handbook", "staff"), "leave", {"text": "my own note"})
+            assert [i.value for i in await store.asearch(("handbook",))] == [{"text": "my own note"}]
+        finally:
+            await unshared.close()
+        item = await app_store.for_user(user.id).aget(("handbook", "staff"), "leave")
+        assert item is not None
+        assert item.value == HANDBOOK[0][1]
+
 
 class TestLoading:
     async def test_a_namespace_not_shared_is_refused_and_nothing_stored(self, app_store: AppStore) -> None:

@@ -442,3 +442,117 @@ class TestStoreReindex:
             )
         finally:
             await drop_database(test_server_url, name)
+
+
+class TestStoreLoad:
+    @pytest.fixture
+    async def store(self, checkpointer: MessageCheckpointer) -> AsyncIterator[AppStore]:
+        """The app's store as the app sharing `handbook` opens it; the app's rows deleted after."""
+        assert checkpointer.pool is not None
+        store = AppStore(checkpointer.pool, StoreSettings(shared_namespaces="handbook"))
+        await store.open()
+        yield store
+        async with store.pool.connection() as conn:
+            await conn.execute("DELETE FROM store WHERE user_id IS NULL")
+        await store.close()
+
+    async def _app_rows(self, store: AppStore) -> list[tuple[str, str]]:
+        async with store.pool.connection() as conn:
+            rows = await (
+                await conn.execute("SELECT prefix, key FROM store WHERE user_id IS NULL ORDER BY 1, 2")
+            ).fetchall()
+        return [(row["prefix"], row["key"]) for row in rows]
+
+    async def test_its_items_are_embedded_and_every_user_reads_them(
+        self, database_url: str, store: AppStore, committed: async_sessionmaker[AsyncSession], tmp_path: Path
+    ) -> None:
+        lines = [
+            {"key": "leave", "value": {"text": "Staff get 25 days of paid holiday a year"}},
+            {"key": "bikes", "value": {"text": "Bicycles are parked in the basement garage"}},
+        ]
+        file = tmp_path / "handbook.jsonl"
+        file.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
+        code, out, err = await surfsense_db(
+            database_url,
+            "store-load",
+            "handbook.staff",
+            str(file),
+            env={"STORE_SHARED_NAMESPACES": "handbook"},
+        )
+        assert code == 0, err
+        assert out.strip() == "store loaded 2 item(s) into the app's namespace handbook.staff"
+        # Loaded again with one line gone, --replace deletes its item.
+        file.write_text(json.dumps(lines[0]) + "\n")
+        code, out, err = await surfsense_db(
+            database_url,
+            "store-load",
+            "--replace",
+            "handbook.staff",
+            str(file),
+            env={"STORE_SHARED_NAMESPACES": "handbook"},
+        )
+        assert code == 0, err
+        assert out.splitlines() == [
+            "store loaded 1 item(s) into the app's namespace handbook.staff",
+            "deleted 1 item(s) the file does not hold",
+        ]
+        assert await self._app_rows(store) == [("app.handbook.staff", "leave")]
+        file.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
+        code, _, err = await surfsense_db(
+            database_url,
+            "store-load",
+            "handbook.staff",
+            str(file),
+            env={"STORE_SHARED_NAMESPACES": "handbook"},
+        )
+        assert code == 0, err
+
+        async with committed() as s:
+            user = new_user()
+            s.add(user)
+            await s.commit()
+        found = await store.for_user(user.id).asearch(("handbook",), query="vacation days for employees")
+        assert {(i.namespace, i.key) for i in found} == {
+            (("handbook", "staff"), "leave"),
+            (("handbook", "staff"), "bikes"),
+        }
+        if store.embeddings is not None:
+            assert found[0].key == "leave"
+            async with store.pool.connection() as conn:
+                row = await (
+                    await conn.execute(
+                        "SELECT count(*) AS n FROM store_vectors WHERE prefix = 'app.handbook.staff'"
+                    )
+                ).fetchone()
+            assert row == {"n": 2}
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            (
+                "notes",
+                '{"key": "k", "value": {}}\n',
+                "error: The namespace ['notes'] is not one of the app's: "
+                "its first label must be in STORE_SHARED_NAMESPACES (now: handbook).",
+            ),
+            ("handbook", '{"key": "k", "value": {}}\nnot json\n', "FILE:2: not JSON"),
+            (
+                "handbook",
+                '{"key": "ok", "value": {}}\n{"key": "k", "value": []}\n',
+                "A value must be a JSON object",
+            ),
+        ],
+    )
+    async def test_a_bad_namespace_or_line_is_one_error_and_nothing_is_stored(
+        self, database_url: str, store: AppStore, tmp_path: Path, case: tuple[str, str, str]
+    ) -> None:
+        namespace, content, error = case
+        file = tmp_path / "items.jsonl"
+        file.write_text(content)
+        code, out, err = await surfsense_db(
+            database_url, "store-load", namespace, str(file), env={"STORE_SHARED_NAMESPACES": "handbook"}
+        )
+        assert code == 1
+        assert out == ""
+        assert error.replace("FILE", str(file)) in err.strip().splitlines()[-1]
+        assert await self._app_rows(store) == []

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -43,6 +44,7 @@ from app.services.persistence.pool import build_pool
 from app.services.persistence.retention import ThreadPruner
 from app.services.persistence.sweeps import Sweep, beyond_newest, candidate_threads, older_than
 from app.services.search import reindex
+from app.services.store import AppStore
 from app.services.store import reindex as re_embed
 from app.services.store.embeddings import load_embeddings, model_dims, sized
 from app.services.store.errors import VectorsMismatch
@@ -308,3 +310,50 @@ async def _embed_again(pool: Pool, model: Embeddings, dims: int, batch: int, tot
             after = (items[-1].prefix, items[-1].key)
             bar.update(len(items))
     return written
+
+
+def _jsonl_items(path: Path) -> list[tuple[str, object]]:
+    """(key, value) of each line of `path`, a JSON object `{"key": ..., "value": {...}}`
+    (blank lines skipped); the first line that is not is one error naming it."""
+    items: list[tuple[str, object]] = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                _fail(f"{path}:{number}: not JSON: {exc}", EXIT_REFUSED)
+            if not isinstance(item, dict) or set(item) != {"key", "value"}:
+                _fail(f'{path}:{number}: expected an object of "key" and "value"', EXIT_REFUSED)
+            items.append((item["key"], item["value"]))
+    if not items:
+        _fail(f"{path} has no items", EXIT_REFUSED)
+    return items
+
+
+@main.command("store-load")
+@click.argument("namespace")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Also delete the namespace's items that FILE does not hold.")
+@_runs_async
+async def store_load(namespace: str, file: Path, replace: bool) -> None:
+    """Put FILE's items (JSON lines of "key" and "value") into the app's shared
+    NAMESPACE (labels joined by dots; its first in STORE_SHARED_NAMESPACES),
+    embedded, all or none; an item there with the same key is replaced."""
+    items = _jsonl_items(file)
+    settings = get_settings()
+    pool = build_pool(psycopg_conninfo(resolve_database_url(settings)), get_persistence_config())
+    await pool.open()
+    store = AppStore(pool, _store_settings())
+    try:
+        await store.open()
+        loaded = await store.load_shared(namespace.split("."), items, replace=replace)
+    except VectorsMismatch as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    finally:
+        await store.close()
+        await pool.close()
+    click.echo(f"store loaded {loaded.put} item(s) into the app's namespace {namespace}")
+    if replace:
+        click.echo(f"deleted {loaded.deleted} item(s) the file does not hold")

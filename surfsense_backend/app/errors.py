@@ -37,6 +37,12 @@ class NotFound(AppError):
     status_code = 404
 
 
+class Forbidden(AppError):
+    """Refused to the caller whatever they send: the thing is not theirs to change."""
+
+    status_code = 403
+
+
 class Conflict(AppError):
     status_code = 409
 

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from app.config import PersistenceConfig, Settings
+from app.config import PersistenceConfig, Settings, StoreSettings
 
 
 class TestPersistenceConfig:
@@ -61,3 +61,19 @@ class TestSettings:
     def test_database_url_is_kept_secret_in_reprs(self) -> None:
         settings = Settings(database_url="postgresql://u:hunter2@h/d")
         assert "hunter2" not in repr(settings)
+
+
+class TestStoreSettings:
+    def test_shared_namespaces_are_first_labels_separated_by_commas(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("STORE_SHARED_NAMESPACES", raising=False)
+        assert StoreSettings().shared_namespaces == frozenset()
+        monkeypatch.setenv("STORE_SHARED_NAMESPACES", " handbook, policies,,")
+        assert StoreSettings().shared_namespaces == {"handbook", "policies"}
+
+    @pytest.mark.parametrize("given", ["handbook.staff", "handbook,a.b"])
+    def test_a_label_with_a_period_is_refused(self, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+        monkeypatch.setenv("STORE_SHARED_NAMESPACES", given)
+        with pytest.raises(ValueError, match="is not a namespace label"):
+            StoreSettings()

@@ -196,3 +196,56 @@ class TestStoreSchema:
         async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
             with pytest.raises(psycopg.errors.InvalidTextRepresentation):
                 await conn.execute("INSERT INTO store (prefix, key, value) VALUES ('memories', 'k', '{}')")
+
+    async def test_the_apps_rows_have_no_user_and_outlive_every_user(self, empty_database: str) -> None:
+        await _alembic(empty_database, "upgrade", "head")
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
+            [(owner,)] = await (
+                await conn.execute(
+                    "INSERT INTO users (id, email, hashed_password)"
+                    " VALUES (gen_random_uuid(), 'a@b.c', 'x') RETURNING id::text"
+                )
+            ).fetchall()
+            await conn.execute(
+                "INSERT INTO store (prefix, key, value) VALUES (%s, 'k', '{}'), ('app.handbook', 'k', '{}')",
+                (f"{owner}.memories",),
+            )
+            rows = await (await conn.execute("SELECT prefix, user_id::text FROM store ORDER BY 1")).fetchall()
+            assert rows == sorted([("app.handbook", None), (f"{owner}.memories", owner)])
+            # Every row's owner kind is known: a user's row never loses its
+            # user, and the app's never gains one.
+            for statement in (
+                "UPDATE store SET user_id = NULL WHERE prefix <> 'app.handbook'",
+                f"UPDATE store SET user_id = '{owner}' WHERE prefix = 'app.handbook'",
+            ):
+                with pytest.raises(psycopg.errors.CheckViolation):
+                    async with conn.transaction():
+                        await conn.execute(statement)
+            await conn.execute("DELETE FROM users WHERE id = %s", (owner,))
+            left = await (await conn.execute("SELECT prefix FROM store")).fetchall()
+            assert left == [("app.handbook",)]
+
+    async def test_downgrading_from_shared_namespaces_drops_the_apps_rows_alone(
+        self, empty_database: str
+    ) -> None:
+        await _alembic(empty_database, "upgrade", "head")
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
+            [(owner,)] = await (
+                await conn.execute(
+                    "INSERT INTO users (id, email, hashed_password)"
+                    " VALUES (gen_random_uuid(), 'a@b.c', 'x') RETURNING id::text"
+                )
+            ).fetchall()
+            await conn.execute(
+                "INSERT INTO store (prefix, key, value) VALUES (%s, 'k', '{}'), ('app.handbook', 'k', '{}')",
+                (f"{owner}.memories",),
+            )
+            await conn.commit()
+        await _alembic(empty_database, "downgrade", "0017_store")
+        async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
+            left = await (await conn.execute("SELECT prefix FROM store")).fetchall()
+            assert left == [(f"{owner}.memories",)]
+            with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+                await conn.execute(
+                    "INSERT INTO store (prefix, key, value) VALUES ('app.handbook', 'k', '{}')"
+                )

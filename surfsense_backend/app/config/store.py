@@ -1,10 +1,10 @@
 """Settings of the long-term memory store (environment prefix `STORE_`)."""
 
 from functools import lru_cache
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class StoreSettings(BaseSettings):
@@ -35,6 +35,20 @@ class StoreSettings(BaseSettings):
     index_fields: list[str] | None = None
     # Expired items one retention sweep deletes at most.
     sweep_batch: int = Field(default=10_000, ge=1)
+    # The first labels of the app's own namespaces, separated by commas
+    # ("handbook,policies"): users and graphs read the items there, only the
+    # operator writes them (`surfsense-db store-load`). None by default.
+    shared_namespaces: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    @field_validator("shared_namespaces", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [label.strip() for label in value.split(",") if label.strip()]
+        for label in value if isinstance(value, list | tuple | set | frozenset) else ():
+            if not isinstance(label, str) or not label or "." in label:
+                raise ValueError(f"STORE_SHARED_NAMESPACES: {label!r} is not a namespace label")
+        return value
 
     @model_validator(mode="after")
     def _named_model_has_dims(self) -> Self:

@@ -4,7 +4,9 @@ The store writes these rows with its own SQL (`app/services/store`); the ORM
 maps them so Alembic sees the table and the owner's foreign key cascades.
 The columns are what the installed `langgraph-checkpoint-postgres` store
 migrations create, plus `user_id`, which a trigger fills from the prefix
-(`services/store/migrations.py`).
+(`services/store/migrations.py`): a user's id, or none for the app's own
+items, whose prefix begins with the app's label (the migration's
+`store_owner_check` says one or the other).
 """
 
 import uuid
@@ -37,4 +39,5 @@ class StoreItem(Base):
     updated_at: Mapped[datetime | None] = mapped_column(server_default=func.current_timestamp())
     expires_at: Mapped[datetime | None]
     ttl_minutes: Mapped[int | None] = mapped_column(Integer)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None for the app's own items (STORE_SHARED_NAMESPACES), which no user owns.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

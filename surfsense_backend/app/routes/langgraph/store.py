@@ -1,5 +1,6 @@
 """The store (long-term memory), as the Agent Server serves it: every
-namespace is the caller's own (`UserStore` puts their id in front of it)."""
+namespace is the caller's own (`UserStore` puts their id in front of it),
+but the app's shared ones (STORE_SHARED_NAMESPACES), read-only: 403."""
 
 from typing import Annotated, Literal, cast
 
@@ -36,7 +37,7 @@ Store = Annotated[UserStore, Depends(_store)]
 
 # Operations go to `abatch` as they are, so the store checks every label,
 # key, value and bound and refuses bad ones with their cause (422).
-@router.put("/items", status_code=status.HTTP_204_NO_CONTENT)
+@router.put("/items", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
 async def put_item(body: StorePutIn, store: Store) -> Response:
     await store.abatch([PutOp(tuple(body.namespace), body.key, body.value, body.index, ttl=body.ttl)])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -55,7 +56,7 @@ async def get_item(
     return None if item is None else ItemOut.model_validate(cast(Item, item).dict())
 
 
-@router.delete("/items", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/items", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
 async def delete_item(body: StoreDeleteIn, store: Store) -> Response:
     await store.abatch([PutOp(tuple(body.namespace), body.key, None)])
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,8 +1,30 @@
-from app.errors import AppError, InvalidRequest, NotFound, first_line
+from app.errors import AppError, Forbidden, InvalidRequest, NotFound, first_line
 
 
 class InvalidStoreInput(InvalidRequest):
     """A namespace, key, value, filter or bound the store refuses, with its cause (422)."""
+
+
+class SharedNamespaceReadOnly(Forbidden):
+    """A put or delete by a user or a graph in a namespace of the app's (403):
+    users read those items; only the operator writes them."""
+
+    def __init__(self, namespace: tuple[str, ...]) -> None:
+        super().__init__(
+            f"The namespace {list(namespace)!r} is the app's (STORE_SHARED_NAMESPACES): "
+            "it is read-only; its items are written with `surfsense-db store-load`."
+        )
+
+
+class NotShared(InvalidStoreInput):
+    """The operator loading items into a namespace the app does not share."""
+
+    def __init__(self, namespace: tuple[str, ...], shared: frozenset[str]) -> None:
+        listed = ", ".join(sorted(shared)) or "none"
+        super().__init__(
+            f"The namespace {list(namespace)!r} is not one of the app's: "
+            f"its first label must be in STORE_SHARED_NAMESPACES (now: {listed})."
+        )
 
 
 class StoreUnavailable(AppError):

@@ -101,6 +101,26 @@ END $$;
 OWNER_TRIGGER = """CREATE TRIGGER store_fill_owner BEFORE INSERT ON store
        FOR EACH ROW EXECUTE FUNCTION store_fill_owner()"""
 
+# 0018: the app's own items (STORE_SHARED_NAMESPACES, written by the
+# operator) are stored under the first label APP_OWNER, which no user id
+# can be, and have no user: nothing cascades to them. Every row still has
+# a known owner kind: a user's id, or the app's label (the check).
+APP_OWNER = "app"
+
+OWNER_FUNCTION_V2 = f"""
+CREATE OR REPLACE FUNCTION store_fill_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF split_part(NEW.prefix, '.', 1) = '{APP_OWNER}' THEN
+        NEW.user_id := NULL;
+    ELSE
+        NEW.user_id := split_part(NEW.prefix, '.', 1)::uuid;
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+OWNER_KIND_CHECK = f"(user_id IS NULL) = (split_part(prefix, '.', 1) = '{APP_OWNER}')"
+
 DROP_OWNER = (
     "DROP TRIGGER IF EXISTS store_fill_owner ON store",
     "DROP FUNCTION IF EXISTS store_fill_owner()",

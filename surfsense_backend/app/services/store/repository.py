@@ -5,7 +5,8 @@ written here because the stock ones compare filters as text and list every
 user's namespaces. Each runs on the app's psycopg pool, whose connections
 never prepare statements unless PERSISTENCE_PREPARE_THRESHOLD says so
 (PgBouncer-safe by default). Every query names its owner twice: by
-`user_id`, and by the prefix every owned namespace begins with.
+`user_id` (none for the app's own items), and by the prefix every owned
+namespace begins with (a user's id, or the app's label).
 """
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 
 from app.services.store.metrics import STORE_ITEMS_EXPIRED
+from app.services.store.migrations import APP_OWNER
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
@@ -110,6 +112,13 @@ async def replace_vectors(
             )
 
 
+def _owner_is(owner: str) -> tuple[str, list[Any]]:
+    """The rows of `owner`: a user's id, or the app's label (its rows have no user)."""
+    if owner == APP_OWNER:
+        return "store.user_id IS NULL", []
+    return "store.user_id = %s::uuid", [owner]
+
+
 def _within(owned: tuple[str, ...], table: str = "store") -> tuple[str, list[Any]]:
     """`owned` (owner first) and every namespace below it: by owner too, for `store`."""
     text = prefix_text(owned)
@@ -117,7 +126,8 @@ def _within(owned: tuple[str, ...], table: str = "store") -> tuple[str, list[Any
     params: list[Any] = [text, f"{_like_literal(text)}.%"]
     if table != "store":
         return by_prefix, params
-    return f"store.user_id = %s::uuid AND {by_prefix}", [owned[0], *params]
+    owner, owner_params = _owner_is(owned[0])
+    return f"{owner} AND {by_prefix}", [*owner_params, *params]
 
 
 _COLUMNS = "store.prefix, store.key, store.value, store.created_at, store.updated_at, store.ttl_minutes"
@@ -326,14 +336,16 @@ def _match_sql(match: Match) -> tuple[str, list[Any]]:
 async def list_namespaces(
     pool: Pool,
     owner: str,
+    shared: frozenset[str],
     matches: list[Match],
     *,
     max_depth: int | None,
     limit: int,
     offset: int,
 ) -> list[tuple[str, ...]]:
-    """The owner's namespaces (without the owner's label) that meet every
-    match, cut to `max_depth` labels, distinct and in order."""
+    """The owner's namespaces and the app's whose first label is `shared`
+    (each without its owner's label) that meet every match, cut to
+    `max_depth` labels, distinct and in order."""
     conditions = ["TRUE"]
     params: list[Any] = []
     for match in matches:
@@ -345,13 +357,20 @@ async def list_namespaces(
         SELECT DISTINCT {shown} AS namespace
           FROM (SELECT string_to_array(substr(store.prefix, %s), '.') AS labels
                   FROM store
-                 WHERE store.user_id = %s::uuid AND store.prefix LIKE %s ESCAPE '\\' AND {_NOT_EXPIRED}) owned
+                 WHERE store.user_id = %s::uuid AND store.prefix LIKE %s ESCAPE '\\' AND {_NOT_EXPIRED}
+                 UNION ALL
+                SELECT string_to_array(substr(store.prefix, %s), '.')
+                  FROM store
+                 WHERE store.user_id IS NULL AND store.prefix LIKE %s
+                   AND split_part(store.prefix, '.', 2) = ANY(%s::text[]) AND {_NOT_EXPIRED}) visible
          WHERE {" AND ".join(conditions)}
          ORDER BY namespace
          LIMIT %s OFFSET %s
     """  # noqa: S608 - the conditions are fixed fragments; their labels are parameters
     head = [] if max_depth is None else [max_depth]
-    arguments = [*head, len(owner) + 2, owner, f"{_like_literal(owner)}.%", *params, limit, offset]
+    own = [len(owner) + 2, owner, f"{_like_literal(owner)}.%"]
+    apps = [len(APP_OWNER) + 2, f"{APP_OWNER}.%", sorted(shared)]
+    arguments = [*head, *own, *apps, *params, limit, offset]
     async with pool.connection() as conn:
         rows = await (await conn.execute(query, arguments)).fetchall()
     return [tuple(row["namespace"]) for row in rows]
@@ -414,6 +433,17 @@ async def delete_one(pool: Pool, owned: tuple[str, ...], key: str) -> bool:
             [owned[0], prefix_text(owned), key],
         )
         return cursor.rowcount > 0
+
+
+async def delete_app_items_except(pool: Pool, owned: tuple[str, ...], keys: list[str]) -> int:
+    """Delete the app's items in the namespace `owned` (the app's label first)
+    whose key is not in `keys`; how many."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM store WHERE user_id IS NULL AND prefix = %s AND NOT (key = ANY(%s::text[]))",
+            [prefix_text(owned), keys],
+        )
+        return cursor.rowcount
 
 
 async def delete_all(pool: Pool, owner: str) -> int:

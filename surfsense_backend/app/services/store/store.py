@@ -9,15 +9,19 @@ as text and list every user's namespaces. It is never handed out bare.
 It puts the user's id in front of every namespace it is given, and takes it
 off every namespace it returns, so each sees its namespaces as it wrote
 them and none can name another user's: labels cannot hold the dot that
-joins them, and the owner's label is always first. Everything it is given
-is checked (`checks.py`, `filters.py`) before any statement runs.
+joins them, and the owner's label is always first. A namespace whose first
+label is one of STORE_SHARED_NAMESPACES is the app's: it reads the app's
+items (owner label `app`, which no user id can be), and no user or graph
+may put or delete there; only `AppStore.load_shared` writes them.
+Everything it is given is checked (`checks.py`, `filters.py`) before any
+statement runs.
 """
 
 import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -52,9 +56,16 @@ from app.services.store.checks import (
     check_value,
 )
 from app.services.store.embeddings import load_embeddings, model_dims, sized
-from app.services.store.errors import EmbeddingFailed, InvalidStoreInput, VectorsMismatch
+from app.services.store.errors import (
+    EmbeddingFailed,
+    InvalidStoreInput,
+    NotShared,
+    SharedNamespaceReadOnly,
+    VectorsMismatch,
+)
 from app.services.store.filters import filter_sql
 from app.services.store.metrics import STORE_OPERATIONS
+from app.services.store.migrations import APP_OWNER
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +97,14 @@ async def from_model(call: Awaitable[T]) -> T:
         return await call
     except Exception as exc:
         raise EmbeddingFailed(exc) from exc
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What loading a shared namespace did: items put, and deleted (with `replace`)."""
+
+    put: int
+    deleted: int
 
 
 class AppStore(AsyncPostgresStore):
@@ -172,6 +191,44 @@ class AppStore(AsyncPostgresStore):
         """Replace the items' vectors with those made for them."""
         await repository.replace_vectors(self.pool, vectors.items, vectors.rows)
 
+    async def abatch_owned(self, ops: Sequence[GetOp | PutOp]) -> list[Result]:
+        """Gets and puts in namespaces already behind their owner's label, by
+        the stock SQL; the puts' vectors are made before anything is stored."""
+        vectors = await self.vectors([op for op in ops if isinstance(op, PutOp)])
+        results = await self.abatch(ops)
+        if vectors is not None:
+            await self.index(vectors)
+        return results
+
+    def is_shared(self, namespace: tuple[str, ...]) -> bool:
+        """Whether `namespace` is the app's (its first label in STORE_SHARED_NAMESPACES)."""
+        return bool(namespace) and namespace[0] in self.settings.shared_namespaces
+
+    async def load_shared(
+        self, namespace: Sequence[str], items: Sequence[tuple[str, object]], *, replace: bool = False
+    ) -> Loaded:
+        """Put `items` (key, value) into the app's shared `namespace`, each
+        embedded as a user's put is, without TTL: the operator's path
+        (`surfsense-db store-load`). A namespace the settings do not share is
+        NotShared, and any bad key or value refuses them all before anything
+        is stored. With `replace`, the namespace's items not among them are
+        deleted after the puts (a reader meanwhile may still see an old one,
+        never miss a new one)."""
+        checked = check_namespace(namespace, self.settings)
+        if not self.is_shared(checked):
+            raise NotShared(checked, self.settings.shared_namespaces)
+        owned = (APP_OWNER, *checked)
+        puts = [
+            PutOp(owned, check_key(key), check_value(value, self.settings), ttl=None) for key, value in items
+        ]
+        await self.abatch_owned(puts)
+        deleted = (
+            await repository.delete_app_items_except(self.pool, owned, [op.key for op in puts])
+            if replace
+            else 0
+        )
+        return Loaded(len(puts), deleted)
+
     def for_user(self, user_id: uuid.UUID | str) -> "UserStore":
         return UserStore(self, str(uuid.UUID(str(user_id))))
 
@@ -192,7 +249,8 @@ class UserStore(BaseStore):
         return bool(self.ttl_config.get("refresh_on_read")) if given is None else given
 
     def _own(self, namespace: tuple[str, ...]) -> tuple[str, ...]:
-        return (self.owner, *namespace)
+        """`namespace` behind its owner's label: the app's for a shared one, else the user's."""
+        return (APP_OWNER if self.store.is_shared(namespace) else self.owner, *namespace)
 
     def _checked(self, op: Op) -> Op:
         """`op` checked and in the owner's namespaces."""
@@ -202,6 +260,8 @@ class UserStore(BaseStore):
             return op._replace(namespace=self._own(namespace), key=check_key(op.key))
         if isinstance(op, PutOp):
             namespace = check_namespace(op.namespace, settings)
+            if self.store.is_shared(namespace):
+                raise SharedNamespaceReadOnly(namespace)
             key = check_key(op.key)
             if op.value is None:
                 return op._replace(namespace=self._own(namespace), key=key)
@@ -235,12 +295,9 @@ class UserStore(BaseStore):
         results: list[Result] = [None] * len(checked)
         stock = [(index, op) for index, op in enumerate(checked) if isinstance(op, GetOp | PutOp)]
         if stock:
-            vectors = await self.store.vectors([op for _, op in stock if isinstance(op, PutOp)])
-            found = await self.store.abatch([op for _, op in stock])
+            found = await self.store.abatch_owned([op for _, op in stock])
             for (index, _), result in zip(stock, found, strict=True):
                 results[index] = self._shown(result)
-            if vectors is not None:
-                await self.store.index(vectors)
         for index, op in enumerate(checked):
             if isinstance(op, SearchOp):
                 results[index] = await self._search(op)
@@ -304,6 +361,7 @@ class UserStore(BaseStore):
         return await repository.list_namespaces(
             self.store.pool,
             self.owner,
+            self.store.settings.shared_namespaces,
             matches,
             max_depth=op.max_depth,
             limit=op.limit,

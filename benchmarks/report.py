@@ -113,6 +113,7 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
         f"{sent['executes_per_turn']:.1f} extended-protocol executes)"
     )
     print(_w8(results["w8"]))
+    print(w8_recall_table(results["w8_recall"]))
     print(_w9(results["w9"], results["w9_write_cost"]))
     print(w10_table(results["w10"]))
 
@@ -183,6 +184,32 @@ def _w8(w8: dict[str, Any]) -> str:
             f"{rate['ours'] / rate['memory']:.0%}, "
             f"2 workers/1 {rate['ours_2_workers'] / rate['ours_1_worker']:.2f}x"
         )
+    return "\n".join(lines)
+
+
+def w8_recall_table(pair: dict[str, Any]) -> str:
+    """The recall pair's rows: W8's JSON turns with the chat agent recalling
+    from the user's memories and without, and what recall costs a turn."""
+    lines = [
+        f"\n| W8 recall pair, JSON, 50 conversations, {pair['memories_each']} memories a user, "
+        f"medians of {pair['rounds']} | turns/s | p50 ms | p99 ms | server CPU ms/turn "
+        "| memories recalled/turn | statements/turn |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, label in (("ours_recall", "with recall"), ("ours_no_recall", "without (CHAT_MEMORY=off)")):
+        m = pair[name]
+        lines.append(
+            f"| {label} | {m['turns_per_s']:.1f} | {m['p50_ms']:,.0f} | {m['p99_ms']:,.0f} "
+            f"| {m['server_cpu_ms_per_turn']:.1f} | {m['recalled_per_turn']:.1f} "
+            f"| {m['statements_per_turn']:.2f} |"
+        )
+    with_, without = pair["ours_recall"], pair["ours_no_recall"]
+    lines.append(
+        f"W8 recall: with/without {pair['turns_per_s_ratio']:.2f}x the turns/s "
+        "(target at least 0.90x: at most 10% slower), "
+        f"{with_['server_cpu_ms_per_turn'] - without['server_cpu_ms_per_turn']:+.1f} ms of server CPU "
+        f"and {with_['statements_per_turn'] - without['statements_per_turn']:+.2f} statements a turn"
+    )
     return "\n".join(lines)
 
 

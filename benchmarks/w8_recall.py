@@ -127,6 +127,8 @@ async def w8_recall(
     }
     for name, counted in (await _statements(database_url, statement_turns)).items():
         results[name]["statements_per_turn"] = counted["statements_per_turn"]
+        # Each round's, in order: a shared machine's noise shows in their spread.
+        results[name]["turns_per_s_rounds"] = [run["turns_per_s"] for run in runs[name]]
     results["memories_each"] = len(MEMORIES)
     results["rounds"] = rounds
     results["turns_per_s_ratio"] = (

@@ -57,6 +57,8 @@ SIZES = {
     "w5_messages": 1000,
     "w6_conversations": 1000,
     "w8_turns": 3 if QUICK else 10,
+    # W8's recall pair, alternated: a round is one run of each.
+    "w8_recall_rounds": 2 if QUICK else 6,
     "w9_messages": 100_000 if QUICK else 1_000_000,
     "w9_repeat": 20 if QUICK else 100,
     "w9_write_turns": 3 if QUICK else 10,

@@ -192,7 +192,7 @@ def w8_recall_table(pair: dict[str, Any]) -> str:
     from the user's memories and without, and what recall costs a turn."""
     lines = [
         f"\n| W8 recall pair, JSON, 50 conversations, {pair['memories_each']} memories a user, "
-        f"medians of {pair['rounds']} | turns/s | p50 ms | p99 ms | server CPU ms/turn "
+        f"medians of {pair['rounds']} rounds | turns/s | p50 ms | p99 ms | server CPU ms/turn "
         "| memories recalled/turn | statements/turn |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -205,10 +205,10 @@ def w8_recall_table(pair: dict[str, Any]) -> str:
         )
     with_, without = pair["ours_recall"], pair["ours_no_recall"]
     lines.append(
-        f"W8 recall: with/without {pair['turns_per_s_ratio']:.2f}x the turns/s "
-        "(target at least 0.90x: at most 10% slower), "
-        f"{with_['server_cpu_ms_per_turn'] - without['server_cpu_ms_per_turn']:+.1f} ms of server CPU "
-        f"and {with_['statements_per_turn'] - without['statements_per_turn']:+.2f} statements a turn"
+        f"W8 recall, with over without, the median of each round's: {pair['turns_per_s_ratio']:.2f}x "
+        f"the turns/s (target at least 0.90x: at most 10% slower), {pair['server_cpu_ratio']:.2f}x "
+        f"the server's CPU a turn; {with_['statements_per_turn'] - without['statements_per_turn']:+.2f} "
+        "statements a turn"
     )
     return "\n".join(lines)
 

@@ -5,8 +5,9 @@ With recall, each benchmark user has `MEMORIES` stored before its turns,
 put through the store (embedded as the agent embeds them), so every turn's
 search ranks fifty of them by meaning and the model gets three; without,
 the server runs with CHAT_MEMORY=off. Both servers are up at once and
-measured alternately, round by round (medians), as W8's JSON turns. The
-statements a turn sends are counted for each, on the wire, in-process.
+measured alternately, round by round, as W8's JSON turns; the ratios are
+the median of each round's. The statements a turn sends are counted for
+each, on the wire, in-process.
 
     python -m benchmarks.w8_recall [rounds] [turns]
 """
@@ -106,15 +107,25 @@ async def _statements(database_url: str, turns: int) -> dict[str, dict[str, floa
     return counted
 
 
+def _paired(runs: dict[str, list[dict[str, float]]], key: str) -> float:
+    """The median over rounds of with recall's `key` over without's in the
+    same round: the two ran back to back, so a neighbour's load, which
+    drifts over minutes on a shared machine, weighs on both alike."""
+    with_, without = runs["ours_recall"], runs["ours_no_recall"]
+    return statistics.median(w[key] / wo[key] for w, wo in zip(with_, without, strict=True))
+
+
 async def w8_recall(
     database_url: str, conversations: int, turns: int, rounds: int, statement_turns: int = 20
 ) -> dict[str, Any]:
-    """Each side's W8 JSON metrics (medians over `rounds`) and statements a
-    turn; and with recall's turns/s over without's."""
+    """Each side's W8 JSON metrics (medians over `rounds`, each round's
+    turns/s) and statements a turn; and the paired ratios of turns/s and of
+    server CPU a turn, with recall over without."""
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in PAIR}
     async with AsyncExitStack() as stack:
         servers = {name: await stack.enter_async_context(serving(name, database_url)) for name in PAIR}
         for round_ in range(rounds):
+            # Alternate which goes first: rounds two by two run A B B A, against a steady drift.
             for name in PAIR if round_ % 2 == 0 else reversed(PAIR):
                 memories = MEMORIES if name == "ours_recall" else ()
                 runs[name].append(
@@ -127,13 +138,11 @@ async def w8_recall(
     }
     for name, counted in (await _statements(database_url, statement_turns)).items():
         results[name]["statements_per_turn"] = counted["statements_per_turn"]
-        # Each round's, in order: a shared machine's noise shows in their spread.
         results[name]["turns_per_s_rounds"] = [run["turns_per_s"] for run in runs[name]]
     results["memories_each"] = len(MEMORIES)
     results["rounds"] = rounds
-    results["turns_per_s_ratio"] = (
-        results["ours_recall"]["turns_per_s"] / results["ours_no_recall"]["turns_per_s"]
-    )
+    results["turns_per_s_ratio"] = _paired(runs, "turns_per_s")
+    results["server_cpu_ratio"] = _paired(runs, "server_cpu_ms_per_turn")
     return results
 
 
@@ -143,5 +152,5 @@ async def _main(rounds: int, turns: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     given = [int(a) for a in sys.argv[1:3]]
-    rounds, turns = given + [3, 10][len(given) :]
+    rounds, turns = given + [6, 10][len(given) :]
     print(json.dumps(asyncio.run(_main(rounds, turns)), indent=2))

@@ -144,14 +144,14 @@ async def _logged_in(url: str, conversations: int) -> httpx.AsyncClient:
     return client
 
 
-async def _turn(client: httpx.AsyncClient, conversation: str, streamed: bool) -> int:
+async def _turn(client: httpx.AsyncClient, conversation: str, streamed: bool, text: str) -> int:
     """One turn; how many memories its JSON reply says were recalled (0 streamed)."""
     url = f"/api/v1/conversations/{conversation}/messages"
     if not streamed:
-        response = await client.post(url, json={"content": TEXT})
+        response = await client.post(url, json={"content": text})
         response.raise_for_status()
         return len(response.json()["assistant_message"]["metadata"].get("recalled", []))
-    async with client.stream("POST", f"{url}?stream=events", json={"content": TEXT}) as response:
+    async with client.stream("POST", f"{url}?stream=events", json={"content": text}) as response:
         response.raise_for_status()
         async for _ in response.aiter_bytes():
             pass
@@ -159,12 +159,19 @@ async def _turn(client: httpx.AsyncClient, conversation: str, streamed: bool) ->
 
 
 async def throughput(
-    server: Server, conversations: int, turns: int, *, streamed: bool, memories: Sequence[str] = ()
+    server: Server,
+    conversations: int,
+    turns: int,
+    *,
+    streamed: bool,
+    memories: Sequence[str] = (),
+    text: str = TEXT,
 ) -> dict[str, float]:
     """Turns per second and their latency; and where the two cores went: the
     server's CPU a turn (its workers included), this client's, and how busy
-    the whole machine was (the database is the rest). The user has `memories`
-    stored before; the warm-up turns say how many a JSON turn recalls."""
+    the whole machine was (the database is the rest). Each turn says `text`;
+    the user has `memories` stored before; the warm-up turns say how many a
+    JSON turn recalls."""
     client = await _logged_in(server.url, conversations)
     latencies: list[float] = []
     try:
@@ -172,12 +179,14 @@ async def throughput(
         ids = [
             (await client.post("/api/v1/conversations", json={})).json()["id"] for _ in range(conversations)
         ]
-        recalled = await asyncio.gather(*(_turn(client, c, streamed) for c in ids))  # warm: first-use work
+        recalled = await asyncio.gather(
+            *(_turn(client, c, streamed, text) for c in ids)
+        )  # warm: first-use work
 
         async def converse(conversation: str) -> None:
             for _ in range(turns):
                 start = time.perf_counter()
-                await _turn(client, conversation, streamed)
+                await _turn(client, conversation, streamed, text)
                 latencies.append(time.perf_counter() - start)
 
         server_cpu, client_cpu, machine = _cpu_seconds(server.pid), time.process_time(), _machine_busy()

@@ -4,10 +4,11 @@ work against the same turn without it (issue 27: at most 10% slower).
 With recall, each benchmark user has `MEMORIES` stored before its turns,
 put through the store (embedded as the agent embeds them), so every turn's
 search ranks fifty of them by meaning and the model gets three; without,
-the server runs with CHAT_MEMORY=off. Both servers are up at once and
-measured alternately, round by round, as W8's JSON turns; the ratios are
-the median of each round's. The statements a turn sends are counted for
-each, on the wire, in-process.
+the server runs with CHAT_MEMORY=off; and a control without recall whose
+reply is as long as recall's (`AS_LONG`). Both servers are up at once and
+the sides measured in turn, round by round, as W8's JSON turns; the ratios
+are the median of each round's. The statements a turn sends are counted
+with recall and without, on the wire, in-process.
 
     python -m benchmarks.w8_recall [rounds] [turns]
 """
@@ -23,10 +24,9 @@ from typing import Any
 
 from app.config import get_settings
 from benchmarks.database import fresh_database, server_url
-from benchmarks.w8_http import serving, throughput
+from benchmarks.w8_http import TEXT, serving, throughput
 from benchmarks.workloads import statements_per_turn
 
-PAIR = ("ours_recall", "ours_no_recall")
 # What people ask a chat assistant to remember: fifty facts, one user's.
 MEMORIES = (
     "My name is Dana and I use she/her pronouns.",
@@ -80,6 +80,17 @@ MEMORIES = (
     "I keep my notes in Obsidian, one folder per project.",
     "I want to migrate our agents' long-term memory to pgvector this quarter.",
 )
+# The offline model says back what it recalled ("I remember: a; b; c."), so
+# a turn with recall streams a reply about 36 words longer. The control says
+# that much more, so its reply (which quotes the message) is as long: with
+# recall against it is what recall itself costs.
+AS_LONG = TEXT + " I remember: " + "; ".join(MEMORIES[i] for i in (29, 49, 28))  # the three TEXT recalls
+# side: (server, what each turn says, the memories its user has)
+SIDES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "ours_recall": ("ours_recall", TEXT, MEMORIES),
+    "ours_no_recall": ("ours_no_recall", TEXT, ()),
+    "ours_no_recall_as_long": ("ours_no_recall", AS_LONG, ()),
+}
 
 
 @contextmanager
@@ -107,42 +118,49 @@ async def _statements(database_url: str, turns: int) -> dict[str, dict[str, floa
     return counted
 
 
-def _paired(runs: dict[str, list[dict[str, float]]], key: str) -> float:
-    """The median over rounds of with recall's `key` over without's in the
-    same round: the two ran back to back, so a neighbour's load, which
-    drifts over minutes on a shared machine, weighs on both alike."""
-    with_, without = runs["ours_recall"], runs["ours_no_recall"]
-    return statistics.median(w[key] / wo[key] for w, wo in zip(with_, without, strict=True))
+def _paired(runs: dict[str, list[dict[str, float]]], against: str, key: str) -> float:
+    """The median over rounds of with recall's `key` over `against`'s in the
+    same round: they ran back to back, so a neighbour's load, which drifts
+    over minutes on a shared machine, weighs on both alike."""
+    pairs = zip(runs["ours_recall"], runs[against], strict=True)
+    return statistics.median(with_[key] / other[key] for with_, other in pairs)
 
 
 async def w8_recall(
     database_url: str, conversations: int, turns: int, rounds: int, statement_turns: int = 20
 ) -> dict[str, Any]:
     """Each side's W8 JSON metrics (medians over `rounds`, each round's
-    turns/s) and statements a turn; and the paired ratios of turns/s and of
-    server CPU a turn, with recall over without."""
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in PAIR}
+    turns/s), statements a turn with recall and without; and the paired
+    ratios of turns/s and of server CPU a turn, with recall over each other side."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in SIDES}
     async with AsyncExitStack() as stack:
-        servers = {name: await stack.enter_async_context(serving(name, database_url)) for name in PAIR}
+        servers = {
+            name: await stack.enter_async_context(serving(name, database_url))
+            for name in {server for server, _, _ in SIDES.values()}
+        }
         for round_ in range(rounds):
-            # Alternate which goes first: rounds two by two run A B B A, against a steady drift.
-            for name in PAIR if round_ % 2 == 0 else reversed(PAIR):
-                memories = MEMORIES if name == "ours_recall" else ()
+            # The order turns each round: a drift weighs on no side alone.
+            for name in (*SIDES,)[round_ % len(SIDES) :] + (*SIDES,)[: round_ % len(SIDES)]:
+                server, text, memories = SIDES[name]
                 runs[name].append(
-                    await throughput(servers[name], conversations, turns, streamed=False, memories=memories)
+                    await throughput(
+                        servers[server], conversations, turns, streamed=False, memories=memories, text=text
+                    )
                 )
             print(f"W8 recall round {round_ + 1} of {rounds} done", file=sys.stderr)
     results: dict[str, Any] = {
         name: {key: statistics.median(run[key] for run in samples) for key in samples[0]}
         for name, samples in runs.items()
     }
+    for name, samples in runs.items():
+        results[name]["turns_per_s_rounds"] = [run["turns_per_s"] for run in samples]
     for name, counted in (await _statements(database_url, statement_turns)).items():
         results[name]["statements_per_turn"] = counted["statements_per_turn"]
-        results[name]["turns_per_s_rounds"] = [run["turns_per_s"] for run in runs[name]]
     results["memories_each"] = len(MEMORIES)
     results["rounds"] = rounds
-    results["turns_per_s_ratio"] = _paired(runs, "turns_per_s")
-    results["server_cpu_ratio"] = _paired(runs, "server_cpu_ms_per_turn")
+    for against in ("ours_no_recall", "ours_no_recall_as_long"):
+        results[against]["recall_turns_per_s_ratio"] = _paired(runs, against, "turns_per_s")
+        results[against]["recall_server_cpu_ratio"] = _paired(runs, against, "server_cpu_ms_per_turn")
     return results
 
 

@@ -137,6 +137,7 @@ class TestChatMemoryOff:
         assert told["content"] == "Reply 1: you said “remember that I live in Lyon”."
         assert asked["content"] == "Reply 1: you said “what is my favourite colour?”."
         for reply in (told, asked):
-            assert not {"recalled", "remembered"} & set(reply["metadata"])  # type: ignore[arg-type]
+            assert "recalled" not in reply["metadata"]  # type: ignore[operator]
+            assert "remembered" not in reply["metadata"]  # type: ignore[operator]
         memories = (await carol.client.get("/api/v1/memories")).json()["items"]
         assert [m["value"] for m in memories] == [{"text": "my favourite colour is teal"}]

@@ -25,6 +25,7 @@ from benchmarks.configs import CONFIGS, chat, research
 from benchmarks.database import behind_latency, fresh_database, server_url
 from benchmarks.report import plot, print_table
 from benchmarks.w8_http import w8_http
+from benchmarks.w8_recall import w8_recall
 from benchmarks.w9_search import w9_search, w9_write_cost
 from benchmarks.w10_memory import w10_memory
 from benchmarks.workloads import (
@@ -56,6 +57,8 @@ SIZES = {
     "w5_messages": 1000,
     "w6_conversations": 1000,
     "w8_turns": 3 if QUICK else 10,
+    # W8's recall pair, alternated: a round is one run of each.
+    "w8_recall_rounds": 2 if QUICK else 6,
     "w9_messages": 100_000 if QUICK else 1_000_000,
     "w9_repeat": 20 if QUICK else 100,
     "w9_write_turns": 3 if QUICK else 10,
@@ -177,6 +180,14 @@ async def run() -> dict[str, Any]:
     print("W4 done", file=sys.stderr)
     results["w7"] = await w7_operator_commands(database_url)
     results["w8"] = await w8_http(database_url, SIZES["w1_conversations"], SIZES["w8_turns"])
+    results["w8_recall"] = await w8_recall(
+        database_url,
+        SIZES["w1_conversations"],
+        SIZES["w8_turns"],
+        SIZES["w1_rounds"],
+        SIZES["statement_turns"],
+    )
+    print("W8 recall pair done", file=sys.stderr)
     results.update(await _w9(database_url))
     # Last: it seeds its own users and items (BENCH_W10_ITEMS, _USERS, _HEAVY).
     results["w10"] = await w10_memory(database_url)

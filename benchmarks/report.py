@@ -63,6 +63,12 @@ _OURS_ONLY: list[tuple[str, str, str, str]] = [
 ]
 
 
+_W8_RECALL_SIDES = {
+    "ours_recall": "with recall",
+    "ours_no_recall": "without (CHAT_MEMORY=off)",
+    "ours_no_recall_as_long": "without, as long a reply",
+}
+
 _W2_CURVES = {
     "ours": "ours",
     "ours_whole_state": "ours, whole conversation in state",
@@ -113,6 +119,7 @@ def print_table(results: dict[str, Any], meta: dict[str, Any]) -> None:
         f"{sent['executes_per_turn']:.1f} extended-protocol executes)"
     )
     print(_w8(results["w8"]))
+    print(w8_recall_table(results["w8_recall"]))
     print(_w9(results["w9"], results["w9_write_cost"]))
     print(w10_table(results["w10"]))
 
@@ -184,6 +191,34 @@ def _w8(w8: dict[str, Any]) -> str:
             f"W8 {kind}: ours/stock {rate['ours'] / rate['stock']:.2f}x, ours/in-memory "
             f"{rate['ours'] / rate['memory']:.0%}, "
             f"2 workers/1 {rate['ours_2_workers'] / rate['ours_1_worker']:.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def w8_recall_table(pair: dict[str, Any]) -> str:
+    """The recall pair's rows: W8's JSON turns with the chat agent recalling
+    from the user's memories, without, and without but with as long a reply;
+    then what recall costs a turn against each."""
+    lines = [
+        f"\n| W8 recall pair, JSON, 50 conversations, {pair['memories_each']} memories a user, "
+        f"medians of {pair['rounds']} rounds | turns/s | p50 ms | p99 ms | server CPU ms/turn "
+        "| memories recalled/turn | statements/turn |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, label in _W8_RECALL_SIDES.items():
+        m = pair[name]
+        statements = m.get("statements_per_turn")
+        lines.append(
+            f"| {label} | {m['turns_per_s']:.1f} | {m['p50_ms']:,.0f} | {m['p99_ms']:,.0f} "
+            f"| {m['server_cpu_ms_per_turn']:.1f} | {m['recalled_per_turn']:.1f} "
+            f"| {'-' if statements is None else f'{statements:.2f}'} |"
+        )
+    for against in ("ours_no_recall", "ours_no_recall_as_long"):
+        m = pair[against]
+        lines.append(
+            f"W8 recall over {_W8_RECALL_SIDES[against]}, the median of each round's: "
+            f"{m['recall_turns_per_s_ratio']:.2f}x the turns/s (target at least 0.90x), "
+            f"{m['recall_server_cpu_ratio']:.2f}x the server's CPU a turn"
         )
     return "\n".join(lines)
 

@@ -5,7 +5,8 @@ and as named-event streams read to their end, against the app on our saver,
 on the stock saver and in memory (one uvicorn process each), then against
 `python -m app` with 1 and with 2 worker processes. The client runs in this
 process on the same two cores as the server and the database, for every
-configuration alike.
+configuration alike. (`w8_recall.py` pairs the chat agent's recall against
+none on the same servers' code.)
 """
 
 import asyncio
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.workloads import median_ms, percentile_ms
+from benchmarks.workloads import median_ms, percentile_ms, put_memories
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "Tell me something about durable memory for chat agents."
@@ -39,7 +40,12 @@ SERVERS: dict[str, tuple[list[str], dict[str, str]]] = {
     ),
     "ours_1_worker": (["-m", "app"], {"WEB_CONCURRENCY": "1"}),
     "ours_2_workers": (["-m", "app"], {"WEB_CONCURRENCY": "2"}),
+    # W8's recall pair (w8_recall.py): the chat agent's memory on, and off.
+    "ours_recall": (["-m", "uvicorn", "app.main:create_app", "--factory"], {"CHAT_MEMORY": "on"}),
+    "ours_no_recall": (["-m", "uvicorn", "app.main:create_app", "--factory"], {"CHAT_MEMORY": "off"}),
 }
+# The servers W8's table compares, JSON and streamed.
+COMPARED = ("ours", "stock", "memory", "ours_1_worker", "ours_2_workers")
 
 
 def _free_port() -> int:
@@ -138,34 +144,49 @@ async def _logged_in(url: str, conversations: int) -> httpx.AsyncClient:
     return client
 
 
-async def _turn(client: httpx.AsyncClient, conversation: str, streamed: bool) -> None:
+async def _turn(client: httpx.AsyncClient, conversation: str, streamed: bool, text: str) -> int:
+    """One turn; how many memories its JSON reply says were recalled (0 streamed)."""
     url = f"/api/v1/conversations/{conversation}/messages"
     if not streamed:
-        response = await client.post(url, json={"content": TEXT})
+        response = await client.post(url, json={"content": text})
         response.raise_for_status()
-        return
-    async with client.stream("POST", f"{url}?stream=events", json={"content": TEXT}) as response:
+        return len(response.json()["assistant_message"]["metadata"].get("recalled", []))
+    async with client.stream("POST", f"{url}?stream=events", json={"content": text}) as response:
         response.raise_for_status()
         async for _ in response.aiter_bytes():
             pass
+    return 0
 
 
-async def throughput(server: Server, conversations: int, turns: int, *, streamed: bool) -> dict[str, float]:
+async def throughput(
+    server: Server,
+    conversations: int,
+    turns: int,
+    *,
+    streamed: bool,
+    memories: Sequence[str] = (),
+    text: str = TEXT,
+) -> dict[str, float]:
     """Turns per second and their latency; and where the two cores went: the
     server's CPU a turn (its workers included), this client's, and how busy
-    the whole machine was (the database is the rest)."""
+    the whole machine was (the database is the rest). Each turn says `text`;
+    the user has `memories` stored before; the warm-up turns say how many a
+    JSON turn recalls."""
     client = await _logged_in(server.url, conversations)
     latencies: list[float] = []
     try:
+        await put_memories(client, memories)
         ids = [
             (await client.post("/api/v1/conversations", json={})).json()["id"] for _ in range(conversations)
         ]
-        await asyncio.gather(*(_turn(client, c, streamed) for c in ids))  # warm: first-use work
+        recalled = await asyncio.gather(
+            *(_turn(client, c, streamed, text) for c in ids)
+        )  # warm: first-use work
 
         async def converse(conversation: str) -> None:
             for _ in range(turns):
                 start = time.perf_counter()
-                await _turn(client, conversation, streamed)
+                await _turn(client, conversation, streamed, text)
                 latencies.append(time.perf_counter() - start)
 
         server_cpu, client_cpu, machine = _cpu_seconds(server.pid), time.process_time(), _machine_busy()
@@ -183,13 +204,14 @@ async def throughput(server: Server, conversations: int, turns: int, *, streamed
         "server_cpu_ms_per_turn": server_cpu * 1000 / len(latencies),
         "client_cpu_ms_per_turn": client_cpu * 1000 / len(latencies),
         "machine_busy": busy / total if total else 0.0,
+        "recalled_per_turn": sum(recalled) / len(recalled),
     }
 
 
 async def w8_http(database_url: str, conversations: int, turns: int) -> dict[str, dict[str, Any]]:
-    """Each server in turn, JSON then streamed."""
+    """Each compared server in turn, JSON then streamed."""
     results: dict[str, dict[str, Any]] = {}
-    for name in SERVERS:
+    for name in COMPARED:
         async with serving(name, database_url) as server:
             results[name] = {
                 "json": await throughput(server, conversations, turns, streamed=False),

@@ -5,7 +5,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -302,15 +302,27 @@ async def w7_operator_commands(database_url: str) -> dict[str, float]:
     return results
 
 
-async def statements_per_turn(database_url: str, turns: int) -> dict[str, float]:
+async def put_memories(client: httpx.AsyncClient, memories: Sequence[str]) -> None:
+    """The caller's memories, put where the chat agent recalls them from (its
+    `("memories",)` namespace), through the store: embedded as it embeds them."""
+    for key, memory in enumerate(memories):
+        item = {"namespace": ["memories"], "key": f"m{key}", "value": {"text": memory}, "index": ["text"]}
+        (await client.put("/langgraph/store/items", json=item)).raise_for_status()
+
+
+async def statements_per_turn(
+    database_url: str, turns: int, memories: Sequence[str] = ()
+) -> dict[str, float]:
     """What the server receives for one JSON turn of the chat agent through the
     routes (`POST .../messages`, its authentication included), counted on the
-    wire by a proxy in front of it: simple queries and extended-protocol executes."""
+    wire by a proxy in front of it: simple queries and extended-protocol
+    executes. The user has `memories` stored before the turns."""
     counter = counter_for(database_url)
     async with counter.serving():
         # No token delay: no progress write lands inside a turn, so each turn counts the same.
         lifespan, client, _ = await _client(counter.url(database_url), LocalChatModel(), background=False)
         try:
+            await put_memories(client, memories)
             conversation = (await client.post("/api/v1/conversations", json={})).json()["id"]
             url = f"/api/v1/conversations/{conversation}/messages"
             await client.post(url, json={"content": TEXT})  # warm: first-use lookups

@@ -58,6 +58,15 @@ class TestSettings:
         with pytest.raises(ValidationError):
             Settings(chat_context_messages=-2)
 
+    def test_chat_memory_is_on_unless_turned_off(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir("/")  # no .env from the checkout
+        assert Settings().chat_memory is True
+        monkeypatch.setenv("CHAT_MEMORY", "off")
+        assert Settings().chat_memory is False
+        monkeypatch.setenv("CHAT_MEMORY", "sometimes")
+        with pytest.raises(ValidationError, match="chat_memory"):
+            Settings()
+
     def test_database_url_is_kept_secret_in_reprs(self) -> None:
         settings = Settings(database_url="postgresql://u:hunter2@h/d")
         assert "hunter2" not in repr(settings)

@@ -2,13 +2,16 @@
 recalls it in their other conversations, never in anyone else's."""
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.agents.local_model import LocalChatModel
 from app.agents.memory import fact_to_remember
-from tests.http_client import Caller
+from app.config import get_settings
+from tests.http_client import Caller, CallerOn
 
 
 async def _reply(caller: Caller, conversation: str, content: str) -> dict[str, object]:
@@ -105,3 +108,36 @@ class TestChatMemory:
         assert told["metadata"]["remembered"] == []  # type: ignore[index]
         assert "the chat agent's memory failed (UndefinedTable)" in caplog.text
         assert (await alice.client.get("/api/v1/memories")).json()["items"] == []
+
+
+@pytest.fixture
+def memory_off() -> Iterator[None]:
+    """CHAT_MEMORY=off for the apps the test starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAT_MEMORY", "off")
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
+class TestChatMemoryOff:
+    async def test_nothing_is_recalled_or_remembered_and_the_store_stays(
+        self, memory_off: None, caller_on: CallerOn
+    ) -> None:
+        carol = await caller_on(LocalChatModel())
+        put = await carol.client.put(
+            "/langgraph/store/items",
+            json={"namespace": ["memories"], "key": "teal", "value": {"text": "my favourite colour is teal"}},
+        )
+        assert put.status_code == 204, put.text
+
+        told = await _reply(carol, await carol.conversation(), "remember that I live in Lyon")
+        asked = await _reply(carol, await carol.conversation(), "what is my favourite colour?")
+
+        assert told["content"] == "Reply 1: you said “remember that I live in Lyon”."
+        assert asked["content"] == "Reply 1: you said “what is my favourite colour?”."
+        for reply in (told, asked):
+            assert "recalled" not in reply["metadata"]  # type: ignore[operator]
+            assert "remembered" not in reply["metadata"]  # type: ignore[operator]
+        memories = (await carol.client.get("/api/v1/memories")).json()["items"]
+        assert [m["value"] for m in memories] == [{"text": "my favourite colour is teal"}]

@@ -31,13 +31,17 @@ async def compile_assistants(
     it: the app's own (AppGraphs) on the configured model and context window,
     every graph on `saver`, and the app's `services` for the tools (without
     them a tool that needs one fails); each run gets its user's store from
-    `stores` (without it, none).
+    `stores` (without it, none; the app's own graphs none with CHAT_MEMORY off).
 
     The CLI builds the same ones for retention, which rebuilds their state.
     """
     settings = get_settings()
     resources = AppResources(
-        model or create_chat_model(get_llm_settings()), settings.chat_context_messages, services, stores
+        model or create_chat_model(get_llm_settings()),
+        settings.chat_context_messages,
+        services,
+        stores,
+        app_memory=settings.chat_memory,
     )
     path = graphs_file or settings.langgraph_json
     return await load_assistants(path, saver, resources, assistant_of or _no_thread_owner)

@@ -36,9 +36,11 @@ class AppGraph:
 class AppResources:
     """What the app lends: AppGraphs are built with the model and window; every
     graph's runs get the services in their AgentContext, and the store of the
-    run's user (`stores`; None: graphs run without a store)."""
+    run's user (`stores`; None: graphs run without a store), AppGraphs only
+    where `app_memory` (CHAT_MEMORY) is on."""
 
     model: BaseChatModel
     context_messages: int
     services: AgentServices | None = None
     stores: StoreFor | None = None
+    app_memory: bool = True

@@ -77,9 +77,8 @@ async def _agent(
     if isinstance(value, AppGraph):
         graph: Any = value.build(resources.model, saver, resources.context_messages)
         assistant = Assistant(entry.id, value.name, value.description, value.uses_tools, value.resume_schema)
-        return assistant, GraphAgent(
-            entry.id, graph, resources.services, app_context=True, stores=resources.stores
-        )
+        stores = resources.stores if resources.app_memory else None
+        return assistant, GraphAgent(entry.id, graph, resources.services, app_context=True, stores=stores)
     factory = None
     if isinstance(value, Pregel | StateGraph):
         graph = on_saver(value, saver, entry.id)

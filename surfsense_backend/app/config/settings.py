@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # The latest messages the agent's state keeps and its model sees, 0 for
     # all; the history API serves the whole conversation either way.
     chat_context_messages: int = Field(default=100, ge=0)
+    # Off (CHAT_MEMORY=off), the app's own agents run without the user's
+    # long-term memory: the chat agent neither recalls nor remembers, and its
+    # replies say nothing of memory. The store, its routes and the graphs of
+    # your own langgraph.json keep it either way.
+    chat_memory: bool = True
     # The langgraph.json whose graphs the app serves (the LangGraph CLI's
     # format). Not LANGGRAPH_CONFIG: the Agent Server reads that name as
     # per-graph config in JSON, not as a path.

@@ -200,16 +200,7 @@ class TestStoreSchema:
     async def test_the_apps_rows_have_no_user_and_outlive_every_user(self, empty_database: str) -> None:
         await _alembic(empty_database, "upgrade", "head")
         async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
-            [(owner,)] = await (
-                await conn.execute(
-                    "INSERT INTO users (id, email, hashed_password)"
-                    " VALUES (gen_random_uuid(), 'a@b.c', 'x') RETURNING id::text"
-                )
-            ).fetchall()
-            await conn.execute(
-                "INSERT INTO store (prefix, key, value) VALUES (%s, 'k', '{}'), ('app.handbook', 'k', '{}')",
-                (f"{owner}.memories",),
-            )
+            owner = await _a_users_row_and_the_apps(conn)
             rows = await (await conn.execute("SELECT prefix, user_id::text FROM store ORDER BY 1")).fetchall()
             assert rows == sorted([("app.handbook", None), (f"{owner}.memories", owner)])
             # Every row's owner kind is known: a user's row never loses its
@@ -230,16 +221,7 @@ class TestStoreSchema:
     ) -> None:
         await _alembic(empty_database, "upgrade", "head")
         async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
-            [(owner,)] = await (
-                await conn.execute(
-                    "INSERT INTO users (id, email, hashed_password)"
-                    " VALUES (gen_random_uuid(), 'a@b.c', 'x') RETURNING id::text"
-                )
-            ).fetchall()
-            await conn.execute(
-                "INSERT INTO store (prefix, key, value) VALUES (%s, 'k', '{}'), ('app.handbook', 'k', '{}')",
-                (f"{owner}.memories",),
-            )
+            owner = await _a_users_row_and_the_apps(conn)
             await conn.commit()
         await _alembic(empty_database, "downgrade", "0017_store")
         async with await psycopg.AsyncConnection.connect(psycopg_conninfo(empty_database)) as conn:
@@ -249,3 +231,18 @@ class TestStoreSchema:
                 await conn.execute(
                     "INSERT INTO store (prefix, key, value) VALUES ('app.handbook', 'k', '{}')"
                 )
+
+
+async def _a_users_row_and_the_apps(conn: psycopg.AsyncConnection[Any]) -> str:
+    """A new user's store row and one of the app's (`app.handbook`); the user's id."""
+    [(owner,)] = await (
+        await conn.execute(
+            "INSERT INTO users (id, email, hashed_password)"
+            " VALUES (gen_random_uuid(), 'a@b.c', 'x') RETURNING id::text"
+        )
+    ).fetchall()
+    await conn.execute(
+        "INSERT INTO store (prefix, key, value) VALUES (%s, 'k', '{}'), ('app.handbook', 'k', '{}')",
+        (f"{owner}.memories",),
+    )
+    return str(owner)

@@ -2,7 +2,7 @@
 PostgreSQL: every user reads the app's items there, none can put or delete
 them, deleting a user leaves them, and each user's own stay private."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from langgraph.store.base import PutOp
@@ -12,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import StoreSettings
 from app.models import User
 from app.services.persistence import MessageCheckpointer
-from app.services.store import AppStore, UserStore
+from app.services.store import AppStore
 from app.services.store.errors import InvalidStoreInput, MemoryNotFound, NotShared, SharedNamespaceReadOnly
 from app.services.store.memories import MemoryService
 from app.services.store.store import Loaded
 from tests.factories import new_user
-
-MakeStore = Callable[[], Awaitable[UserStore]]
+from tests.services.store.conftest import MakeStore
 
 HANDBOOK = [
     ("leave", {"text": "Staff get 25 days of paid holiday a year"}),
@@ -51,18 +50,6 @@ async def app_store(checkpointer: MessageCheckpointer) -> AsyncIterator[AppStore
     async with store.pool.connection() as conn:
         await conn.execute("DELETE FROM store WHERE user_id IS NULL")
     await store.close()
-
-
-@pytest.fixture
-def user_store(app_store: AppStore, committed: async_sessionmaker[AsyncSession]) -> MakeStore:
-    async def make() -> UserStore:
-        async with committed() as s:
-            user = new_user()
-            s.add(user)
-            await s.commit()
-        return app_store.for_user(user.id)
-
-    return make
 
 
 class TestReading:

@@ -13,8 +13,7 @@ from app.services.retention import RetentionSweeper
 from app.services.store import AppStore, InvalidStoreInput, UserStore
 from tests.conditions import until
 from tests.factories import new_user
-
-MakeStore = Callable[[], Awaitable[UserStore]]
+from tests.services.store.conftest import MakeStore
 
 
 @pytest.fixture
@@ -24,20 +23,6 @@ async def app_store(checkpointer: MessageCheckpointer) -> AsyncIterator[AppStore
     await store.open()
     yield store
     await store.close()
-
-
-@pytest.fixture
-def user_store(app_store: AppStore, committed: async_sessionmaker[AsyncSession]) -> MakeStore:
-    """A new committed user's store (the user and their items are deleted after)."""
-
-    async def make() -> UserStore:
-        async with committed() as s:
-            user = new_user()
-            s.add(user)
-            await s.commit()
-        return app_store.for_user(user.id)
-
-    return make
 
 
 class TestIsolation:

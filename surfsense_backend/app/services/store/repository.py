@@ -167,7 +167,10 @@ def _ranked(query: Query, candidates: int | None, approximate: bool) -> tuple[st
         )
         return select, "updated_at DESC, prefix, key", params
     vector = vector_text(query.near)
-    nearest = _by_index(query.owned, matching) if approximate else _exactly(matching)
+    if approximate:
+        nearest, nearest_params = _by_index(query.owned, matching, [*params, vector, candidates])
+    else:
+        nearest, nearest_params = _exactly(matching, [*params, vector, candidates])
     # Each item ranked by its best field; `scanned`: how many vectors came,
     # fewer than `candidates` when the caller's matching ones ran out first.
     select = f"""
@@ -177,30 +180,31 @@ def _ranked(query: Query, candidates: int | None, approximate: bool) -> tuple[st
                   FROM (SELECT vectors.*, count(*) OVER () AS scanned FROM ({nearest}) vectors) nearest
                   JOIN store ON store.prefix = nearest.prefix AND store.key = nearest.key
                  ORDER BY store.prefix, store.key, score DESC) best"""  # noqa: S608 - fixed fragments
-    vectors_params = _within(query.owned, "sv")[1] if approximate else []
-    return select, "score DESC, prefix, key", [vector, *vectors_params, *params, vector, candidates]
+    return select, "score DESC, prefix, key", [vector, *nearest_params]
 
 
-def _exactly(matching: str) -> str:
+def _exactly(matching: str, params: list[Any]) -> tuple[str, list[Any]]:
     """The nearest vectors of the caller's matching items, each compared:
     ordered by similarity, which the HNSW index cannot serve (its scan,
-    without the settings above, would stop at ef_search rows)."""
-    return f"""
+    without the settings above, would stop at ef_search rows). `params`:
+    the items' conditions', then the vector and how many."""
+    vectors = f"""
         SELECT sv.prefix, sv.key, sv.embedding
           FROM store
           JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
          WHERE {matching} AND sv.embedding IS NOT NULL
          ORDER BY 1 - (sv.embedding <=> %s::vector) DESC
          LIMIT %s"""  # noqa: S608 - fixed fragments; values are parameters
+    return vectors, params
 
 
-def _by_index(owned: tuple[str, ...], matching: str) -> str:
+def _by_index(owned: tuple[str, ...], matching: str, params: list[Any]) -> tuple[str, list[Any]]:
     """The nearest vectors of the caller's matching items, as the HNSW index
     finds them. The vectors' own prefix drops everyone else's rows in the
     index scan; the item's conditions are a subplan per vector (OFFSET 0
     keeps it one): as a join, the planner would rank exactly instead."""
-    scope, _ = _within(owned, "sv")
-    return f"""
+    scope, scope_params = _within(owned, "sv")
+    vectors = f"""
         SELECT sv.prefix, sv.key, sv.embedding
           FROM store_vectors sv
          WHERE {scope} AND sv.embedding IS NOT NULL
@@ -209,6 +213,7 @@ def _by_index(owned: tuple[str, ...], matching: str) -> str:
                        OFFSET 0)
          ORDER BY sv.embedding <=> %s::vector
          LIMIT %s"""  # noqa: S608 - fixed fragments; values are parameters
+    return vectors, [*scope_params, *params]
 
 
 def search_statement(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, Rollback
 from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 
@@ -287,7 +287,11 @@ async def through_index(conn: AsyncConnection[DictRow], query: Query) -> list[Ro
     async with conn.transaction():
         await conn.execute(APPROXIMATE_SETTINGS)
         rows = await _rows(conn, search_statement(query, candidates, approximate=True))
-    return rows if len(rows) == query.limit and rows[0].scanned == candidates else None
+        if len(rows) == query.limit and rows[0].scanned == candidates:
+            return rows
+        # A page not returned restarts no item's TTL.
+        raise Rollback
+    return None
 
 
 async def _exactly_ranked(conn: AsyncConnection[DictRow], query: Query) -> list[Row]:

@@ -444,6 +444,18 @@ class TestStoreReindex:
             await drop_database(test_server_url, name)
 
 
+async def _load_handbook(database_url: str, file: Path, *flags: str) -> tuple[int, str, str]:
+    """`surfsense-db store-load [flags] handbook.staff FILE`, the app sharing `handbook`."""
+    return await surfsense_db(
+        database_url,
+        "store-load",
+        *flags,
+        "handbook.staff",
+        str(file),
+        env={"STORE_SHARED_NAMESPACES": "handbook"},
+    )
+
+
 class TestStoreLoad:
     @pytest.fixture
     async def store(self, checkpointer: MessageCheckpointer) -> AsyncIterator[AppStore]:
@@ -472,25 +484,12 @@ class TestStoreLoad:
         ]
         file = tmp_path / "handbook.jsonl"
         file.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
-        code, out, err = await surfsense_db(
-            database_url,
-            "store-load",
-            "handbook.staff",
-            str(file),
-            env={"STORE_SHARED_NAMESPACES": "handbook"},
-        )
+        code, out, err = await _load_handbook(database_url, file)
         assert code == 0, err
         assert out.strip() == "store loaded 2 item(s) into the app's namespace handbook.staff"
         # Loaded again with one line gone, --replace deletes its item.
         file.write_text(json.dumps(lines[0]) + "\n")
-        code, out, err = await surfsense_db(
-            database_url,
-            "store-load",
-            "--replace",
-            "handbook.staff",
-            str(file),
-            env={"STORE_SHARED_NAMESPACES": "handbook"},
-        )
+        code, out, err = await _load_handbook(database_url, file, "--replace")
         assert code == 0, err
         assert out.splitlines() == [
             "store loaded 1 item(s) into the app's namespace handbook.staff",
@@ -498,13 +497,7 @@ class TestStoreLoad:
         ]
         assert await self._app_rows(store) == [("app.handbook.staff", "leave")]
         file.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
-        code, _, err = await surfsense_db(
-            database_url,
-            "store-load",
-            "handbook.staff",
-            str(file),
-            env={"STORE_SHARED_NAMESPACES": "handbook"},
-        )
+        code, _, err = await _load_handbook(database_url, file)
         assert code == 0, err
 
         async with committed() as s:

@@ -142,7 +142,7 @@ async def seed(database_url: str, model: LocalEmbeddings) -> str:
                         await copy.write_row((prefix, key, "text", vector_text(vector)))
                 print(f"W10 seeded {min(start + chunk, HEAVY + rest):,} items", file=sys.stderr)
         await conn.commit()
-        await conn.execute("SET maintenance_work_mem = '512MB'")
+        await conn.execute("SET maintenance_work_mem = '4GB'")
         await conn.execute(VECTOR_MIGRATIONS_V2[-1])
         await conn.execute("ANALYZE users, store, store_vectors")
         await conn.commit()

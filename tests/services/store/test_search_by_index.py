@@ -69,7 +69,8 @@ def filled(app_store: AppStore, committed: async_sessionmaker[AsyncSession]) -> 
             for n in range(items)
             for field in range(fields)
         ]
-        await repository.replace_vectors(app_store.pool, [(prefix, key) for prefix, key, *_ in rows], rows)
+        items = [(prefix, key) for prefix, key, *_ in rows]
+        await repository.put(app_store.pool, [], repository.Vectors(items, rows))
         return store
 
     return fill
@@ -116,13 +117,16 @@ async def test_a_user_with_many_items_is_searched_through_the_index(
     heavy = await filled(MANY, 1)
     # Another user's exact copies of the query are nearer than anything of heavy's.
     other = await filled(NEAR, 1)
-    await repository.replace_vectors(
+    await repository.put(
         app_store.pool,
-        [(repository.prefix_text((other.owner, *NAMESPACE)), f"n{n:05d}") for n in range(NEAR)],
-        [
-            (repository.prefix_text((other.owner, *NAMESPACE)), f"n{n:05d}", "f0", query(app_store.dims))
-            for n in range(NEAR)
-        ],
+        [],
+        repository.Vectors(
+            [(repository.prefix_text((other.owner, *NAMESPACE)), f"n{n:05d}") for n in range(NEAR)],
+            [
+                (repository.prefix_text((other.owner, *NAMESPACE)), f"n{n:05d}", "f0", query(app_store.dims))
+                for n in range(NEAR)
+            ],
+        ),
     )
     async with app_store.pool.connection() as conn:
         assert await repository.reads_index(conn, _query(heavy))

@@ -9,6 +9,7 @@ never prepare statements unless PERSISTENCE_PREPARE_THRESHOLD says so
 namespace begins with (a user's id, or the app's label).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,23 +94,36 @@ async def vector_dims(pool: Pool) -> int:
     return int(row["dims"]) if row else -1
 
 
-async def replace_vectors(
-    pool: Pool, items: list[tuple[str, str]], rows: list[tuple[str, str, str, list[float]]]
-) -> None:
-    """The items' (prefix, key) embeddings: `rows` (prefix, key, field, vector) in place of their old ones."""
-    async with pool.connection() as conn, conn.transaction():
+@dataclass(frozen=True)
+class Vectors:
+    """Vectors made for a batch's puts: the items (prefix, key) whose old
+    ones go, and the new rows (prefix, key, field, vector)."""
+
+    items: list[tuple[str, str]]
+    rows: list[tuple[str, str, str, list[float]]]
+
+
+async def put(pool: Pool, statements: Sequence[tuple[str, Sequence[Any]]], vectors: Vectors | None) -> None:
+    """The stock store's put `statements`, then the items' new vectors in
+    place of their old ones: in one transaction, so an item is never stored
+    with its old vectors or without its new ones, and one pipeline, so the
+    whole put costs one round trip and one commit (as the stock put does)."""
+    async with pool.connection() as conn, conn.pipeline(), conn.transaction():
+        for statement, params in statements:
+            await conn.execute(statement, params)
+        if vectors is None:
+            return
         await conn.execute(
             "DELETE FROM store_vectors WHERE (prefix, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
-            [[p for p, _ in items], [k for _, k in items]],
+            [[p for p, _ in vectors.items], [k for _, k in vectors.items]],
         )
-        if not rows:
-            return
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO store_vectors (prefix, key, field_name, embedding)"
-                " VALUES (%s, %s, %s, %s::vector)",
-                [(prefix, key, field, vector_text(vector)) for prefix, key, field, vector in rows],
-            )
+        if vectors.rows:
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    "INSERT INTO store_vectors (prefix, key, field_name, embedding)"
+                    " VALUES (%s, %s, %s, %s::vector)",
+                    [(*row[:3], vector_text(row[3])) for row in vectors.rows],
+                )
 
 
 def _owner_is(owner: str) -> tuple[str, list[Any]]:

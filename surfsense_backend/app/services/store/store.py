@@ -82,14 +82,6 @@ def ttl_config(settings: StoreSettings) -> TTLConfig:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Vectors:
-    """Vectors made for a batch's puts: the items whose old ones go, the new rows."""
-
-    items: list[tuple[str, str]]
-    rows: list[tuple[str, str, str, list[float]]]
-
-
 async def from_model(call: Awaitable[T]) -> T:
     """What the embedding model answers; its provider failing (down, refusing,
     rate-limited) is EmbeddingFailed (502), not a fault of the app's."""
@@ -161,7 +153,7 @@ class AppStore(AsyncPostgresStore):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def vectors(self, puts: list[PutOp]) -> Vectors | None:
+    async def vectors(self, puts: list[PutOp]) -> repository.Vectors | None:
         """The vectors of what each put stores (its `index` fields, else the
         whole value), embedded before anything is stored, so a model that
         fails stores nothing; None without embeddings."""
@@ -185,20 +177,20 @@ class AppStore(AsyncPostgresStore):
         rows = [
             (prefix, key, name, vector) for (prefix, key, name, _), vector in zip(wanted, made, strict=True)
         ]
-        return Vectors(items, rows)
-
-    async def index(self, vectors: Vectors) -> None:
-        """Replace the items' vectors with those made for them."""
-        await repository.replace_vectors(self.pool, vectors.items, vectors.rows)
+        return repository.Vectors(items, rows)
 
     async def abatch_owned(self, ops: Sequence[GetOp | PutOp]) -> list[Result]:
         """Gets and puts in namespaces already behind their owner's label, by
-        the stock SQL; the puts' vectors are made before anything is stored."""
-        vectors = await self.vectors([op for op in ops if isinstance(op, PutOp)])
-        results = await self.abatch(ops)
-        if vectors is not None:
-            await self.index(vectors)
-        return results
+        the stock SQL: the gets first (as the stock batch runs them), then
+        the puts with their vectors, made before anything is stored."""
+        gets = [op for op in ops if isinstance(op, GetOp)]
+        puts = [op for op in ops if isinstance(op, PutOp)]
+        found = iter(await self.abatch(gets) if gets else [])
+        if puts:
+            vectors = await self.vectors(puts)
+            statements, _ = self._prepare_batch_PUT_queries(list(enumerate(puts)))
+            await repository.put(self.pool, statements, vectors)
+        return [next(found) if isinstance(op, GetOp) else None for op in ops]
 
     def is_shared(self, namespace: tuple[str, ...]) -> bool:
         """Whether `namespace` is the app's (its first label in STORE_SHARED_NAMESPACES)."""

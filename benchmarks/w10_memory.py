@@ -19,6 +19,7 @@ import json
 import math
 import os
 import random
+import statistics
 import sys
 import time
 import uuid
@@ -43,7 +44,7 @@ from app.services.store.repository import (
     CANDIDATES_PER_RESULT,
     Pool,
     Query,
-    reads_index,
+    matching,
     search_statement,
     through_index,
     vector_text,
@@ -210,7 +211,7 @@ async def _our_plan(pool: Pool, query: Query) -> list[str]:
     if query.near is None:
         return await _explain(pool, *search_statement(query))
     async with pool.connection() as conn:
-        indexed = await reads_index(conn, query)
+        indexed = (await matching(conn, query)).many
     statement = search_statement(query, CANDIDATES_PER_RESULT * K, approximate=indexed)
     return await _explain(pool, *statement, APPROXIMATE_SETTINGS if indexed else None)
 
@@ -252,22 +253,38 @@ async def _measure(
     }
 
 
-async def _puts_per_s(put: Any) -> float:
-    start = time.perf_counter()
-    for n in range(PUTS):
-        await put(
-            f"p{n}",
-            {"text": f"the user mentioned item {n} about {_TOPICS[n % len(_TOPICS)]}", "kind": "work"},
-        )
-    return PUTS / (time.perf_counter() - start)
+Put = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+async def _puts_per_s(puts: dict[str, Put]) -> dict[str, float]:
+    """Each store's puts/s, one at a time: a round of PUTS new items each, in
+    turn, three times after a round unmeasured (the first puts into a new
+    namespace pay for what the later ones find warm); the median round."""
+    rates: dict[str, list[float]] = {name: [] for name in puts}
+    for round_ in range(4):
+        for name, put in puts.items():
+            start = time.perf_counter()
+            for n in range(PUTS):
+                topic = _TOPICS[n % len(_TOPICS)]
+                await put(
+                    f"r{round_}p{n}", {"text": f"the user mentioned item {n} about {topic}", "kind": "work"}
+                )
+            if round_:
+                rates[name].append(PUTS / (time.perf_counter() - start))
+    return {name: statistics.median(found) for name, found in rates.items()}
 
 
 async def w10_memory(database_url: str) -> dict[str, Any]:
     model = await asyncio.to_thread(LocalEmbeddings)
     started = time.perf_counter()
     heavy = await seed(database_url, model)
+    return await measure(database_url, heavy, model, time.perf_counter() - started)
+
+
+async def measure(database_url: str, heavy: str, model: LocalEmbeddings, seed_s: float) -> dict[str, Any]:
+    """Both stores on the seeded rows, for the heavy user."""
     results: dict[str, Any] = {
-        "items": ITEMS, "users": USERS, "user_items": HEAVY, "k": K, "seed_s": time.perf_counter() - started,
+        "items": ITEMS, "users": USERS, "user_items": HEAVY, "k": K, "seed_s": seed_s,
     }  # fmt: skip
     pool = build_pool(psycopg_conninfo(database_url), PersistenceConfig())
     await pool.open()
@@ -304,9 +321,12 @@ async def w10_memory(database_url: str) -> dict[str, Any]:
             filled = [vector_text(near) if p is PLACEHOLDER and near else p for p in stock_params]
             row["stock"]["plan"] = await _explain(pool, stock_sql, filled)
             results[shape] = row
-        ours_puts = await _puts_per_s(lambda key, value: ours.aput(("puts",), key, value, index=["text"]))
-        stock_puts = await _puts_per_s(lambda key, value: stock.aput((heavy, "stock-puts"), key, value))
-        results["puts_per_s"] = {"ours": ours_puts, "stock": stock_puts}
+        results["puts_per_s"] = await _puts_per_s(
+            {
+                "ours": lambda key, value: ours.aput(("puts",), key, value, index=["text"]),
+                "stock": lambda key, value: stock.aput((heavy, "stock-puts"), key, value),
+            }
+        )
     finally:
         await ours_store.close()
         await pool.close()

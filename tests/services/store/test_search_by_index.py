@@ -1,8 +1,9 @@
 """Search by meaning through the HNSW index, for a user with many items.
 
-A user with at least `EXACT_UP_TO` matching items is searched through the
-index (an iterative scan that skips everyone else's vectors), re-ranked
-exactly; one with few, or a scan that comes back short, is ranked exactly.
+A user with at least `EXACT_UP_TO` matching items (lowered here, so that a
+test's thousand items count as many) is searched through the index (an
+iterative scan that skips everyone else's vectors), re-ranked exactly; one
+with few, or a scan that comes back short, is ranked exactly.
 Both give the same answer. The vectors are made here, not by a model, so
 which items are nearest is known.
 """
@@ -22,8 +23,13 @@ from tests.conditions import until
 from tests.factories import new_user
 
 NAMESPACE = ("notes",)
-MANY = repository.EXACT_UP_TO + 100
+MANY = 1100
 NEAR = 12
+
+
+@pytest.fixture(autouse=True)
+def many_is_a_thousand(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(repository, "EXACT_UP_TO", MANY - 100)
 
 
 @pytest.fixture
@@ -129,8 +135,8 @@ async def test_a_user_with_many_items_is_searched_through_the_index(
         ),
     )
     async with app_store.pool.connection() as conn:
-        assert await repository.reads_index(conn, _query(heavy))
-        assert not await repository.reads_index(conn, _query(other))
+        assert (await repository.matching(conn, _query(heavy))).many
+        assert not (await repository.matching(conn, _query(other))).many
 
     scans = await _index_scans(app_store)
     async with app_store.pool.connection() as conn:
@@ -148,7 +154,7 @@ async def _more_scans(store: AppStore, before: int) -> bool:
 async def test_a_narrow_filter_is_ranked_exactly_and_gives_what_matches(filled: Fill) -> None:
     heavy = await filled(MANY, 1)
     async with heavy.store.pool.connection() as conn:
-        assert not await repository.reads_index(conn, _query(heavy, n={"$gte": MANY - 5}))
+        assert not (await repository.matching(conn, _query(heavy, n={"$gte": MANY - 5}))).many
     found = await _search(heavy, indexed=True, n={"$gte": MANY - 5})
     assert sorted(found) == [f"n{n:05d}" for n in range(MANY - 5, MANY)]
 
@@ -165,3 +171,31 @@ async def test_items_with_many_vectors_still_give_limit(filled: Fill) -> None:
     second = await _search(heavy, indexed=True, offset=10)
     assert second[:2] == [f"n{n:05d}" for n in range(10, NEAR)]
     assert len(second) == 10
+
+
+async def test_expired_items_among_the_nearest_are_passed_over(filled: Fill, app_store: AppStore) -> None:
+    # Ranked among the user's vectors, their items' TTL checked after: the
+    # 35 nearest have expired (not yet swept), more than the first candidates.
+    user = await filled(40, 1)
+    prefix = repository.prefix_text((user.owner, *NAMESPACE))
+    nearest = [(prefix, f"n{n:05d}") for n in range(35)]
+    await repository.put(
+        app_store.pool,
+        [],
+        repository.Vectors(nearest, [(p, key, "f0", query(app_store.dims)) for p, key in nearest]),
+    )
+    async with app_store.pool.connection() as conn:
+        await conn.execute(
+            "UPDATE store SET expires_at = now() - interval '1 minute' WHERE prefix = %s AND key < 'n00035'",
+            [prefix],
+        )
+    assert sorted(await _search(user, indexed=False)) == [f"n{n:05d}" for n in range(35, 40)]
+    # Of the 35 alike, the seven newest unexpired: wherever they are among
+    # the first candidates, the page is still full.
+    async with app_store.pool.connection() as conn:
+        await conn.execute(
+            "UPDATE store SET expires_at = NULL WHERE prefix = %s AND key >= 'n00028'", [prefix]
+        )
+    found = await _search(user, indexed=False)
+    assert found[:7] == [f"n{n:05d}" for n in range(28, 35)]
+    assert len(found) == 10

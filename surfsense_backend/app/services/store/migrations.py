@@ -125,3 +125,10 @@ DROP_OWNER = (
     "DROP TRIGGER IF EXISTS store_fill_owner ON store",
     "DROP FUNCTION IF EXISTS store_fill_owner()",
 )
+
+# 0019: the owner's vectors found by their prefix (a search by meaning
+# without a filter reads them in one index range), as the stock store's
+# own `store_prefix_idx` finds items: text_pattern_ops serves `LIKE 'x.%'`
+# under any collation.
+VECTORS_PREFIX_INDEX = """CREATE INDEX IF NOT EXISTS store_vectors_prefix_idx ON store_vectors
+    USING btree (prefix text_pattern_ops);"""

@@ -147,13 +147,15 @@ def _within(owned: tuple[str, ...], table: str = "store") -> tuple[str, list[Any
 _COLUMNS = "store.prefix, store.key, store.value, store.created_at, store.updated_at, store.ttl_minutes"
 
 # Search by meaning reads the HNSW index when the caller has this many
-# matching items at least (fewer are ranked exactly, in less time than an
-# index scan takes)...
-EXACT_UP_TO = 1000
+# matching items at least: fewer are ranked exactly, by reading each of
+# their vectors, in less time than the index scan takes (W10, a million
+# vectors: 11 to 26 ms for a user's 10,000, the index scan 120 ms)...
+EXACT_UP_TO = 20_000
 # ...and when the index scan should find its candidates within this many
-# vectors, at the matching items' share of everyone's. Past that it would
-# read much of the index for a few rows: the exact ranking is cheaper.
-SCAN_BUDGET = 10_000
+# vectors, at the matching items' share of everyone's: it passes every
+# other vector it meets, each costing some fifteen page reads, so a user
+# with a small share of many vectors is ranked exactly whatever their count.
+SCAN_BUDGET = 250
 # The nearest vectors fetched per result asked, then ranked by item: more
 # than one, as an item with several fields has several, and the index scan
 # returns them only roughly in order.
@@ -162,10 +164,17 @@ CANDIDATES_PER_RESULT = 2
 # safe). An iterative scan goes on past ef_search until enough rows pass
 # the owner and the filter, instead of returning what one pass found; in
 # relaxed order, since the candidates are re-ranked anyway; and gives up
-# at twice the budget, where the exact ranking takes over.
+# at twice the budget, where the exact ranking takes over. Without bitmap
+# scans: the owner's vectors by their prefix index, then sorted, is the
+# exact ranking, which the count has just ruled out.
 APPROXIMATE_SETTINGS = (
-    f"SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.max_scan_tuples = {2 * SCAN_BUDGET:d}"
+    "SET LOCAL hnsw.iterative_scan = relaxed_order;"
+    f" SET LOCAL hnsw.max_scan_tuples = {2 * SCAN_BUDGET:d}; SET LOCAL enable_bitmapscan = off"
 )
+
+
+def _unfiltered(query: Query) -> bool:
+    return query.where[0] == "TRUE"
 
 
 def _ranked(query: Query, candidates: int | None, approximate: bool) -> tuple[str, str, list[Any]]:
@@ -181,34 +190,57 @@ def _ranked(query: Query, candidates: int | None, approximate: bool) -> tuple[st
         )
         return select, "updated_at DESC, prefix, key", params
     vector = vector_text(query.near)
+    # The item's conditions: in the vectors' subquery, or after it (`after`).
+    after, after_params = "TRUE", []
     if approximate:
         nearest, nearest_params = _by_index(query.owned, matching, [*params, vector, candidates])
+    elif _unfiltered(query):
+        nearest, nearest_params = _owners_nearest(query.owned, [vector, candidates])
+        after, after_params = matching, params
     else:
         nearest, nearest_params = _exactly(matching, [*params, vector, candidates])
     # Each item ranked by its best field; `scanned`: how many vectors came,
-    # fewer than `candidates` when the caller's matching ones ran out first.
+    # fewer than `candidates` when the caller's ones ran out first.
     select = f"""
             SELECT * FROM (
                 SELECT DISTINCT ON (store.prefix, store.key) {_COLUMNS},
                        1 - (nearest.embedding <=> %s::vector) AS score, nearest.scanned
                   FROM (SELECT vectors.*, count(*) OVER () AS scanned FROM ({nearest}) vectors) nearest
                   JOIN store ON store.prefix = nearest.prefix AND store.key = nearest.key
+                 WHERE {after}
                  ORDER BY store.prefix, store.key, score DESC) best"""  # noqa: S608 - fixed fragments
-    return select, "score DESC, prefix, key", [vector, *nearest_params]
+    return select, "score DESC, prefix, key", [vector, *nearest_params, *after_params]
+
+
+# Ordered by similarity, not distance: the planner would answer an order by
+# distance from the HNSW index, whose plain scan stops at ef_search rows.
+_BY_SIMILARITY = "ORDER BY 1 - (sv.embedding <=> %s::vector) DESC LIMIT %s"
+
+
+def _owners_nearest(owned: tuple[str, ...], params: list[Any]) -> tuple[str, list[Any]]:
+    """The nearest of the owner's vectors, each compared; the items'
+    conditions come after (`_ranked`). The vectors are found by their own
+    prefix index, not one lookup per item: a search without a filter reads
+    the owner's vectors and nothing else. `params`: the vector and how many."""
+    scope, scope_params = _within(owned, "sv")
+    vectors = f"""
+        SELECT sv.prefix, sv.key, sv.embedding
+          FROM store_vectors sv
+         WHERE {scope} AND sv.embedding IS NOT NULL
+         {_BY_SIMILARITY}"""  # noqa: S608 - fixed fragments; values are parameters
+    return vectors, [*scope_params, *params]
 
 
 def _exactly(matching: str, params: list[Any]) -> tuple[str, list[Any]]:
     """The nearest vectors of the caller's matching items, each compared:
-    ordered by similarity, which the HNSW index cannot serve (its scan,
-    without the settings above, would stop at ef_search rows). `params`:
-    the items' conditions', then the vector and how many."""
+    for a filter, which leaves fewer items than the owner has vectors.
+    `params`: the items' conditions', then the vector and how many."""
     vectors = f"""
         SELECT sv.prefix, sv.key, sv.embedding
           FROM store
           JOIN store_vectors sv ON sv.prefix = store.prefix AND sv.key = store.key
          WHERE {matching} AND sv.embedding IS NOT NULL
-         ORDER BY 1 - (sv.embedding <=> %s::vector) DESC
-         LIMIT %s"""  # noqa: S608 - fixed fragments; values are parameters
+         {_BY_SIMILARITY}"""  # noqa: S608 - fixed fragments; values are parameters
     return vectors, params
 
 
@@ -252,11 +284,24 @@ def search_statement(
     return statement, [*params, query.limit, query.offset, query.refresh]
 
 
-async def reads_index(conn: AsyncConnection[DictRow], query: Query) -> bool:
-    """Whether the HNSW index should find the candidates for `query`: the
-    caller's matching items are at least EXACT_UP_TO, and so large a share of
-    everyone's vectors that SCAN_BUDGET of them hold the candidates (counted
-    only that far, against the vectors' planner statistics)."""
+@dataclass(frozen=True)
+class Matching:
+    """The caller's matching items, counted up to `enough`: as many as make
+    the HNSW index the faster way to rank them."""
+
+    found: int
+    enough: int
+
+    @property
+    def many(self) -> bool:
+        return self.found >= self.enough
+
+
+async def matching(conn: AsyncConnection[DictRow], query: Query) -> Matching:
+    """How many items `query` matches, up to the count at which the HNSW
+    index should find its candidates: EXACT_UP_TO at least, and so large a
+    share of everyone's vectors (their planner statistics) that SCAN_BUDGET
+    of them hold the candidates."""
     scope, scope_params = _within(query.owned)
     condition, condition_params = query.where
     statement = f"""
@@ -264,15 +309,16 @@ async def reads_index(conn: AsyncConnection[DictRow], query: Query) -> bool:
             SELECT greatest(%s, %s, ceil(%s * greatest(reltuples, 0) / %s))::bigint AS n
               FROM pg_class WHERE oid = 'store_vectors'::regclass
         )
-        SELECT count(*) >= (SELECT n FROM enough) AS many
+        SELECT count(*) AS found, (SELECT n FROM enough) AS enough
           FROM (SELECT FROM store
                  WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
                  LIMIT (SELECT n FROM enough)) matching
     """  # noqa: S608 - fixed fragments; values are parameters
     candidates = _candidates(query)
     params = [EXACT_UP_TO, candidates, candidates, SCAN_BUDGET, *scope_params, *condition_params]
-    row = await (await conn.execute(statement, params)).fetchone()
-    return bool(row and row["many"])
+    # An aggregate without GROUP BY always has its one row.
+    row = await (await conn.execute(statement, params)).fetchone() or {"found": 0, "enough": 0}
+    return Matching(int(row["found"]), int(row["enough"]))
 
 
 def _candidates(query: Query) -> int:
@@ -285,17 +331,22 @@ async def search(pool: Pool, query: Query, *, indexed: bool = False) -> list[Row
     async with pool.connection() as conn:
         if query.near is None:
             return await _rows(conn, search_statement(query))
-        if indexed and (found := await through_index(conn, query)) is not None:
+        matched = await matching(conn, query)
+        if matched.found == 0:
+            return []
+        if indexed and (found := await through_index(conn, query, matched)) is not None:
             return found
         return await _exactly_ranked(conn, query)
 
 
-async def through_index(conn: AsyncConnection[DictRow], query: Query) -> list[Row] | None:
+async def through_index(
+    conn: AsyncConnection[DictRow], query: Query, matched: Matching | None = None
+) -> list[Row] | None:
     """The page by the HNSW index when the caller has many matching items and
     the scan brings every candidate asked; else None. A narrow filter,
     near-identical vectors the graph cannot get past, or items of many
     fields can end a scan early."""
-    if not await reads_index(conn, query):
+    if not (matched or await matching(conn, query)).many:
         return None
     candidates = _candidates(query)
     async with conn.transaction():
@@ -322,10 +373,12 @@ async def _exactly_ranked(conn: AsyncConnection[DictRow], query: Query) -> list[
 
 
 def _all_seen(rows: list[Row], query: Query, candidates: int) -> bool:
-    """Whether the candidates were every matching vector: fewer came than
-    asked, or none at all for a first page."""
+    """Whether the candidates were every vector there is to rank: fewer came
+    than asked, or, for a first page ranked among the matching items' own,
+    none at all (ranked among the owner's, none came through the items'
+    conditions: a later candidate may)."""
     if not rows:
-        return query.offset == 0
+        return query.offset == 0 and not _unfiltered(query)
     return (rows[0].scanned or 0) < candidates
 
 

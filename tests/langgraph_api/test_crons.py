@@ -35,6 +35,11 @@ async def _get(sdk: LangGraphClient, cron_id: str) -> Any:
     return await sdk.http.get(f"/runs/crons/{cron_id}")
 
 
+async def test_info_says_crons_are_served(sdk: LangGraphClient) -> None:
+    # /info tells a client which optional parts of the Agent Server this one serves.
+    assert (await sdk.http.get("/info"))["flags"]["crons"] is True
+
+
 async def test_a_thread_cron_fires_a_run_joined_like_any(sdk: LangGraphClient, engine: AsyncEngine) -> None:
     thread = (await sdk.threads.create())["thread_id"]
     cron = await sdk.crons.create_for_thread(

@@ -25,7 +25,7 @@ async def info(request: Request) -> InfoOut:
         # `store_search_by_meaning` is false where the database has no pgvector.
         flags={
             "assistants": True,
-            "crons": False,
+            "crons": True,
             "store": store is not None,
             "store_search_by_meaning": store is not None and store.embeddings is not None,
             "langsmith": False,

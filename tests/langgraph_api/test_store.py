@@ -4,6 +4,7 @@
 user's items their own through `client.store` and through a graph
 (tests/langgraph_api/memory_project), filters right, bad input a 422."""
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,9 @@ from tests.http_client import AppFactory
 from tests.langgraph_api.in_process import SdkUser, sdk_users
 
 PROJECT = Path(__file__).parent / "memory_project" / "langgraph.json"
+# 4,000 characters that do not compress: PostgreSQL would store them as a
+# value, not as an index row (at most 2,704 bytes).
+LONG = "".join(hashlib.sha256(str(n).encode()).hexdigest() for n in range(63))[:4000]
 
 
 @pytest.fixture
@@ -79,6 +83,10 @@ class TestClientStore:
             ("PUT", "/store/items", {"namespace": [""], "key": "k", "value": {}}, "empty"),
             ("PUT", "/store/items", {"namespace": ["a.b"], "key": "k", "value": {}}, "period"),
             ("PUT", "/store/items", {"namespace": ["a"] * 17, "key": "k", "value": {}}, "at most 16"),
+            # Longer than an index row of PostgreSQL's may be: refused, not failed in the insert.
+            ("PUT", "/store/items", {"namespace": ["a"], "key": LONG, "value": {}}, "bytes"),
+            ("PUT", "/store/items", {"namespace": [LONG], "key": "k", "value": {}}, "bytes"),
+            ("PUT", "/store/items", {"namespace": ["a"], "key": "k", "value": {}, "index": [LONG]}, "bytes"),
             (
                 "PUT",
                 "/store/items",

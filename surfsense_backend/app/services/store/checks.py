@@ -15,6 +15,21 @@ from typing import Any, Literal
 from app.config import StoreSettings
 from app.services.store.errors import InvalidStoreInput
 
+# PostgreSQL refuses an index row over 2,704 bytes, and the store's keys are
+# (prefix, key) for an item and (prefix, key, field) for a vector: each part
+# bounded so that their sum always fits with the owner's label in front,
+# refused here rather than failing in the insert.
+MAX_NAMESPACE_BYTES = 1024
+MAX_KEY_BYTES = 1024
+MAX_FIELD_BYTES = 256
+
+
+def _check_size(what: str, text: str, most: int) -> str:
+    size = len(text.encode("utf-8"))
+    if size > most:
+        raise InvalidStoreInput(f"{what} is {size} bytes; the store keeps at most {most}.")
+    return text
+
 
 def check_text(what: str, text: object) -> str:
     """`text` if it is a string PostgreSQL can store."""
@@ -49,14 +64,16 @@ def check_namespace(namespace: object, settings: StoreSettings, *, empty: bool =
             f"A namespace may have at most {settings.max_namespace_depth} labels; "
             f"this one has {len(namespace)}."
         )
-    return tuple(check_label(label) for label in namespace)
+    labels = tuple(check_label(label) for label in namespace)
+    _check_size("A namespace, its labels joined by periods,", ".".join(labels), MAX_NAMESPACE_BYTES)
+    return labels
 
 
 def check_key(given: object) -> str:
     key = check_text("A key", given)
     if not key:
         raise InvalidStoreInput("A key must not be empty.")
-    return key
+    return _check_size("A key", key, MAX_KEY_BYTES)
 
 
 def check_json(value: Any, path: str) -> None:
@@ -108,7 +125,7 @@ def check_index(index: object) -> Literal[False] | list[str] | None:
     paths = [check_text("An index field path", path) for path in index]
     if not all(paths):
         raise InvalidStoreInput("An index field path must not be empty.")
-    return paths
+    return [_check_size("An index field path", path, MAX_FIELD_BYTES) for path in paths]
 
 
 def check_ttl(ttl: object) -> float | None:

@@ -286,8 +286,8 @@ def search_statement(
 
 @dataclass(frozen=True)
 class Matching:
-    """The caller's matching items, counted up to `enough`: as many as make
-    the HNSW index the faster way to rank them."""
+    """The caller's matching items (without a filter, their vectors), counted
+    up to `enough`: as many as make the HNSW index the faster way to rank them."""
 
     found: int
     enough: int
@@ -301,24 +301,43 @@ async def matching(conn: AsyncConnection[DictRow], query: Query) -> Matching:
     """How many items `query` matches, up to the count at which the HNSW
     index should find its candidates: EXACT_UP_TO at least, and so large a
     share of everyone's vectors (their planner statistics) that SCAN_BUDGET
-    of them hold the candidates."""
-    scope, scope_params = _within(query.owned)
-    condition, condition_params = query.where
+    of them hold the candidates. Without a filter, the owner's vectors are
+    counted instead: from their prefix index alone, where counting the
+    items reads a table page for each (W10: 6 ms against 110 for 10,000
+    items scattered among a million)."""
+    counted, counted_params = _owned_vectors(query) if _unfiltered(query) else _matching_items(query)
     statement = f"""
         WITH enough AS (
             SELECT greatest(%s, %s, ceil(%s * greatest(reltuples, 0) / %s))::bigint AS n
               FROM pg_class WHERE oid = 'store_vectors'::regclass
         )
-        SELECT count(*) AS found, (SELECT n FROM enough) AS enough
-          FROM (SELECT FROM store
-                 WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
-                 LIMIT (SELECT n FROM enough)) matching
+        SELECT {counted} AS found, (SELECT n FROM enough) AS enough
     """  # noqa: S608 - fixed fragments; values are parameters
     candidates = _candidates(query)
-    params = [EXACT_UP_TO, candidates, candidates, SCAN_BUDGET, *scope_params, *condition_params]
-    # An aggregate without GROUP BY always has its one row.
+    params = [EXACT_UP_TO, candidates, candidates, SCAN_BUDGET, *counted_params]
+    # A SELECT without FROM always has its one row.
     row = await (await conn.execute(statement, params)).fetchone() or {"found": 0, "enough": 0}
     return Matching(int(row["found"]), int(row["enough"]))
+
+
+def _matching_items(query: Query) -> tuple[str, list[Any]]:
+    scope, scope_params = _within(query.owned)
+    condition, condition_params = query.where
+    counted = f"""(SELECT count(*) FROM (
+                    SELECT FROM store WHERE {scope} AND {_NOT_EXPIRED} AND ({condition})
+                     LIMIT (SELECT n FROM enough)) matching)"""  # noqa: S608 - fixed fragments
+    return counted, [*scope_params, *condition_params]
+
+
+def _owned_vectors(query: Query) -> tuple[str, list[Any]]:
+    """The owner's vectors in the namespace and below it, as two counts: each
+    range alone is read from the prefix index, their OR would need the table."""
+    text = prefix_text(query.owned)
+    counted = r"""((SELECT count(*) FROM (SELECT FROM store_vectors sv WHERE sv.prefix = %s
+                                    LIMIT (SELECT n FROM enough)) here)
+                 + (SELECT count(*) FROM (SELECT FROM store_vectors sv WHERE sv.prefix LIKE %s ESCAPE '\'
+                                    LIMIT (SELECT n FROM enough)) below))"""
+    return counted, [text, f"{_like_literal(text)}.%"]
 
 
 def _candidates(query: Query) -> int:

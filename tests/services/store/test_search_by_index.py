@@ -75,8 +75,8 @@ def filled(app_store: AppStore, committed: async_sessionmaker[AsyncSession]) -> 
             for n in range(items)
             for field in range(fields)
         ]
-        items = [(prefix, key) for prefix, key, *_ in rows]
-        await repository.put(app_store.pool, [], repository.Vectors(items, rows))
+        keys = [(prefix, key) for prefix, key, *_ in rows]
+        await repository.put(app_store.pool, [], repository.Vectors(keys, rows))
         return store
 
     return fill

@@ -11,7 +11,8 @@ over everyone's vectors, then the namespace filter). For the heavy user:
 puts/s, search with a query, with a filter, and both (p50/p95), result
 counts, the plans, and recall at k=10 against the exact top 10 computed
 here from the user's vectors. Needs pgvector. Run alone (its table, and
-the JSON in benchmarks/results/w10.json): `python -m benchmarks.w10_memory`.
+the JSON in benchmarks/results/w10.json): `python -m benchmarks.w10_memory`;
+`--again` measures the database the last run seeded, without seeding it.
 """
 
 import asyncio
@@ -32,6 +33,7 @@ import psycopg
 from langgraph.store.base import SearchItem, SearchOp
 from langgraph.store.postgres import AsyncPostgresStore
 from langgraph.store.postgres.base import PLACEHOLDER
+from sqlalchemy.engine import make_url
 
 from app.config import PersistenceConfig, StoreSettings, psycopg_conninfo
 from app.services.persistence.pool import build_pool
@@ -49,7 +51,7 @@ from app.services.store.repository import (
     through_index,
     vector_text,
 )
-from benchmarks.database import fresh_database, server_url
+from benchmarks.database import DATABASE, fresh_database, server_url
 from benchmarks.report import w10_table
 from benchmarks.w9_search import _plan_summary
 from benchmarks.workloads import median_ms, percentile_ms
@@ -335,12 +337,28 @@ async def measure(database_url: str, heavy: str, model: LocalEmbeddings, seed_s:
     return results
 
 
-async def _alone() -> dict[str, Any]:
+async def _again(database_url: str) -> dict[str, Any]:
+    """Measure the database an earlier run seeded (the seed takes a quarter
+    of an hour); its heavy user is the one with the most items."""
+    async with await psycopg.AsyncConnection.connect(psycopg_conninfo(database_url)) as conn:
+        row = await (
+            await conn.execute("SELECT user_id FROM store GROUP BY user_id ORDER BY count(*) DESC LIMIT 1")
+        ).fetchone()
+    if row is None:
+        raise SystemExit("W10: nothing seeded to measure again; run without --again first")
+    model = await asyncio.to_thread(LocalEmbeddings)
+    return await measure(database_url, str(row[0]), model, seed_s=0.0)
+
+
+async def _alone(again: bool) -> dict[str, Any]:
+    if again:
+        url = make_url(server_url()).set(database=DATABASE).render_as_string(hide_password=False)
+        return await _again(url)
     return await w10_memory(await fresh_database(server_url()))
 
 
 if __name__ == "__main__":
-    found = asyncio.run(_alone())
+    found = asyncio.run(_alone("--again" in sys.argv[1:]))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "w10.json").write_text(json.dumps(found, indent=2))
     print(w10_table(found))

@@ -149,7 +149,8 @@ _COLUMNS = "store.prefix, store.key, store.value, store.created_at, store.update
 # Search by meaning reads the HNSW index when the caller has this many
 # matching items at least: fewer are ranked exactly, by reading each of
 # their vectors, in less time than the index scan takes (W10, a million
-# vectors: 11 to 26 ms for a user's 10,000, the index scan 120 ms)...
+# vectors: 33 ms for a user's 10,000 scattered among them, the index scan
+# 115 to 120)...
 EXACT_UP_TO = 20_000
 # ...and when the index scan should find its candidates within this many
 # vectors, at the matching items' share of everyone's: it passes every

@@ -98,11 +98,7 @@ def check_value(value: object, settings: StoreSettings) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidStoreInput(f"A value must be a JSON object, not {type(value).__name__}.")
     check_json(value, "value")
-    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
-    if size > settings.max_value_bytes:
-        raise InvalidStoreInput(
-            f"The value is {size} bytes as JSON; the store keeps at most {settings.max_value_bytes}."
-        )
+    _check_size("The value, as JSON,", json.dumps(value, ensure_ascii=False), settings.max_value_bytes)
     return value
 
 
